@@ -1,0 +1,131 @@
+package io.neuronexplainer.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.neuronexplainer.runtime.test.SampleRecords;
+import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.AvroSerializer;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.RegistryClient;
+import io.neuronexplainer.schemas.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every schema through a real broker and the real registry, in the Confluent wire format. */
+class SchemaRoundTripTest {
+    static TestKafka kafka;
+    static KafkaClients clients;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = TestKafka.start(1);
+        clients = kafka.clients();
+        try (Admin admin = Admin.create(clients.admin())) {
+            Topics.create(admin, 3, (short) 1, 30_000);
+            Topics.create(admin, 3, (short) 1, 30_000); // idempotent: the second call changes nothing
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        kafka.close();
+    }
+
+    @Test
+    void topicsExistWithTheirCleanupPolicies() throws Exception {
+        try (Admin admin = Admin.create(clients.admin())) {
+            Set<String> names = admin.listTopics().names().get();
+            for (Topics.Spec spec : Topics.all()) {
+                assertTrue(names.contains(spec.name()), spec.name());
+            }
+            ConfigResource scores = new ConfigResource(ConfigResource.Type.TOPIC, Topics.NEURON_SCORES);
+            ConfigResource explanations = new ConfigResource(ConfigResource.Type.TOPIC, Topics.NEURON_EXPLANATIONS);
+            var configs = admin.describeConfigs(List.of(scores, explanations)).all().get();
+            assertEquals("compact", configs.get(scores).get("cleanup.policy").value());
+            assertEquals("delete", configs.get(explanations).get("cleanup.policy").value());
+            assertEquals(3, admin.describeTopics(List.of(Topics.NEURON_ACTIVATIONS)).allTopicNames().get()
+                    .get(Topics.NEURON_ACTIVATIONS).partitions().size());
+        }
+    }
+
+    @Test
+    void everySchemaRoundTripsAndIsResolvableById() throws Exception {
+        NeuronKey key = SampleRecords.key(3, 17);
+        List<ProducerRecord<SpecificRecord, SpecificRecord>> sent = List.of(
+                new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, key, SampleRecords.activations(key)),
+                new ProducerRecord<>(Topics.NEURON_EXPLANATIONS, key, SampleRecords.explanation(key)),
+                new ProducerRecord<>(Topics.SIMULATION_REQUESTS, key, SampleRecords.simulationRequest(key)),
+                new ProducerRecord<>(Topics.NEURON_SIMULATIONS, key, SampleRecords.simulation(key)),
+                new ProducerRecord<>(Topics.NEURON_SCORES, key, SampleRecords.score(key)),
+                new ProducerRecord<>(Topics.CHECKPOINT_RUNS, SampleRecords.runKey(), SampleRecords.run()),
+                new ProducerRecord<>(Topics.deadLetter(Topics.NEURON_ACTIVATIONS), key, SampleRecords.deadLetter()));
+        RegistryClient registry = clients.registry();
+        try (var producer = new KafkaProducer<SpecificRecord, SpecificRecord>(clients.producer(null),
+                new AvroSerializer<>(registry, true), new AvroSerializer<>(registry, false))) {
+            for (var record : sent) {
+                producer.send(record).get();
+            }
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        ObjectMapper json = new ObjectMapper();
+        for (var record : sent) {
+            List<ConsumerRecord<byte[], byte[]>> raw = readAll(record.topic());
+            assertEquals(1, raw.size(), record.topic());
+            byte[] value = raw.get(0).value();
+            assertEquals(0, value[0], "magic byte on " + record.topic());
+            int id = ByteBuffer.wrap(value, 1, 4).getInt();
+            // The registry itself, not our cache, must know the id as this very schema.
+            var answer = http.send(HttpRequest.newBuilder(URI.create(clients.registryUrl() + "/schemas/ids/" + id))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, answer.statusCode());
+            Schema fromRegistry = new Schema.Parser().parse(json.readTree(answer.body()).path("schema").asText());
+            assertEquals(record.value().getSchema(), fromRegistry, record.topic());
+
+            var keyReader = AvroDeserializer.of(registry, record.key().getClass().asSubclass(SpecificRecord.class));
+            var valueReader = AvroDeserializer.of(registry, record.value().getClass().asSubclass(SpecificRecord.class));
+            assertEquals(record.key(), keyReader.deserialize(record.topic(), raw.get(0).key()));
+            assertEquals(record.value(), valueReader.deserialize(record.topic(), value));
+        }
+        assertEquals("BACKWARD", registry.compatibility(Topics.NEURON_SCORES + "-value"));
+        assertArrayEquals(new byte[] {9, 9, 9}, SampleRecords.deadLetter().getValue().array());
+    }
+
+    static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        Map<String, Object> config = clients.consumer("reader-" + topic + "-" + System.nanoTime());
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (out.isEmpty() && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            consumer.poll(Duration.ofMillis(300)).forEach(out::add);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,68 @@
+package io.neuronexplainer.runtime.test;
+
+import io.neuronexplainer.runtime.KafkaClients;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/** A real KRaft cluster inside the test JVM (Kafka's own test kit), with one-broker-safe settings. */
+public final class TestKafka implements AutoCloseable {
+    private final KafkaClusterTestKit cluster;
+    private boolean closed;
+
+    private TestKafka(KafkaClusterTestKit cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Starts {@code brokers} brokers (combined with one controller when 1). */
+    public static TestKafka start(int brokers) {
+        try {
+            TestKitNodes nodes = new TestKitNodes.Builder()
+                    .setCombined(brokers == 1)
+                    .setNumBrokerNodes(brokers)
+                    .setNumControllerNodes(1)
+                    .build();
+            short rf = (short) Math.min(3, brokers);
+            KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes)
+                    .setConfigProp("offsets.topic.replication.factor", Short.toString(rf))
+                    .setConfigProp("offsets.topic.num.partitions", "6")
+                    .setConfigProp("transaction.state.log.replication.factor", Short.toString(rf))
+                    .setConfigProp("transaction.state.log.min.isr", "1")
+                    .setConfigProp("transaction.state.log.num.partitions", "6")
+                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                    .setConfigProp("auto.create.topics.enable", "false")
+                    .build();
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+            return new TestKafka(cluster);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test Kafka cluster: " + e, e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return cluster.bootstrapServers();
+    }
+
+    public KafkaClusterTestKit cluster() {
+        return cluster;
+    }
+
+    /** Client settings for this cluster and the JVM's shared test registry. */
+    public KafkaClients clients() {
+        return new KafkaClients(bootstrapServers(), TestRegistry.url());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return; // the test kit must be closed once only
+        }
+        closed = true;
+        try {
+            cluster.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot stop the test Kafka cluster", e);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.neuronexplainer.schemas;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericContainer;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DatumWriter;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * Writes Avro records in the Confluent wire format: byte 0, the 4-byte schema id that the
+ * registry gave for subject {@code <topic>-key} or {@code <topic>-value}, then Avro binary.
+ */
+public class AvroSerializer<T extends GenericContainer> implements Serializer<T> {
+    static final byte MAGIC = 0;
+
+    private RegistryClient registry;
+    private boolean isKey;
+
+    /** For Kafka's reflective construction; {@link #configure} must follow. */
+    public AvroSerializer() {}
+
+    public AvroSerializer(RegistryClient registry, boolean isKey) {
+        this.registry = registry;
+        this.isKey = isKey;
+    }
+
+    @Override
+    public void configure(Map<String, ?> configs, boolean isKey) {
+        this.isKey = isKey;
+        if (registry == null) {
+            registry = RegistryClient.shared(AvroDeserializer.registryUrl(configs));
+        }
+    }
+
+    @Override
+    public byte[] serialize(String topic, T data) {
+        if (data == null) {
+            return null;
+        }
+        Schema schema = data.getSchema();
+        int id = registry.register(topic + (isKey ? "-key" : "-value"), schema);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        out.write(MAGIC);
+        out.writeBytes(ByteBuffer.allocate(4).putInt(id).array());
+        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+        try {
+            writer(data, schema).write(data, encoder);
+            encoder.flush();
+        } catch (IOException | RuntimeException e) {
+            throw new SerializationException("cannot write " + schema.getFullName() + " for topic " + topic
+                    + ": " + e.getMessage(), e);
+        }
+        return out.toByteArray();
+    }
+
+    @SuppressWarnings("unchecked")
+    private DatumWriter<T> writer(T data, Schema schema) {
+        return data instanceof SpecificRecord
+                ? new SpecificDatumWriter<>(schema, SpecificData.getForSchema(schema))
+                : new GenericDatumWriter<>(schema);
+    }
+}

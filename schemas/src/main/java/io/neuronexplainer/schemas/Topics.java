@@ -1,0 +1,95 @@
+package io.neuronexplainer.schemas;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/** The system's topics: their names, cleanup policies, and idempotent creation. */
+public final class Topics {
+    public static final String NEURON_ACTIVATIONS = "neuron-activations";
+    public static final String NEURON_EXPLANATIONS = "neuron-explanations";
+    public static final String SIMULATION_REQUESTS = "simulation-requests";
+    public static final String NEURON_SIMULATIONS = "neuron-simulations";
+    public static final String NEURON_SCORES = "neuron-scores";
+    public static final String CHECKPOINT_RUNS = "checkpoint-runs";
+
+    /** A topic and whether Kafka keeps only the latest record per key. */
+    public record Spec(String name, boolean compact) {
+        public Map<String, String> configs() {
+            return Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
+                    compact ? TopicConfig.CLEANUP_POLICY_COMPACT : TopicConfig.CLEANUP_POLICY_DELETE);
+        }
+    }
+
+    /** Every data topic, as DESIGN.md's topic table lists them. */
+    public static final List<Spec> DATA = List.of(
+            new Spec(NEURON_ACTIVATIONS, true),
+            new Spec(NEURON_EXPLANATIONS, false),
+            new Spec(SIMULATION_REQUESTS, false),
+            new Spec(NEURON_SIMULATIONS, false),
+            new Spec(NEURON_SCORES, true),
+            new Spec(CHECKPOINT_RUNS, true));
+
+    private Topics() {}
+
+    /** The dead-letter topic for records that failed when read from {@code topic}. */
+    public static String deadLetter(String topic) {
+        return topic + "-dlq";
+    }
+
+    /** Every topic: the data topics and one dead-letter topic per data topic. */
+    public static List<Spec> all() {
+        List<Spec> all = new ArrayList<>(DATA);
+        for (Spec s : DATA) {
+            all.add(new Spec(deadLetter(s.name()), false));
+        }
+        return all;
+    }
+
+    /**
+     * Creates every missing topic; existing topics are left as they are, so this is safe to
+     * call from every service at start-up.
+     *
+     * @param replication replicas per partition, or -1 for the broker's default
+     */
+    public static void create(Admin admin, int partitions, short replication, long timeoutMs)
+            throws TimeoutException {
+        try {
+            Set<String> existing = admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = all().stream()
+                    .filter(s -> !existing.contains(s.name()))
+                    .map(s -> new NewTopic(s.name(), Optional.of(partitions),
+                            replication < 0 ? Optional.empty() : Optional.of(replication)).configs(s.configs()))
+                    .collect(Collectors.toList());
+            if (missing.isEmpty()) {
+                return;
+            }
+            for (var entry : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    entry.getValue().get(timeoutMs, TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    // Another service created it between our list and our create: that is fine.
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create topic " + entry.getKey() + ": "
+                                + e.getCause().getMessage(), e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot list topics: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+}
