@@ -1,0 +1,13 @@
+package io.neuronexplainer.producer.model;
+
+/** Turns text into a model's token ids and ids back into the text of each token. */
+public interface TextTokenizer extends AutoCloseable {
+    /** All token ids of {@code text}: never truncated. */
+    int[] encode(String text);
+
+    /** The text of one token, as it appears in the input (e.g. " cat" with its leading space). */
+    String tokenText(int id);
+
+    @Override
+    void close();
+}
