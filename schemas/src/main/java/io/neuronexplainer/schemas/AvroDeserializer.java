@@ -3,6 +3,8 @@ package io.neuronexplainer.schemas;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.io.DatumReader;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
@@ -24,6 +26,8 @@ public class AvroDeserializer<T> implements Deserializer<T> {
     private RegistryClient registry;
     private Schema readerSchema;
     private boolean specific;
+    // One reader per writer schema id: building the resolving reader per record dominated the cost.
+    private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
     public AvroDeserializer() {}
 
@@ -64,8 +68,16 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         return url.toString();
     }
 
-    @Override
     @SuppressWarnings("unchecked")
+    private DatumReader<T> reader(int writerId) {
+        Schema writer = registry.byId(writerId);
+        if (!specific) {
+            return (DatumReader<T>) new GenericDatumReader<>(writer, readerSchema == null ? writer : readerSchema);
+        }
+        return (DatumReader<T>) new SpecificDatumReader<>(writer, readerSchema, SpecificData.getForSchema(readerSchema));
+    }
+
+    @Override
     public T deserialize(String topic, byte[] data) {
         if (data == null) {
             return null;
@@ -75,13 +87,9 @@ public class AvroDeserializer<T> implements Deserializer<T> {
                     + (data.length < 5 ? data.length + " bytes" : "first byte " + data[0]) + ")");
         }
         int id = ByteBuffer.wrap(data, 1, 4).getInt();
-        Schema writer = registry.byId(id);
         BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, 5, data.length - 5, null);
         try {
-            if (!specific) {
-                return (T) new GenericDatumReader<>(writer, readerSchema == null ? writer : readerSchema).read(null, decoder);
-            }
-            return (T) new SpecificDatumReader<>(writer, readerSchema, SpecificData.getForSchema(readerSchema)).read(null, decoder);
+            return readers.computeIfAbsent(id, this::reader).read(null, decoder);
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot read Avro record on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);

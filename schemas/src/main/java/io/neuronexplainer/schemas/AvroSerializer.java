@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericContainer;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -25,6 +26,9 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
 
     private RegistryClient registry;
     private boolean isKey;
+    // Writers hold only their schema, so one per schema serves every thread; building one per
+    // record cost more than the encoding itself.
+    private final Map<Schema, DatumWriter<T>> writers = new ConcurrentHashMap<>();
 
     /** For Kafka's reflective construction; {@link #configure} must follow. */
     public AvroSerializer() {}
@@ -54,7 +58,7 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
         out.writeBytes(ByteBuffer.allocate(4).putInt(id).array());
         BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
         try {
-            writer(data, schema).write(data, encoder);
+            writers.computeIfAbsent(schema, sc -> writer(data, sc)).write(data, encoder);
             encoder.flush();
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot write " + schema.getFullName() + " for topic " + topic

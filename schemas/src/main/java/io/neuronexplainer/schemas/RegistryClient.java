@@ -64,9 +64,26 @@ public final class RegistryClient {
         if (cached != null) {
             return cached;
         }
+        // One registration per subject at a time: concurrent first registrations of a new subject
+        // make the registry answer 409 "already exists" to all but one of them.
+        synchronized (ids) {
+            cached = ids.get(schema);
+            if (cached != null) {
+                return cached;
+            }
+            return registerNow(subject, schema, ids);
+        }
+    }
+
+    private int registerNow(String subject, Schema schema, Map<Schema, Integer> ids) {
         boolean subjectExisted = latest(subject) != null;
         String body = JSON.createObjectNode().put("schema", schema.toString()).toString();
         HttpResponse<String> response = send("POST", "/subjects/" + encode(subject) + "/versions", body);
+        if (response.statusCode() == 409 && response.body().contains("already exists")) {
+            // Another process created the subject between our look-up and our POST: register again.
+            subjectExisted = true;
+            response = send("POST", "/subjects/" + encode(subject) + "/versions", body);
+        }
         if (response.statusCode() == 409) {
             throw incompatible(subject, schema, response.body());
         }
