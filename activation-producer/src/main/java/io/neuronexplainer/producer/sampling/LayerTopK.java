@@ -1,0 +1,220 @@
+package io.neuronexplainer.producer.sampling;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.LongConsumer;
+
+/**
+ * Keeps, for every neuron of one layer, its top-K windows by max activation over the window's
+ * tokens, with the neuron's activation at each token of them, in one pass and in memory fixed
+ * by (neurons, K, tokens) whatever the corpus size. Ties go to the lower window index (the
+ * earlier window), so results do not depend on batch sizes. It also sums every activation, for
+ * the neuron's mean.
+ *
+ * <p>Hot path: one sequential pass per window over its [token][neuron] block computes every
+ * neuron's window max (and sum) in scratch arrays the JIT vectorises; a neuron's heap is only
+ * touched when that max reaches its current K-th best, and only then are the window's token
+ * activations copied (a strided gather). After the first windows almost no window enters, so
+ * the cost is close to one read of the activations. Hand-written: no library offers a
+ * primitive-array per-key top-K.
+ */
+public final class LayerTopK {
+    private final int neurons;
+    private final int k;
+    private final int tokens;
+    // Per neuron a min-heap of its kept windows, worst at the root: heap arrays are [neuron][k].
+    private final float[] heapMax;
+    private final long[] heapIndex;
+    private final int[] heapSlot;
+    /** Token activations of kept windows: [neuron][slot][token]; a heap entry points to its slot. */
+    private final float[] kept;
+    private final int[] size;
+    /** The root's max once a neuron's heap is full, -inf before: the bar a window must reach. */
+    private final float[] threshold;
+    private final double[] sums;
+    private final float[] windowMax;
+    private final float[] windowSum;
+    private long windowsSeen;
+
+    public LayerTopK(int neurons, int k, int tokensPerWindow) {
+        if (neurons <= 0 || k <= 0 || tokensPerWindow <= 0) {
+            throw new IllegalArgumentException("LayerTopK needs positive neurons, k and tokens, not "
+                    + neurons + ", " + k + ", " + tokensPerWindow);
+        }
+        long keptValues = (long) neurons * k * tokensPerWindow;
+        if (keptValues > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("top-k " + k + " x " + neurons + " neurons x " + tokensPerWindow
+                    + " tokens is too many values for one layer; lower --top-k");
+        }
+        this.neurons = neurons;
+        this.k = k;
+        this.tokens = tokensPerWindow;
+        this.heapMax = new float[neurons * k];
+        this.heapIndex = new long[neurons * k];
+        this.heapSlot = new int[neurons * k];
+        this.kept = new float[(int) keptValues];
+        this.size = new int[neurons];
+        this.threshold = new float[neurons];
+        java.util.Arrays.fill(threshold, Float.NEGATIVE_INFINITY);
+        this.sums = new double[neurons];
+        this.windowMax = new float[neurons];
+        this.windowSum = new float[neurons];
+    }
+
+    /**
+     * Offers {@code windows} consecutive windows, numbered from {@code firstWindowIndex}, whose
+     * activations are laid out [window][token][neuron]. A window whose max is NaN is never kept.
+     */
+    public void offer(float[] activations, int windows, long firstWindowIndex) {
+        int block = tokens * neurons;
+        if (windows < 0 || activations.length < (long) windows * block) {
+            throw new IllegalArgumentException("expected " + windows + " windows x " + tokens + " tokens x "
+                    + neurons + " neurons = " + (long) windows * block + " values, got " + activations.length);
+        }
+        float[] max = windowMax;
+        float[] sum = windowSum;
+        for (int w = 0; w < windows; w++) {
+            int base = w * block;
+            System.arraycopy(activations, base, max, 0, neurons);
+            System.arraycopy(activations, base, sum, 0, neurons);
+            for (int t = 1; t < tokens; t++) {
+                int off = base + t * neurons;
+                for (int n = 0; n < neurons; n++) {
+                    float v = activations[off + n];
+                    max[n] = Math.max(max[n], v);
+                    sum[n] += v;
+                }
+            }
+            long index = firstWindowIndex + w;
+            for (int n = 0; n < neurons; n++) {
+                sums[n] += sum[n];
+                if (max[n] >= threshold[n]) {
+                    consider(n, max[n], index, activations, base);
+                }
+            }
+        }
+        windowsSeen += windows;
+    }
+
+    private void consider(int n, float max, long index, float[] activations, int base) {
+        int h = n * k;
+        int s = size[n];
+        if (s < k) {
+            copyTokens(n, s, activations, base);
+            heapMax[h + s] = max;
+            heapIndex[h + s] = index;
+            heapSlot[h + s] = s;
+            siftUp(h, s);
+            size[n] = s + 1;
+            if (s + 1 == k) {
+                threshold[n] = heapMax[h];
+            }
+            return;
+        }
+        // Full: max >= the root's. Equal maxima: the lower window index wins.
+        if (max == heapMax[h] && index >= heapIndex[h]) {
+            return;
+        }
+        copyTokens(n, heapSlot[h], activations, base);
+        heapMax[h] = max;
+        heapIndex[h] = index;
+        siftDown(h, k);
+        threshold[n] = heapMax[h];
+    }
+
+    private void copyTokens(int n, int slot, float[] activations, int base) {
+        int to = (n * k + slot) * tokens;
+        for (int t = 0, from = base + n; t < tokens; t++, from += neurons) {
+            kept[to + t] = activations[from];
+        }
+    }
+
+    /** True when entry i is a worse window than entry j: lower max, or equal max and later. */
+    private boolean worse(int i, int j) {
+        return heapMax[i] < heapMax[j] || (heapMax[i] == heapMax[j] && heapIndex[i] > heapIndex[j]);
+    }
+
+    private void siftUp(int h, int pos) {
+        while (pos > 0) {
+            int parent = (pos - 1) >>> 1;
+            if (!worse(h + pos, h + parent)) {
+                return;
+            }
+            swap(h + pos, h + parent);
+            pos = parent;
+        }
+    }
+
+    private void siftDown(int h, int count) {
+        int pos = 0;
+        while (true) {
+            int left = 2 * pos + 1;
+            if (left >= count) {
+                return;
+            }
+            int child = left + 1 < count && worse(h + left + 1, h + left) ? left + 1 : left;
+            if (!worse(h + child, h + pos)) {
+                return;
+            }
+            swap(h + pos, h + child);
+            pos = child;
+        }
+    }
+
+    private void swap(int i, int j) {
+        float m = heapMax[i];
+        heapMax[i] = heapMax[j];
+        heapMax[j] = m;
+        long x = heapIndex[i];
+        heapIndex[i] = heapIndex[j];
+        heapIndex[j] = x;
+        int s = heapSlot[i];
+        heapSlot[i] = heapSlot[j];
+        heapSlot[j] = s;
+    }
+
+    /** A neuron's kept windows, best first (max descending, then window index ascending). */
+    public List<TopWindow> top(int neuron) {
+        int h = neuron * k;
+        List<TopWindow> result = new ArrayList<>(size[neuron]);
+        for (int i = 0; i < size[neuron]; i++) {
+            int from = (neuron * k + heapSlot[h + i]) * tokens;
+            result.add(new TopWindow(heapIndex[h + i], heapMax[h + i],
+                    java.util.Arrays.copyOfRange(kept, from, from + tokens)));
+        }
+        result.sort(Comparator.comparing(TopWindow::maxActivation, Comparator.reverseOrder())
+                .thenComparingLong(TopWindow::windowIndex));
+        return result;
+    }
+
+    /** Calls {@code action} with the index of every window some neuron keeps (repeats included). */
+    public void forEachKeptWindow(LongConsumer action) {
+        for (int n = 0; n < neurons; n++) {
+            for (int i = 0; i < size[n]; i++) {
+                action.accept(heapIndex[n * k + i]);
+            }
+        }
+    }
+
+    /** The neuron's mean activation over every token offered. */
+    public double mean(int neuron) {
+        return windowsSeen == 0 ? 0 : sums[neuron] / ((double) windowsSeen * tokens);
+    }
+
+    public long windowsSeen() {
+        return windowsSeen;
+    }
+
+    public int neurons() {
+        return neurons;
+    }
+
+    public int k() {
+        return k;
+    }
+
+    public int tokensPerWindow() {
+        return tokens;
+    }
+}

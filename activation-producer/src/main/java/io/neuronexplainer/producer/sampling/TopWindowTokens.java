@@ -1,0 +1,56 @@
+package io.neuronexplainer.producer.sampling;
+
+import io.neuronexplainer.producer.corpus.CorpusWindow;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The token ids of the windows some neuron keeps among its top-K, shared by all neurons (many
+ * neurons keep the same windows). Every window is added as it passes; windows no neuron keeps
+ * are pruned whenever the store has doubled since the last prune, so it holds at most about
+ * twice the kept set: bounded by neurons x K, not by the corpus.
+ */
+public final class TopWindowTokens {
+    private static final int MIN_PRUNE_SIZE = 4096;
+
+    private final Map<Long, int[]> ids = new HashMap<>();
+    private int pruneAt = MIN_PRUNE_SIZE;
+
+    public void add(CorpusWindow window) {
+        ids.put(window.index(), window.ids());
+    }
+
+    /** Drops the windows none of {@code layers} keeps, if the store has grown enough to be worth it. */
+    public void pruneIfLarge(List<LayerTopK> layers) {
+        if (ids.size() >= pruneAt) {
+            prune(layers);
+        }
+    }
+
+    public void prune(List<LayerTopK> layers) {
+        long count = 0;
+        for (LayerTopK layer : layers) {
+            count += (long) layer.neurons() * layer.k();
+        }
+        long[] kept = new long[(int) Math.min(count, Integer.MAX_VALUE - 16)];
+        int[] n = {0};
+        for (LayerTopK layer : layers) {
+            layer.forEachKeptWindow(index -> kept[n[0]++] = index);
+        }
+        long[] live = Arrays.copyOf(kept, n[0]);
+        Arrays.sort(live);
+        ids.keySet().removeIf(index -> Arrays.binarySearch(live, index) < 0);
+        pruneAt = Math.max(MIN_PRUNE_SIZE, 2 * ids.size());
+    }
+
+    /** The ids of a window, or null if it was pruned. */
+    public int[] get(long index) {
+        return ids.get(index);
+    }
+
+    public int size() {
+        return ids.size();
+    }
+}

@@ -1,0 +1,173 @@
+package io.neuronexplainer.producer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.neuronexplainer.producer.corpus.Document;
+import io.neuronexplainer.producer.corpus.DocumentReader;
+import io.neuronexplainer.producer.corpus.WindowCutter;
+import io.neuronexplainer.producer.sampling.SamplingSettings;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.CheckpointRun;
+import io.neuronexplainer.schemas.CheckpointRunKey;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.RunState;
+import io.neuronexplainer.schemas.Topics;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The producer service against a real KRaft broker and the real schema registry, with the synthetic model. */
+class ActivationProducerTest {
+    static TestKafka kafka;
+    static KafkaClients clients;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = TestKafka.start(1);
+        clients = kafka.clients();
+        try (Admin admin = Admin.create(clients.admin())) {
+            Topics.create(admin, 3, (short) 1, 30_000);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        kafka.close();
+    }
+
+    static List<NeuronActivations> activationsOf(String model) {
+        return TopicContents.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
+                .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
+    }
+
+    static List<CheckpointRun> runsOf(String model) {
+        return TopicContents.read(clients, Topics.CHECKPOINT_RUNS, CheckpointRunKey.class, CheckpointRun.class).stream()
+                .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
+    }
+
+    @Test
+    void emitsOneRecordPerNeuronAndACompletedRun() throws IOException {
+        SyntheticModel model = new SyntheticModel(3, 16);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 2}, SamplingSettings.defaults(), 8);
+        RunIdentity run = new RunIdentity("synthetic-ok", "step-1", "generated", "run-ok");
+        ProduceSummary summary;
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(80, 9), new CharTokenizer(), 64, 50)) {
+            summary = new ActivationProducer(clients).produce(run, pass, cutter, ProgressReporter.logLines());
+        }
+        assertEquals(32, summary.neuronsEmitted());
+        assertEquals(50, summary.pass().windows());
+
+        List<NeuronActivations> records = activationsOf("synthetic-ok");
+        assertEquals(32, records.size());
+        Set<String> keys = new HashSet<>();
+        for (NeuronActivations r : records) {
+            assertTrue(keys.add(r.getNeuron().getLayer() + "/" + r.getNeuron().getNeuron()), "one record per neuron");
+            assertEquals("step-1", r.getNeuron().getCheckpoint());
+            assertEquals(5, r.getExplanationWindows().size());
+            assertEquals(5, r.getScoringTopWindows().size());
+            assertEquals(5, r.getScoringRandomWindows().size());
+            Set<Long> seen = new HashSet<>();
+            for (ActivationWindow w : CorpusPassTest.all(r)) {
+                assertEquals(64, w.getTokens().size());
+                assertEquals(64, w.getActivations().size());
+                assertTrue(seen.add(w.getWindowIndex()), "explanation, scoring top and random windows disjoint");
+            }
+            assertSortedByMax(r.getExplanationWindows());
+            assertSortedByMax(r.getScoringTopWindows());
+            assertTrue(r.getExplanationWindows().get(0).getMaxActivation() >= r.getScoringTopWindows().get(0).getMaxActivation());
+            assertEquals(r.getExplanationWindows().get(0).getMaxActivation(), r.getStats().getMaxActivation());
+            assertEquals("run-ok", r.getRun().getRunId());
+            assertEquals(50, r.getStats().getWindowsSeen());
+        }
+        assertEquals(Set.of("0", "2"), keys.stream().map(k -> k.split("/")[0]).collect(java.util.stream.Collectors.toSet()));
+
+        List<CheckpointRun> runs = runsOf("synthetic-ok");
+        assertEquals(List.of(RunState.STARTED, RunState.COMPLETED), runs.stream().map(CheckpointRun::getState).toList());
+        CheckpointRun done = runs.get(1);
+        assertEquals(32, done.getNeuronsEmitted());
+        assertEquals(32, done.getNeuronsTotal());
+        assertEquals(2, done.getLayers());
+        assertEquals(50, done.getWindows());
+        assertEquals(50 * 64, done.getTokens());
+        assertNull(done.getMessage());
+    }
+
+    @Test
+    void emptyCorpusEmitsNothing() throws IOException {
+        CorpusPass pass = new CorpusPass(new SyntheticModel(1, 4), new CharTokenizer(), new int[] {0},
+                SamplingSettings.defaults(), 8);
+        RunIdentity run = new RunIdentity("synthetic-empty", "final", "empty.jsonl", "run-empty");
+        try (WindowCutter cutter = new WindowCutter(shortDocuments(), new CharTokenizer(), 64, 0)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new ActivationProducer(clients).produce(run, pass, cutter, PassProgress.NONE));
+            assertTrue(e.getMessage().startsWith("corpus empty.jsonl: empty"), e.getMessage());
+        }
+        assertEquals(List.of(), activationsOf("synthetic-empty"));
+        assertEquals(List.of(), runsOf("synthetic-empty"));
+    }
+
+    @Test
+    void aRunFailingMidwayEmitsNoNeuronRecordsAndAFailedRun() throws IOException {
+        // Fails on the recompute of layer 1's random windows: layer 0's records are already sent
+        // in the transaction by then, and must never become visible.
+        SyntheticModel failing = new SyntheticModel(2, 8) {
+            @Override
+            public float[][] mlpActivations(int[][] windows, int[] layers) {
+                if (layers.length == 1 && layers[0] == 1) {
+                    throw new IllegalStateException("simulated failure in layer 1");
+                }
+                return super.mlpActivations(windows, layers);
+            }
+        };
+        CorpusPass pass = new CorpusPass(failing, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), 8);
+        RunIdentity run = new RunIdentity("synthetic-fail", "final", "generated", "run-fail");
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> new ActivationProducer(clients).produce(run, pass, cutter, PassProgress.NONE));
+            assertEquals("simulated failure in layer 1", e.getMessage());
+        }
+        assertEquals(List.of(), activationsOf("synthetic-fail"), "aborted: nothing partial is visible");
+        List<CheckpointRun> runs = runsOf("synthetic-fail");
+        assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
+        assertEquals("simulated failure in layer 1", runs.get(1).getMessage());
+        assertFalse(runs.get(1).getNeuronsEmitted() > 0);
+    }
+
+    private static DocumentReader shortDocuments() {
+        return new DocumentReader() {
+            int left = 3;
+
+            @Override
+            public Document next() {
+                return left-- > 0 ? new Document("short", "too short") : null;
+            }
+
+            @Override
+            public double fractionRead() {
+                return Double.NaN;
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    private static void assertSortedByMax(List<ActivationWindow> windows) {
+        for (int i = 1; i < windows.size(); i++) {
+            assertTrue(windows.get(i - 1).getMaxActivation() >= windows.get(i).getMaxActivation(), "sorted by max");
+        }
+    }
+}
