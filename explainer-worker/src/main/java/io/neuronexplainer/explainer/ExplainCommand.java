@@ -1,0 +1,42 @@
+package io.neuronexplainer.explainer;
+
+import io.neuronexplainer.runtime.CliCommand;
+import io.neuronexplainer.runtime.Connection;
+import io.neuronexplainer.runtime.ConnectionOptions;
+import io.neuronexplainer.runtime.MetricsServer;
+import io.neuronexplainer.runtime.ServiceMain;
+import io.neuronexplainer.runtime.worker.WorkerLifecycle;
+import io.neuronexplainer.runtime.worker.WorkerOptions;
+import io.neuronexplainer.runtime.worker.WorkerSettings;
+import io.neuronexplainer.schemas.Topics;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code neuron-explain explain}: runs one explainer-worker instance until SIGTERM (or idle). */
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = "Explain neurons: read neuron-activations, write neuron-explanations and simulation-requests, "
+                + "exactly once. Start more instances with the same --group-id to scale out.")
+public class ExplainCommand implements Callable<Integer>, CliCommand {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Mixin
+    ExplainerBackendOptions backend;
+
+    @Mixin
+    WorkerOptions worker;
+
+    @Override
+    public Integer call() {
+        return ServiceMain.run(() -> {
+            WorkerSettings settings = worker.settings(ExplainerWorker.STAGE, Topics.NEURON_ACTIVATIONS);
+            try (MetricsServer metrics = MetricsServer.start(ExplainerWorker.STAGE, worker.metricsHost(), worker.metricsPort());
+                 Explainer explainer = backend.create(metrics.registry());
+                 Connection kafka = connection.open()) {
+                WorkerLifecycle.runUntilStopped(ExplainerWorker.create(kafka.clients(), settings, explainer, metrics.registry()), settings);
+            }
+            return 0;
+        });
+    }
+}

@@ -1,0 +1,84 @@
+package io.neuronexplainer.explainer;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.LlmException;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.worker.Output;
+import io.neuronexplainer.runtime.worker.TransactionalWorker;
+import io.neuronexplainer.runtime.worker.WorkerSettings;
+import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.Explanation;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.SimulationRequest;
+import io.neuronexplainer.schemas.TokenWindow;
+import io.neuronexplainer.schemas.Topics;
+import io.neuronexplainer.schemas.WindowKind;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The explainer stage on Kafka: each NeuronActivations record becomes an Explanation and a
+ * SimulationRequest (the scoring windows' tokens, never their activations), exactly once.
+ */
+public final class ExplainerWorker {
+    public static final String STAGE = "explainer-worker";
+
+    private ExplainerWorker() {}
+
+    public static TransactionalWorker<NeuronKey, NeuronActivations> create(KafkaClients clients, WorkerSettings settings,
+                                                                           Explainer explainer, MeterRegistry meters) {
+        return new TransactionalWorker<>(clients, settings,
+                AvroDeserializer.of(clients.registry(), NeuronKey.class),
+                AvroDeserializer.of(clients.registry(), NeuronActivations.class),
+                (key, neuron) -> process(explainer, neuron),
+                ExplainerWorker::attempts, meters);
+    }
+
+    /** Default settings of this stage: group {@code explainer-worker} reading {@code neuron-activations}. */
+    public static WorkerSettings settings(int maxInFlight) {
+        return WorkerSettings.of(STAGE, Topics.NEURON_ACTIVATIONS, STAGE, maxInFlight);
+    }
+
+    static List<Output> outputs(NeuronActivations neuron, ExplainerResult result, Explainer explainer) {
+        if (result == null || result.text() == null || result.text().isBlank()) {
+            throw new IllegalStateException(explainer.method() + " returned an empty explanation");
+        }
+        String id = ExplanationId.of(neuron, explainer.method(), explainer.model(), result.promptVersion());
+        NeuronKey key = neuron.getNeuron();
+        Explanation explanation = new Explanation(key, id, result.text(), explainer.method(), explainer.model(),
+                result.promptVersion(), result.promptTokens(), result.completionTokens(), Instant.now());
+        return List.of(new Output(Topics.NEURON_EXPLANATIONS, key, explanation),
+                new Output(Topics.SIMULATION_REQUESTS, key, simulationRequest(neuron, id, result.text())));
+    }
+
+    /** The scoring top windows then the scoring random windows, tokens only: the simulator must not see activations. */
+    public static SimulationRequest simulationRequest(NeuronActivations neuron, String explanationId, String text) {
+        List<TokenWindow> windows = new ArrayList<>();
+        for (ActivationWindow w : neuron.getScoringTopWindows()) {
+            windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.TOP, List.copyOf(w.getTokens())));
+        }
+        for (ActivationWindow w : neuron.getScoringRandomWindows()) {
+            windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
+        }
+        return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows);
+    }
+
+    /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */
+    static int attempts(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof LlmException e) {
+                return e.attempts();
+            }
+        }
+        return 1;
+    }
+
+    /** One record's work: explain, then build both outputs. */
+    static CompletableFuture<List<Output>> process(Explainer explainer, NeuronActivations neuron) {
+        return explainer.explain(neuron).thenApply(result -> outputs(neuron, result, explainer));
+    }
+}

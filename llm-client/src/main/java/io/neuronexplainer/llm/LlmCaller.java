@@ -1,0 +1,263 @@
+package io.neuronexplainer.llm;
+
+import com.openai.client.OpenAIClientAsync;
+import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
+import com.openai.core.http.Headers;
+import com.openai.errors.OpenAIInvalidDataException;
+import com.openai.errors.OpenAIIoException;
+import com.openai.errors.OpenAIServiceException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Calls an OpenAI-compatible server through the official SDK's async client, with bounded
+ * retries and metrics, never blocking the caller's thread.
+ *
+ * <p>The SDK's own retry loop is turned off ({@code maxRetries(0)}) and this class retries
+ * instead: that makes every retry visible in the {@code llm.retries} counter and the final
+ * attempt count exact in {@link LlmException} (the dead letter's {@code attempts}), and it lets
+ * answers that arrive with HTTP 200 but cannot be parsed be retried by the same policy, which
+ * the SDK cannot know about. Retried: 408, 409, 429, 5xx (honouring Retry-After), timeouts and
+ * I/O errors, responses that are not valid JSON, and unparseable model output.
+ */
+public final class LlmCaller implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LlmCaller.class);
+    /** A server asking for longer than this is waited for this long at most. */
+    private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
+
+    private final LlmSettings settings;
+    private final OpenAIClientAsync client;
+    private final ScheduledExecutorService retryTimer;
+    private final MeterRegistry meters;
+    /**
+     * In-flight counts per registry and stage, shared by every caller of that stage, because a
+     * registry keeps the first gauge registered under a name and tags and ignores later ones.
+     */
+    private static final Map<MeterRegistry, Map<String, AtomicInteger>> IN_FLIGHT = new WeakHashMap<>();
+
+    private final AtomicInteger inFlight;
+    private final Counter promptTokens;
+    private final Counter completionTokens;
+
+    public LlmCaller(LlmSettings settings, MeterRegistry meters) {
+        this.settings = settings;
+        this.meters = meters;
+        this.client = OpenAIOkHttpClientAsync.builder()
+                .baseUrl(settings.baseUrl())
+                .apiKey(settings.apiKey())
+                .timeout(settings.timeout())
+                .maxRetries(0)
+                .build();
+        this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "llm-retry-" + settings.stage());
+            t.setDaemon(true);
+            return t;
+        });
+        synchronized (IN_FLIGHT) {
+            this.inFlight = IN_FLIGHT.computeIfAbsent(meters, m -> new ConcurrentHashMap<>())
+                    .computeIfAbsent(settings.stage(), s -> new AtomicInteger());
+        }
+        Gauge.builder("llm.calls.in.flight", inFlight, AtomicInteger::get)
+                .description("LLM requests sent and not yet answered")
+                .tag("stage", settings.stage()).strongReference(true).register(meters);
+        this.promptTokens = Counter.builder("llm.tokens").tag("stage", settings.stage()).tag("kind", "prompt")
+                .description("Tokens the LLM server reported").register(meters);
+        this.completionTokens = Counter.builder("llm.tokens").tag("stage", settings.stage()).tag("kind", "completion")
+                .description("Tokens the LLM server reported").register(meters);
+    }
+
+    /** The SDK client, for building requests; calls go through {@link #call}. */
+    public OpenAIClientAsync client() {
+        return client;
+    }
+
+    public LlmSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Sends the request made by {@code send} until {@code parse} accepts a response or the
+     * attempts run out. {@code parse} throws (any RuntimeException) for unusable output.
+     * The future fails with {@link LlmException} naming the last status or reason.
+     */
+    public <R, T> CompletableFuture<LlmAnswer<T>> call(Supplier<CompletableFuture<R>> send,
+                                                      Function<R, TokenUsage> usage, Function<R, T> parse) {
+        CompletableFuture<LlmAnswer<T>> result = new CompletableFuture<>();
+        attempt(1, TokenUsage.NONE, send, usage, parse, result);
+        return result;
+    }
+
+    private <R, T> void attempt(int attempt, TokenUsage spentBefore, Supplier<CompletableFuture<R>> send,
+                                Function<R, TokenUsage> usage, Function<R, T> parse,
+                                CompletableFuture<LlmAnswer<T>> result) {
+        inFlight.incrementAndGet();
+        Timer.Sample sample = Timer.start(meters);
+        CompletableFuture<R> response;
+        try {
+            response = send.get();
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        response.whenComplete((r, error) -> {
+            inFlight.decrementAndGet();
+            Throwable failure = unwrap(error);
+            TokenUsage spent = spentBefore;
+            T value = null;
+            if (failure == null) {
+                TokenUsage u = safeUsage(usage, r);
+                spent = spent.plus(u);
+                promptTokens.increment(u.promptTokens());
+                completionTokens.increment(u.completionTokens());
+                try {
+                    value = parse.apply(r);
+                } catch (RuntimeException e) {
+                    failure = e instanceof UnparseableOutputException ? e
+                            : new UnparseableOutputException(e.getClass().getSimpleName() + ": " + e.getMessage());
+                }
+            }
+            sample.stop(Timer.builder("llm.latency").description("One LLM request, send to parsed answer")
+                    .tag("stage", settings.stage()).tag("outcome", failure == null ? "ok" : reason(failure))
+                    .register(meters));
+            if (failure == null) {
+                result.complete(new LlmAnswer<>(value, spent, attempt));
+                return;
+            }
+            String why = describe(failure);
+            if (!retryable(failure) || attempt >= settings.retry().maxAttempts()) {
+                result.completeExceptionally(new LlmException(settings.stage() + " LLM call to " + settings.model()
+                        + " failed after " + attempt + (attempt == 1 ? " attempt: " : " attempts: ") + why,
+                        attempt, failure));
+                return;
+            }
+            Duration wait = retryAfter(failure).orElseGet(() -> settings.retry().backoff(attempt));
+            Counter.builder("llm.retries").description("LLM requests retried, by reason")
+                    .tag("stage", settings.stage()).tag("reason", reason(failure)).register(meters).increment();
+            log.warn("{} LLM attempt {}/{} failed ({}); retrying in {} ms", settings.stage(), attempt,
+                    settings.retry().maxAttempts(), why, wait.toMillis());
+            TokenUsage carried = spent;
+            try {
+                retryTimer.schedule(() -> attempt(attempt + 1, carried, send, usage, parse, result),
+                        wait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RuntimeException rejected) {
+                result.completeExceptionally(new LlmException(settings.stage() + " LLM caller closed while retrying: "
+                        + why, attempt, failure));
+            }
+        });
+    }
+
+    private static <R> TokenUsage safeUsage(Function<R, TokenUsage> usage, R response) {
+        try {
+            TokenUsage u = usage.apply(response);
+            return u == null ? TokenUsage.NONE : u;
+        } catch (RuntimeException e) {
+            return TokenUsage.NONE; // a server that reports no usage still answered
+        }
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    static boolean retryable(Throwable t) {
+        if (t instanceof OpenAIServiceException s) {
+            int code = s.statusCode();
+            return code == 408 || code == 409 || code == 429 || code >= 500;
+        }
+        return t instanceof OpenAIIoException || t instanceof OpenAIInvalidDataException
+                || t instanceof UnparseableOutputException || t instanceof TimeoutException
+                || t instanceof java.io.IOException;
+    }
+
+    /** A short, low-cardinality tag value for metrics. */
+    static String reason(Throwable t) {
+        if (t instanceof OpenAIServiceException s) {
+            int code = s.statusCode();
+            return code == 429 ? "rate_limited" : code >= 500 ? "server_error" : "http_" + code;
+        }
+        if (t instanceof UnparseableOutputException) {
+            return "unparseable_output";
+        }
+        if (t instanceof OpenAIInvalidDataException) {
+            return "invalid_response";
+        }
+        if (isTimeout(t)) {
+            return "timeout";
+        }
+        if (t instanceof OpenAIIoException || t instanceof java.io.IOException) {
+            return "io_error";
+        }
+        return "other";
+    }
+
+    private static boolean isTimeout(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException || c instanceof InterruptedIOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One line: the HTTP status and server message, or the failure's kind and message. */
+    static String describe(Throwable t) {
+        String message;
+        if (t instanceof OpenAIServiceException s) {
+            String m = firstLine(s.getMessage());
+            // The SDK's message already starts with the status ("500: boom").
+            message = "HTTP " + (m.startsWith(s.statusCode() + "") ? m : s.statusCode() + ": " + m);
+        } else if (t instanceof UnparseableOutputException) {
+            message = "unparseable model output: " + firstLine(t.getMessage());
+        } else {
+            message = reason(t).replace('_', ' ') + ": " + t.getClass().getSimpleName() + " " + firstLine(t.getMessage());
+        }
+        return message.length() > 300 ? message.substring(0, 300) + "..." : message;
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s+", " ").trim();
+    }
+
+    static Optional<Duration> retryAfter(Throwable t) {
+        if (!(t instanceof OpenAIServiceException s)) {
+            return Optional.empty();
+        }
+        Headers h = s.headers();
+        return RetryAfter.parse(first(h.values("retry-after-ms")), first(h.values("retry-after")), Instant.now())
+                .map(d -> d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d);
+    }
+
+    private static String first(List<String> values) {
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    @Override
+    public void close() {
+        retryTimer.shutdownNow();
+        client.close();
+    }
+}

@@ -1,0 +1,192 @@
+package io.neuronexplainer.llm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.llm.test.OpenAiTestServer;
+import io.neuronexplainer.llm.test.OpenAiTestServer.Reply;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class LlmCallerTest {
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    private LlmCaller caller(OpenAiTestServer server, int attempts, Duration backoff, Duration timeout) {
+        return new LlmCaller(new LlmSettings(server.baseUrl(), "sk-test", "test-model", timeout,
+                new RetryPolicy(attempts, backoff, backoff.multipliedBy(4)), "explainer"), meters);
+    }
+
+    private static CompletableFuture<LlmAnswer<String>> ask(LlmCaller caller) {
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("test-model")
+                .addUserMessage("say a word").build();
+        return caller.call(() -> caller.client().chat().completions().create(params),
+                (ChatCompletion c) -> c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
+                        .orElse(TokenUsage.NONE),
+                c -> {
+                    String content = c.choices().get(0).message().content().orElse("");
+                    if (!content.matches("[a-z]+")) {
+                        throw new UnparseableOutputException("not one word: " + content);
+                    }
+                    return content;
+                });
+    }
+
+    private static LlmException failure(CompletableFuture<?> f) throws Exception {
+        try {
+            f.get(20, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return assertInstanceOf(LlmException.class, e.getCause());
+        }
+        throw new AssertionError("expected the call to fail");
+    }
+
+    private double counter(String name, String tag, String value) {
+        var c = meters.find(name).tag(tag, value).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void rateLimitWithRetryAfterThenSuccessWaitsAboutRetryAfter() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        try (OpenAiTestServer server = OpenAiTestServer.start(r -> n.incrementAndGet() == 1
+                ? Reply.status(429, "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}")
+                        .withHeader("Retry-After", "1")
+                : Reply.json(OpenAiTestServer.chatCompletion("test-model", "hello")));
+             // Backoff of 20 s: finishing in a few seconds shows Retry-After, not backoff, set the wait.
+             LlmCaller caller = caller(server, 3, Duration.ofSeconds(20), Duration.ofSeconds(10))) {
+            LlmAnswer<String> answer = ask(caller).get(15, TimeUnit.SECONDS);
+            assertEquals("hello", answer.value());
+            assertEquals(2, answer.attempts());
+            assertEquals(2, server.requests().size());
+            long waitedMs = (server.requests().get(1).atNanos() - server.requests().get(0).atNanos()) / 1_000_000;
+            assertTrue(waitedMs >= 950 && waitedMs < 5000, "waited " + waitedMs + " ms for Retry-After: 1");
+            assertEquals(1, counter("llm.retries", "reason", "rate_limited"));
+            assertEquals(100, counter("llm.tokens", "kind", "prompt"));
+            assertEquals(7, counter("llm.tokens", "kind", "completion"));
+            assertEquals(new TokenUsage(100, 7), answer.usage());
+            assertEquals(0, meters.find("llm.calls.in.flight").gauge().value());
+        }
+    }
+
+    @Test
+    void retryAfterAsHttpDateIsHonoured() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        String inTwoSeconds = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+                .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(2));
+        try (OpenAiTestServer server = OpenAiTestServer.start(r -> n.incrementAndGet() == 1
+                ? Reply.status(503, "{}").withHeader("Retry-After", inTwoSeconds)
+                : Reply.json(OpenAiTestServer.chatCompletion("test-model", "hi")));
+             LlmCaller caller = caller(server, 3, Duration.ofMillis(1), Duration.ofSeconds(10))) {
+            assertEquals("hi", ask(caller).get(15, TimeUnit.SECONDS).value());
+            long waitedMs = (server.requests().get(1).atNanos() - server.requests().get(0).atNanos()) / 1_000_000;
+            // The date has one-second resolution: the wait is between 1 and 2 s.
+            assertTrue(waitedMs >= 900 && waitedMs < 4000, "waited " + waitedMs + " ms");
+        }
+    }
+
+    @Test
+    void repeatedServerErrorsEndInLlmExceptionAfterMaxAttempts() throws Exception {
+        try (OpenAiTestServer server = OpenAiTestServer.start(r ->
+                Reply.status(500, "{\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}"));
+             LlmCaller caller = caller(server, 3, Duration.ofMillis(10), Duration.ofSeconds(10))) {
+            LlmException e = failure(ask(caller));
+            assertEquals(3, e.attempts());
+            assertEquals(3, server.requests().size());
+            assertTrue(e.getMessage().contains("HTTP 500"), e.getMessage());
+            assertTrue(e.getMessage().contains("after 3 attempts"), e.getMessage());
+            assertEquals(2, counter("llm.retries", "reason", "server_error"));
+            assertEquals(3, meters.find("llm.latency").tag("outcome", "server_error").timer().count());
+        }
+    }
+
+    @Test
+    void garbageOutputIsRetriedThenFails() throws Exception {
+        try (OpenAiTestServer server = OpenAiTestServer.start(r ->
+                Reply.json(OpenAiTestServer.chatCompletion("test-model", "!!! 42 ???")));
+             LlmCaller caller = caller(server, 2, Duration.ofMillis(10), Duration.ofSeconds(10))) {
+            LlmException e = failure(ask(caller));
+            assertEquals(2, e.attempts());
+            assertEquals(2, server.requests().size());
+            assertTrue(e.getMessage().contains("unparseable model output"), e.getMessage());
+            assertEquals(1, counter("llm.retries", "reason", "unparseable_output"));
+            // Tokens of both answers were spent and are counted.
+            assertEquals(200, counter("llm.tokens", "kind", "prompt"));
+        }
+    }
+
+    @Test
+    void garbageThenGoodAnswerSucceeds() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        try (OpenAiTestServer server = OpenAiTestServer.start(r -> n.incrementAndGet() == 1
+                ? Reply.json("this is not json")
+                : Reply.json(OpenAiTestServer.chatCompletion("test-model", "fine")));
+             LlmCaller caller = caller(server, 3, Duration.ofMillis(10), Duration.ofSeconds(10))) {
+            LlmAnswer<String> answer = ask(caller).get(10, TimeUnit.SECONDS);
+            assertEquals("fine", answer.value());
+            assertEquals(2, answer.attempts());
+        }
+    }
+
+    @Test
+    void clientErrorsAreNotRetried() throws Exception {
+        try (OpenAiTestServer server = OpenAiTestServer.start(r ->
+                Reply.status(400, "{\"error\":{\"message\":\"bad model\",\"type\":\"invalid_request_error\"}}"));
+             LlmCaller caller = caller(server, 5, Duration.ofMillis(10), Duration.ofSeconds(10))) {
+            LlmException e = failure(ask(caller));
+            assertEquals(1, e.attempts());
+            assertEquals(1, server.requests().size());
+            assertTrue(e.getMessage().contains("HTTP 400"), e.getMessage());
+        }
+    }
+
+    @Test
+    void timeoutsAreRetried() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        try (OpenAiTestServer server = OpenAiTestServer.start(r -> n.incrementAndGet() == 1
+                ? Reply.json(OpenAiTestServer.chatCompletion("test-model", "late")).delayed(1500)
+                : Reply.json(OpenAiTestServer.chatCompletion("test-model", "prompt")));
+             LlmCaller caller = caller(server, 3, Duration.ofMillis(10), Duration.ofMillis(400))) {
+            LlmAnswer<String> answer = ask(caller).get(10, TimeUnit.SECONDS);
+            assertEquals("prompt", answer.value());
+            assertEquals(2, answer.attempts());
+            assertEquals(1, counter("llm.retries", "reason", "timeout"));
+        }
+    }
+
+    @Test
+    void callsInFlightAreCountedAcrossCallersOfOneStage() throws Exception {
+        try (OpenAiTestServer server = OpenAiTestServer.start(r ->
+                Reply.json(OpenAiTestServer.chatCompletion("test-model", "ok")).delayed(300));
+             LlmCaller one = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(10));
+             LlmCaller two = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(10))) {
+            // Counted when sent, before the answer: both are in flight right after call() returns.
+            CompletableFuture<LlmAnswer<String>> a = ask(one);
+            CompletableFuture<LlmAnswer<String>> b = ask(two);
+            assertEquals(2, meters.find("llm.calls.in.flight").tag("stage", "explainer").gauge().value());
+            a.get(10, TimeUnit.SECONDS);
+            b.get(10, TimeUnit.SECONDS);
+            assertEquals(0, meters.find("llm.calls.in.flight").tag("stage", "explainer").gauge().value());
+        }
+    }
+
+    @Test
+    void callerThreadIsNotBlocked() throws Exception {
+        try (OpenAiTestServer server = OpenAiTestServer.start(r ->
+                Reply.json(OpenAiTestServer.chatCompletion("test-model", "slow")).delayed(800));
+             LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(10))) {
+            long t0 = System.nanoTime();
+            CompletableFuture<LlmAnswer<String>> f = ask(caller);
+            long returnedMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(returnedMs < 500, "call() returned after " + returnedMs + " ms");
+            assertEquals("slow", f.get(10, TimeUnit.SECONDS).value());
+        }
+    }
+}

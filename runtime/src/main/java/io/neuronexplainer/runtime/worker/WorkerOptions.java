@@ -1,0 +1,58 @@
+package io.neuronexplainer.runtime.worker;
+
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** The flags every transactional worker command shares (a picocli mixin). */
+public class WorkerOptions {
+    @Option(names = "--max-in-flight", defaultValue = "16",
+            description = "Records processed at once, i.e. LLM calls in flight (default: ${DEFAULT-VALUE}).")
+    int maxInFlight = 16;
+
+    @Option(names = "--group-id", description = "Consumer group; instances in one group share the input's partitions (default: the stage name).")
+    String groupId;
+
+    @Option(names = "--instance-id", defaultValue = "${env:NEURON_INSTANCE_ID}",
+            description = "Stable id of this instance (e.g. a StatefulSet pod name), unique in the group: a restart with the same id "
+                    + "takes over at once (static membership, and its transactional id fences the dead instance's open transaction). "
+                    + "Default: a random id. Env: NEURON_INSTANCE_ID.")
+    String instanceId;
+
+    @Option(names = "--exit-when-idle", paramLabel = "SECONDS",
+            description = "Stop once no input arrived for this long and nothing is in flight (default: run until SIGTERM).")
+    Double exitWhenIdle;
+
+    @Option(names = "--commit-interval-ms", defaultValue = "100",
+            description = "How often finished records are committed, outputs and offsets in one transaction (default: ${DEFAULT-VALUE}).")
+    long commitIntervalMs = 100;
+
+    @Option(names = "--metrics-port", defaultValue = "-1",
+            description = "Port of the Prometheus /metrics endpoint, 0 for a free one (default: ${DEFAULT-VALUE} = off).")
+    int metricsPort = -1;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
+            description = "Address /metrics binds, e.g. 0.0.0.0 in a container (default: ${DEFAULT-VALUE}).")
+    String metricsHost = "127.0.0.1";
+
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    public String metricsHost() {
+        return metricsHost;
+    }
+
+    public WorkerSettings settings(String stage, String inputTopic) {
+        if (exitWhenIdle != null && exitWhenIdle <= 0) {
+            throw new IllegalArgumentException("--exit-when-idle must be positive, not " + exitWhenIdle);
+        }
+        if (commitIntervalMs < 1) {
+            throw new IllegalArgumentException("--commit-interval-ms must be at least 1, not " + commitIntervalMs);
+        }
+        boolean stable = instanceId != null && !instanceId.isBlank();
+        return new WorkerSettings(stage, inputTopic, groupId == null ? stage : groupId,
+                stable ? instanceId : RandomInstanceId.next(), stable, maxInFlight,
+                exitWhenIdle == null ? null : Duration.ofMillis(Math.round(exitWhenIdle * 1000)),
+                Duration.ofMillis(commitIntervalMs), Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,166 @@
+package io.neuronexplainer.simulator;
+
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.LlmCaller;
+import io.neuronexplainer.llm.LlmSettings;
+import io.neuronexplainer.llm.TokenUsage;
+import io.neuronexplainer.llm.UnparseableOutputException;
+import io.neuronexplainer.schemas.SimulationRequest;
+import io.neuronexplainer.schemas.TokenWindow;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Simulation for chat endpoints that do not echo the prompt: the model rewrites the neuron's
+ * blocks with a number in place of each {@code unknown}, and the prediction at each token is
+ * the expected value over the "0".."10" candidates in {@code top_logprobs} where that number
+ * was written (the written number itself when the server sends no candidates).
+ */
+public final class ChatLogprobsSimulator implements Simulator {
+    public static final String METHOD = "chat-logprobs/" + SimulatorPrompt.VERSION;
+    /** The most top_logprobs OpenAI's chat endpoint allows; 11 numbers fit in it. */
+    static final long TOP_LOGPROBS = 20;
+    private static final Pattern BLOCK = Pattern.compile("<start>(.*?)<end>", Pattern.DOTALL);
+    private static final Pattern VALUE = Pattern.compile("\t[ ]*(\\d+(?:\\.\\d+)?)[ ]*(?=\r?\n|$)");
+
+    private final LlmCaller caller;
+
+    public ChatLogprobsSimulator(LlmSettings settings, MeterRegistry meters) {
+        this.caller = new LlmCaller(settings, meters);
+    }
+
+    @Override
+    public String method() {
+        return METHOD;
+    }
+
+    @Override
+    public String model() {
+        return caller.settings().model();
+    }
+
+    static String instruction(SimulatorPrompt prompt) {
+        return "\n\nFill in the activations of neuron " + prompt.targetNeuron() + ": repeat its blocks exactly, "
+                + "from <start> to <end>, with the same tokens, one per line, replacing each \"unknown\" by "
+                + "your predicted activation, an integer from 0 to 10. Write nothing else.";
+    }
+
+    @Override
+    public CompletableFuture<SimulatorResult> simulate(SimulationRequest request) {
+        SimulatorPrompt prompt;
+        try {
+            prompt = SimulatorPrompt.of(request);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder()
+                .model(model())
+                .addUserMessage(prompt.text() + instruction(prompt))
+                .logprobs(true)
+                .topLogprobs(TOP_LOGPROBS)
+                .temperature(0.0)
+                .build();
+        List<Integer> sizes = sizes(request);
+        return caller.call(() -> caller.client().chat().completions().create(params),
+                        ChatLogprobsSimulator::usage, c -> read(sizes, c))
+                .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
+    }
+
+    static List<Integer> sizes(SimulationRequest request) {
+        List<Integer> sizes = new ArrayList<>();
+        for (TokenWindow w : request.getWindows()) {
+            sizes.add(w.getTokens().size());
+        }
+        return sizes;
+    }
+
+    static TokenUsage usage(ChatCompletion c) {
+        return c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
+                .orElse(TokenUsage.NONE);
+    }
+
+    static List<List<Float>> read(List<Integer> sizes, ChatCompletion completion) {
+        if (completion.choices().isEmpty()) {
+            throw new UnparseableOutputException("no choices in the chat completion");
+        }
+        ChatCompletion.Choice choice = completion.choices().get(0);
+        List<ChatCompletionTokenLogprob> logprobs = choice.logprobs().flatMap(l -> l.content()).orElse(List.of());
+        // The answer's text and where each logprob token starts in it.
+        String text;
+        long[] starts = new long[logprobs.size()];
+        if (!logprobs.isEmpty()) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < logprobs.size(); i++) {
+                starts[i] = sb.length();
+                sb.append(logprobs.get(i).token());
+            }
+            text = sb.toString();
+        } else {
+            text = choice.message().content().orElse("");
+        }
+        List<List<Float>> out = new ArrayList<>();
+        Matcher block = BLOCK.matcher(text);
+        // The model may repeat the few-shot blocks too: the neuron's are the last ones.
+        List<int[]> blocks = new ArrayList<>();
+        while (block.find()) {
+            blocks.add(new int[] {block.start(1), block.end(1)});
+        }
+        if (blocks.size() < sizes.size()) {
+            throw new UnparseableOutputException("expected " + sizes.size() + " <start>...<end> blocks, got "
+                    + blocks.size() + ": " + preview(text));
+        }
+        blocks = blocks.subList(blocks.size() - sizes.size(), blocks.size());
+        for (int w = 0; w < sizes.size(); w++) {
+            int[] b = blocks.get(w);
+            Matcher value = VALUE.matcher(text).region(b[0], b[1]);
+            List<Float> predicted = new ArrayList<>();
+            while (value.find()) {
+                double written = Double.parseDouble(value.group(1));
+                OptionalDouble expected = OptionalDouble.empty();
+                if (!logprobs.isEmpty()) {
+                    int i = CompletionsEchoSimulator.tokenAt(starts, value.start(1));
+                    if (i >= 0) {
+                        expected = ExpectedActivation.of(toMap(logprobs.get(i)));
+                    }
+                }
+                predicted.add((float) Math.max(0, Math.min(10, expected.orElse(written))));
+            }
+            if (predicted.size() != sizes.get(w)) {
+                throw new UnparseableOutputException("block " + (w + 1) + " has " + predicted.size()
+                        + " numbers for " + sizes.get(w) + " tokens");
+            }
+            out.add(predicted);
+        }
+        return out;
+    }
+
+    static Map<String, Double> toMap(ChatCompletionTokenLogprob at) {
+        Map<String, Double> m = new HashMap<>();
+        for (ChatCompletionTokenLogprob.TopLogprob t : at.topLogprobs()) {
+            m.merge(t.token(), t.logprob(), Math::max);
+        }
+        if (m.isEmpty()) {
+            m.put(at.token(), at.logprob());
+        }
+        return m;
+    }
+
+    static String preview(String text) {
+        String one = text.replaceAll("\\s+", " ").trim();
+        return one.length() > 120 ? one.substring(0, 120) + "..." : one;
+    }
+
+    @Override
+    public void close() {
+        caller.close();
+    }
+}

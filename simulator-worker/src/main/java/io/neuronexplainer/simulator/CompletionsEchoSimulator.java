@@ -1,0 +1,157 @@
+package io.neuronexplainer.simulator;
+
+import com.openai.core.JsonValue;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionChoice;
+import com.openai.models.completions.CompletionCreateParams;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.LlmCaller;
+import io.neuronexplainer.llm.LlmSettings;
+import io.neuronexplainer.llm.TokenUsage;
+import io.neuronexplainer.llm.UnparseableOutputException;
+import io.neuronexplainer.schemas.SimulationRequest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The paper's "all at once" simulator: sends the {@link SimulatorPrompt} to a completions
+ * endpoint with {@code echo=true}, {@code logprobs}, {@code max_tokens=0}, and reads, at every
+ * {@code unknown}, the expected value over the probabilities the model gave "0".."10" there.
+ */
+public final class CompletionsEchoSimulator implements Simulator {
+    public static final String METHOD = "completions-echo/" + SimulatorPrompt.VERSION;
+    /** Top logprobs per position: OpenAI's completions endpoint allows at most 5 (the paper used 15). */
+    static final long TOP_LOGPROBS = 5;
+
+    private final LlmCaller caller;
+
+    public CompletionsEchoSimulator(LlmSettings settings, MeterRegistry meters) {
+        this.caller = new LlmCaller(settings, meters);
+    }
+
+    @Override
+    public String method() {
+        return METHOD;
+    }
+
+    @Override
+    public String model() {
+        return caller.settings().model();
+    }
+
+    @Override
+    public CompletableFuture<SimulatorResult> simulate(SimulationRequest request) {
+        SimulatorPrompt prompt;
+        try {
+            prompt = SimulatorPrompt.of(request);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletionCreateParams params = CompletionCreateParams.builder()
+                .model(model())
+                .prompt(prompt.text())
+                .echo(true)
+                .logprobs(TOP_LOGPROBS)
+                .maxTokens(0)
+                .temperature(0.0)
+                .build();
+        return caller.call(() -> caller.client().completions().create(params),
+                        CompletionsEchoSimulator::usage, c -> read(prompt, c))
+                .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
+    }
+
+    static TokenUsage usage(Completion c) {
+        return c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
+                .orElse(TokenUsage.NONE);
+    }
+
+    /** Predictions at the prompt's unknown positions, from the echoed prompt logprobs. */
+    static List<List<Float>> read(SimulatorPrompt prompt, Completion completion) {
+        if (completion.choices().isEmpty()) {
+            throw new UnparseableOutputException("no choices in the completion");
+        }
+        CompletionChoice.Logprobs lp = completion.choices().get(0).logprobs()
+                .orElseThrow(() -> new UnparseableOutputException("no logprobs in the completion (does the server support echo with logprobs?)"));
+        List<String> tokens = lp.tokens().orElseThrow(() -> new UnparseableOutputException("logprobs without tokens"));
+        List<CompletionChoice.Logprobs.TopLogprob> tops = lp.topLogprobs()
+                .orElseThrow(() -> new UnparseableOutputException("logprobs without top_logprobs"));
+        long[] offsets = offsets(tokens, lp.textOffset().orElse(null));
+        List<List<Float>> out = new ArrayList<>();
+        int found = 0;
+        for (List<Integer> window : prompt.unknownOffsets()) {
+            List<Float> predicted = new ArrayList<>(window.size());
+            for (int at : window) {
+                int i = tokenAt(offsets, at);
+                OptionalDouble v = i >= 0 && i < tops.size() && tops.get(i) != null
+                        ? ExpectedActivation.of(toMap(tops.get(i))) : OptionalDouble.empty();
+                found += v.isPresent() ? 1 : 0;
+                // No number among the top candidates: the model expects none here, i.e. 0.
+                predicted.add((float) v.orElse(0));
+            }
+            out.add(predicted);
+        }
+        if (found == 0) {
+            throw new UnparseableOutputException("no number 0-10 among the top logprobs at any unknown position ("
+                    + tokens.size() + " echoed tokens): the prompt was not echoed with logprobs");
+        }
+        return out;
+    }
+
+    /** Each token's start offset in the prompt: text_offset when given, else cumulative lengths. */
+    static long[] offsets(List<String> tokens, List<Long> textOffset) {
+        long[] out = new long[tokens.size()];
+        if (textOffset != null && textOffset.size() == tokens.size()) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = textOffset.get(i);
+            }
+            return out;
+        }
+        long at = 0;
+        for (int i = 0; i < out.length; i++) {
+            out[i] = at;
+            at += tokens.get(i) == null ? 0 : tokens.get(i).length();
+        }
+        return out;
+    }
+
+    /** The index of the token that covers character {@code at}: the last one starting at or before it. */
+    static int tokenAt(long[] offsets, long at) {
+        int lo = 0;
+        int hi = offsets.length - 1;
+        int best = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (offsets[mid] <= at) {
+                best = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return best;
+    }
+
+    static Map<String, Double> toMap(CompletionChoice.Logprobs.TopLogprob top) {
+        Map<String, Double> m = new HashMap<>();
+        for (Map.Entry<String, JsonValue> e : top._additionalProperties().entrySet()) {
+            try {
+                Double d = e.getValue().convert(Double.class);
+                if (d != null) {
+                    m.put(e.getKey(), d);
+                }
+            } catch (RuntimeException notANumber) {
+                // skip a malformed candidate; the others still count
+            }
+        }
+        return m;
+    }
+
+    @Override
+    public void close() {
+        caller.close();
+    }
+}

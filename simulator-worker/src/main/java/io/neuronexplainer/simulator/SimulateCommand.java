@@ -1,0 +1,42 @@
+package io.neuronexplainer.simulator;
+
+import io.neuronexplainer.runtime.CliCommand;
+import io.neuronexplainer.runtime.Connection;
+import io.neuronexplainer.runtime.ConnectionOptions;
+import io.neuronexplainer.runtime.MetricsServer;
+import io.neuronexplainer.runtime.ServiceMain;
+import io.neuronexplainer.runtime.worker.WorkerLifecycle;
+import io.neuronexplainer.runtime.worker.WorkerOptions;
+import io.neuronexplainer.runtime.worker.WorkerSettings;
+import io.neuronexplainer.schemas.Topics;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code neuron-explain simulate}: runs one simulator-worker instance until SIGTERM (or idle). */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+        description = "Simulate neurons: read simulation-requests, predict every token's activation from the explanation "
+                + "alone, write neuron-simulations, exactly once. Start more instances with the same --group-id to scale out.")
+public class SimulateCommand implements Callable<Integer>, CliCommand {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Mixin
+    SimulatorBackendOptions backend;
+
+    @Mixin
+    WorkerOptions worker;
+
+    @Override
+    public Integer call() {
+        return ServiceMain.run(() -> {
+            WorkerSettings settings = worker.settings(SimulatorWorker.STAGE, Topics.SIMULATION_REQUESTS);
+            try (MetricsServer metrics = MetricsServer.start(SimulatorWorker.STAGE, worker.metricsHost(), worker.metricsPort());
+                 Simulator simulator = backend.create(metrics.registry());
+                 Connection kafka = connection.open()) {
+                WorkerLifecycle.runUntilStopped(SimulatorWorker.create(kafka.clients(), settings, simulator, metrics.registry()), settings);
+            }
+            return 0;
+        });
+    }
+}

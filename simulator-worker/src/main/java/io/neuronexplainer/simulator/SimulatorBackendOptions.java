@@ -1,0 +1,127 @@
+package io.neuronexplainer.simulator;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.LlmSettings;
+import io.neuronexplainer.llm.RetryPolicy;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The flags that choose and configure the simulator backend (a picocli mixin): the offline
+ * token-pattern baseline, or one of three ways to simulate with an OpenAI-compatible server.
+ * {@link #create} builds it.
+ */
+public class SimulatorBackendOptions {
+    public static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
+    /** A completions model for completions-echo; vLLM and llama.cpp serve echo+logprobs for any model. */
+    public static final String DEFAULT_COMPLETIONS_MODEL = "gpt-3.5-turbo-instruct";
+    public static final String DEFAULT_CHAT_MODEL = "gpt-4o-mini";
+
+    // Java initialisers repeat the picocli defaults so that instances built in code (tests,
+    // benchmarks) behave like a command line without flags.
+    @Option(names = "--method", defaultValue = "offline", paramLabel = "offline|openai",
+            description = "offline: token-pattern baseline, no network, no model (default). "
+                    + "openai: any OpenAI-compatible server; see --simulator-method.")
+    String method = "offline";
+
+    @Option(names = "--simulator-method", defaultValue = "completions-echo",
+            paramLabel = "completions-echo|chat-logprobs|chat-json",
+            description = "With --method openai: completions-echo (the paper's all-at-once: echo, logprobs, "
+                    + "max_tokens 0; expected value over 0..10), chat-logprobs (the model writes the numbers; "
+                    + "top_logprobs at each), chat-json (JSON numbers, no logprobs). Default: ${DEFAULT-VALUE}.")
+    String simulatorMethod = "completions-echo";
+
+    @Option(names = "--llm-base-url", paramLabel = "URL", defaultValue = "${env:OPENAI_BASE_URL:-" + DEFAULT_BASE_URL + "}",
+            description = "OpenAI-compatible API base URL (default: ${DEFAULT-VALUE}). Env: OPENAI_BASE_URL. "
+                    + "The API key comes from OPENAI_API_KEY; a loopback URL needs none.")
+    String baseUrl = envOr("OPENAI_BASE_URL", DEFAULT_BASE_URL);
+
+    @Option(names = "--simulator-model",
+            description = "Simulator model for --method openai (default: " + DEFAULT_COMPLETIONS_MODEL
+                    + " for completions-echo, " + DEFAULT_CHAT_MODEL + " for the chat methods).")
+    String model;
+
+    @Option(names = "--llm-timeout-s", defaultValue = "60",
+            description = "Timeout of one LLM request in seconds (default: ${DEFAULT-VALUE}); a timeout is retried.")
+    int timeoutSeconds = 60;
+
+    @Option(names = "--llm-max-attempts", defaultValue = "5",
+            description = "Tries per LLM call on 429/5xx/timeouts/unparseable output before a dead letter (default: ${DEFAULT-VALUE}).")
+    int maxAttempts = 5;
+
+    @Option(names = "--llm-backoff-ms", defaultValue = "500",
+            description = "First retry wait in ms, doubled per retry with jitter, capped at 30 s; "
+                    + "a Retry-After header overrides it (default: ${DEFAULT-VALUE}).")
+    long backoffMs = 500;
+
+    public SimulatorBackendOptions() {}
+
+    /** For code and tests: the offline baseline. */
+    public static SimulatorBackendOptions offline() {
+        return new SimulatorBackendOptions();
+    }
+
+    /** For code and tests: {@code simulatorMethod} against an OpenAI-compatible server at {@code baseUrl}. */
+    public static SimulatorBackendOptions openai(String baseUrl, String simulatorMethod, String model) {
+        SimulatorBackendOptions o = new SimulatorBackendOptions();
+        o.method = "openai";
+        o.simulatorMethod = simulatorMethod;
+        o.baseUrl = baseUrl;
+        o.model = model;
+        return o;
+    }
+
+    /** For code and tests: retry and timeout settings. */
+    public SimulatorBackendOptions retries(int maxAttempts, long backoffMs, int timeoutSeconds) {
+        this.maxAttempts = maxAttempts;
+        this.backoffMs = backoffMs;
+        this.timeoutSeconds = timeoutSeconds;
+        return this;
+    }
+
+    public String method() {
+        return method;
+    }
+
+    /**
+     * Builds the chosen simulator. Bad flags or a missing OPENAI_API_KEY give an
+     * IllegalArgumentException with one line naming the problem.
+     */
+    public Simulator create(MeterRegistry meters) {
+        switch (method == null ? "" : method) {
+            case "offline":
+                return new TokenPatternSimulator();
+            case "openai":
+                break;
+            default:
+                throw new IllegalArgumentException("--method must be offline or openai, got '" + method + "'");
+        }
+        String sm = simulatorMethod == null ? "" : simulatorMethod;
+        switch (sm) {
+            case "completions-echo":
+                return new CompletionsEchoSimulator(settings(DEFAULT_COMPLETIONS_MODEL, System.getenv("OPENAI_API_KEY")), meters);
+            case "chat-logprobs":
+                return new ChatLogprobsSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
+            case "chat-json":
+                return new ChatJsonSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
+            default:
+                throw new IllegalArgumentException(
+                        "--simulator-method must be completions-echo, chat-logprobs or chat-json, got '" + sm + "'");
+        }
+    }
+
+    LlmSettings settings(String defaultModel, String envApiKey) {
+        if (backoffMs < 0) {
+            throw new IllegalArgumentException("--llm-backoff-ms must be >= 0, got " + backoffMs);
+        }
+        String m = model == null || model.isBlank() ? defaultModel : model;
+        return new LlmSettings(baseUrl, LlmSettings.resolveApiKey(baseUrl, envApiKey), m,
+                Duration.ofSeconds(timeoutSeconds), RetryPolicy.of(maxAttempts, Duration.ofMillis(backoffMs)),
+                "simulator");
+    }
+
+    private static String envOr(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+}

@@ -1,0 +1,70 @@
+package io.neuronexplainer.simulator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import org.junit.jupiter.api.Test;
+
+class SimulatorBackendOptionsTest {
+    @Command(name = "t")
+    static class Cmd {
+        @Mixin SimulatorBackendOptions backend;
+    }
+
+    static SimulatorBackendOptions parse(String... args) {
+        Cmd c = new Cmd();
+        new CommandLine(c).parseArgs(args);
+        return c.backend;
+    }
+
+    @Test
+    void offlineBaselineIsTheDefault() {
+        try (Simulator s = parse().create(new SimpleMeterRegistry())) {
+            assertInstanceOf(TokenPatternSimulator.class, s);
+            assertEquals("token-pattern-baseline", s.method());
+            assertEquals("none", s.model());
+        }
+    }
+
+    @Test
+    void openaiMethodsAreChosenByFlagsWithPerMethodDefaultModels() {
+        var meters = new SimpleMeterRegistry();
+        try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1").create(meters)) {
+            assertInstanceOf(CompletionsEchoSimulator.class, s);
+            assertEquals(SimulatorBackendOptions.DEFAULT_COMPLETIONS_MODEL, s.model());
+        }
+        try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1",
+                "--simulator-method", "chat-json").create(meters)) {
+            assertInstanceOf(ChatJsonSimulator.class, s);
+            assertEquals(SimulatorBackendOptions.DEFAULT_CHAT_MODEL, s.model());
+        }
+        try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1",
+                "--simulator-method", "chat-logprobs", "--simulator-model", "llama3").create(meters)) {
+            assertInstanceOf(ChatLogprobsSimulator.class, s);
+            assertEquals("llama3", s.model());
+        }
+    }
+
+    @Test
+    void badFlagsGiveOneLineNamingTheProblem() {
+        var meters = new SimpleMeterRegistry();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> parse("--method", "gpt").create(meters));
+        assertEquals("--method must be offline or openai, got 'gpt'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai", "--llm-base-url",
+                "http://localhost:9/v1", "--simulator-method", "one-at-a-time").create(meters));
+        assertTrue(e.getMessage().startsWith("--simulator-method must be"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai", "--llm-base-url",
+                "https://api.example.com/v1").settings("m", null));
+        assertTrue(e.getMessage().contains("OPENAI_API_KEY"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai", "--llm-base-url",
+                "http://localhost:9/v1", "--llm-max-attempts", "0").settings("m", null));
+        assertTrue(e.getMessage().contains("--llm-max-attempts"), e.getMessage());
+    }
+}
