@@ -1,0 +1,165 @@
+package io.neuronexplainer.scorer;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.Topics;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one JSON line per neuron ({@link NeuronDocument}: key, best explanation, every score,
+ * windows under neuron-explainer's names, simulated activations per scoring window), sorted by
+ * neuron, either from the topics or from a running scorer's stores.
+ */
+public final class Exporter {
+    private static final Logger log = LoggerFactory.getLogger(Exporter.class);
+    private Exporter() {}
+
+    /**
+     * Reads {@code neuron-activations}, {@code neuron-simulations} and {@code neuron-scores} from
+     * the beginning to their current end (read_committed) and writes the file. A simulation whose
+     * score was compacted away ({@code neuron-scores} keeps one record per neuron) is scored
+     * again with the same function the scorer uses. Holds the run in memory (about 20 KB a neuron).
+     *
+     * @return the number of neurons written
+     */
+    public static long export(KafkaClients clients, Path out) throws IOException {
+        Map<NeuronKey, NeuronActivations> activations = new HashMap<>();
+        Map<NeuronKey, Map<String, Simulation>> simulations = new HashMap<>();
+        Map<NeuronKey, Map<String, NeuronScore>> scores = new HashMap<>();
+        var registry = clients.registry();
+        var keys = AvroDeserializer.of(registry, NeuronKey.class);
+        var actDe = AvroDeserializer.of(registry, NeuronActivations.class);
+        var simDe = AvroDeserializer.of(registry, Simulation.class);
+        var scoreDe = AvroDeserializer.of(registry, NeuronScore.class);
+        long unreadable = 0;
+        Map<String, Object> config = clients.consumer("neuron-export-" + Instant.now().toEpochMilli());
+        config.remove("group.id"); // assigned partitions, no group, nothing committed
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : List.of(Topics.NEURON_ACTIVATIONS, Topics.NEURON_SIMULATIONS, Topics.NEURON_SCORES)) {
+                for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofMillis(KafkaClients.CONNECT_TIMEOUT_MS))) {
+                    partitions.add(new TopicPartition(topic, p.partition()));
+                }
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions));
+            end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+            while (!end.isEmpty()) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.key() == null || r.value() == null) {
+                        continue;
+                    }
+                    try {
+                        read(r, keys, actDe, simDe, scoreDe, activations, simulations, scores);
+                    } catch (SerializationException e) {
+                        // The scorer dead-lettered it too; the export goes on without it.
+                        unreadable++;
+                    }
+                }
+                end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+            }
+        }
+        if (unreadable > 0) {
+            log.warn("export skipped {} unreadable record(s); they are in the -dlq topics", unreadable);
+        }
+        return write(out, documents(activations, simulations, scores));
+    }
+
+    private static void read(ConsumerRecord<byte[], byte[]> r, AvroDeserializer<NeuronKey> keys,
+                             AvroDeserializer<NeuronActivations> actDe, AvroDeserializer<Simulation> simDe,
+                             AvroDeserializer<NeuronScore> scoreDe, Map<NeuronKey, NeuronActivations> activations,
+                             Map<NeuronKey, Map<String, Simulation>> simulations,
+                             Map<NeuronKey, Map<String, NeuronScore>> scores) {
+        NeuronKey key = keys.deserialize(r.topic(), r.key());
+        switch (r.topic()) {
+            case Topics.NEURON_ACTIVATIONS -> activations.put(key, actDe.deserialize(r.topic(), r.value()));
+            case Topics.NEURON_SIMULATIONS -> {
+                Simulation s = simDe.deserialize(r.topic(), r.value());
+                simulations.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(s.getExplanationId(), s);
+            }
+            default -> {
+                NeuronScore s = scoreDe.deserialize(r.topic(), r.value());
+                scores.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(s.getExplanationId(), s);
+            }
+        }
+    }
+
+    private static Iterable<ObjectNode> documents(Map<NeuronKey, NeuronActivations> activations,
+                                                  Map<NeuronKey, Map<String, Simulation>> simulations,
+                                                  Map<NeuronKey, Map<String, NeuronScore>> scores) {
+        Set<NeuronKey> neurons = new TreeSet<>(activations.keySet());
+        neurons.addAll(scores.keySet());
+        Map<NeuronKey, ObjectNode> docs = new TreeMap<>();
+        for (NeuronKey key : neurons) {
+            NeuronActivations truth = activations.get(key);
+            Map<String, NeuronScore> byExplanation = scores.computeIfAbsent(key, k -> new LinkedHashMap<>());
+            List<Simulation> sims = new ArrayList<>(simulations.getOrDefault(key, Map.of()).values());
+            for (Simulation s : sims) {
+                if (truth != null && !byExplanation.containsKey(s.getExplanationId())) {
+                    try {
+                        byExplanation.put(s.getExplanationId(), ExplanationScorer.score(truth, s, Instant.now()));
+                    } catch (InvalidSimulationException e) {
+                        // The scorer sent it to the dead-letter topic; nothing to export.
+                    }
+                }
+            }
+            docs.put(key, NeuronDocument.of(key, truth, new ArrayList<>(byExplanation.values()), sims));
+        }
+        return docs.values();
+    }
+
+    /** Writes the file from a running scorer's stores (its local partitions). */
+    public static long export(Scorer scorer, Path out) throws IOException {
+        ScorerStores stores = scorer.stores();
+        List<ObjectNode> docs = new ArrayList<>();
+        for (NeuronKey key : stores.neurons()) {
+            docs.add(NeuronDocument.of(key, stores.activations(key).orElse(null), stores.scores(key), stores.simulations(key)));
+        }
+        return write(out, docs);
+    }
+
+    private static long write(Path out, Iterable<ObjectNode> docs) throws IOException {
+        if (out.getParent() != null) {
+            Files.createDirectories(out.getParent());
+        }
+        long n = 0;
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+            for (ObjectNode doc : docs) {
+                w.write(Json.MAPPER.writeValueAsString(doc));
+                w.write('\n');
+                n++;
+            }
+        }
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return n;
+    }
+}

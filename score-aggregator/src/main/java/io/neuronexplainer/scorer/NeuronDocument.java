@@ -1,0 +1,112 @@
+package io.neuronexplainer.scorer;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.SimulatedWindow;
+import io.neuronexplainer.schemas.Simulation;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * One neuron as JSON, for the HTTP API, the viewer and the export: its key, best explanation,
+ * every score, and its windows under OpenAI neuron-explainer's names
+ * ({@code most_positive_activation_records}, {@code random_sample}, each with {@code tokens} and
+ * {@code activations}), plus every simulation's predictions per scoring window.
+ */
+public final class NeuronDocument {
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+    private NeuronDocument() {}
+
+    public static ObjectNode of(NeuronKey key, NeuronActivations activations, List<NeuronScore> scores,
+                                List<Simulation> simulations) {
+        ObjectNode doc = JSON.objectNode();
+        doc.set("neuron", key(key));
+        NeuronScore best = scores.stream().reduce((a, b) -> BestExplanation.better(b, a) ? b : a).orElse(null);
+        if (best == null) {
+            doc.putNull("best_explanation");
+        } else {
+            ObjectNode b = doc.putObject("best_explanation");
+            b.put("explanation_id", best.getExplanationId());
+            b.put("text", best.getExplanationText());
+            b.put("correlation", best.getCorrelation());
+        }
+        ArrayNode s = doc.putArray("scores");
+        scores.stream().sorted(Comparator.comparingDouble(NeuronScore::getCorrelation).reversed())
+                .forEach(score -> s.add(score(score)));
+        if (activations != null) {
+            doc.put("max_activation", activations.getStats().getMaxActivation());
+            doc.put("mean_activation", activations.getStats().getMeanActivation());
+            ArrayNode top = doc.putArray("most_positive_activation_records");
+            activations.getExplanationWindows().forEach(w -> top.add(window(w, "explanation")));
+            activations.getScoringTopWindows().forEach(w -> top.add(window(w, "scoring")));
+            ArrayNode random = doc.putArray("random_sample");
+            activations.getScoringRandomWindows().forEach(w -> random.add(window(w, "scoring")));
+        }
+        ArrayNode sims = doc.putArray("simulations");
+        for (Simulation sim : simulations) {
+            ObjectNode o = sims.addObject();
+            o.put("explanation_id", sim.getExplanationId());
+            o.put("explanation_text", sim.getExplanationText());
+            o.put("simulator_method", sim.getSimulatorMethod());
+            o.put("simulator_model", sim.getSimulatorModel());
+            ArrayNode ws = o.putArray("windows");
+            for (SimulatedWindow w : sim.getWindows()) {
+                ObjectNode wo = ws.addObject();
+                wo.put("kind", w.getKind().name());
+                wo.put("window_index", w.getWindowIndex());
+                ArrayNode p = wo.putArray("predicted");
+                w.getPredicted().forEach(p::add);
+            }
+        }
+        return doc;
+    }
+
+    public static ObjectNode key(NeuronKey key) {
+        ObjectNode k = JSON.objectNode();
+        k.put("model", key.getModel());
+        k.put("checkpoint", key.getCheckpoint());
+        k.put("layer", key.getLayer());
+        k.put("neuron", key.getNeuron());
+        return k;
+    }
+
+    public static ObjectNode score(NeuronScore score) {
+        ObjectNode o = JSON.objectNode();
+        o.set("neuron", key(score.getNeuron()));
+        o.put("explanation_id", score.getExplanationId());
+        o.put("explanation_text", score.getExplanationText());
+        o.put("explainer_method", score.getExplainerMethod());
+        o.put("simulator_method", score.getSimulatorMethod());
+        o.put("correlation", score.getCorrelation());
+        o.put("top_correlation", score.getTopCorrelation());
+        o.put("random_correlation", score.getRandomCorrelation());
+        o.put("rsquared", score.getRsquared());
+        o.put("absolute_dev_explained", score.getAbsoluteDevExplained());
+        ArrayNode u = o.putArray("undefined_scores");
+        score.getUndefinedScores().forEach(u::add);
+        o.put("top_windows", score.getTopWindows());
+        o.put("random_windows", score.getRandomWindows());
+        o.put("tokens", score.getTokens());
+        o.put("scored_at", score.getScoredAt().toString());
+        return o;
+    }
+
+    private static ObjectNode window(ActivationWindow w, String split) {
+        ObjectNode o = JSON.objectNode();
+        o.put("window_index", w.getWindowIndex());
+        o.put("kind", w.getKind().name());
+        o.put("split", split);
+        o.put("max_activation", w.getMaxActivation());
+        ArrayNode t = o.putArray("tokens");
+        w.getTokens().forEach(t::add);
+        ArrayNode a = o.putArray("activations");
+        w.getActivations().forEach(a::add);
+        return o;
+    }
+}

@@ -1,0 +1,115 @@
+package io.neuronexplainer.scorer;
+
+import io.neuronexplainer.runtime.CliCommand;
+import io.neuronexplainer.runtime.Connection;
+import io.neuronexplainer.runtime.ConnectionOptions;
+import io.neuronexplainer.runtime.MetricsServer;
+import io.neuronexplainer.runtime.ServiceMain;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code neuron-explain score}: runs the score-aggregator until SIGTERM or until idle. */
+@Command(name = "score", mixinStandardHelpOptions = true,
+        description = "Join simulations with true activations, score explanations to neuron-scores, keep per-layer "
+                + "aggregates, and serve the neuron viewer and JSON API over HTTP.")
+public class ScoreCommand implements Callable<Integer>, CliCommand {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--http-port", defaultValue = "8080",
+            description = "Port of the viewer and JSON API (default: ${DEFAULT-VALUE}; 0 = a free port; -1 = none).")
+    int httpPort;
+
+    @Option(names = "--http-host", defaultValue = "127.0.0.1",
+            description = "Address the HTTP endpoints bind (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container).")
+    String httpHost;
+
+    @Option(names = "--metrics-port", defaultValue = "-1",
+            description = "Separate Prometheus /metrics port (default: off; /metrics is also on --http-port).")
+    int metricsPort;
+
+    @Option(names = "--state-dir", defaultValue = ".neuron-explain/scorer-state",
+            description = "Kafka Streams local state (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Option(names = "--application-id", defaultValue = "score-aggregator",
+            description = "Kafka Streams application id: consumer group and internal topic prefix (default: ${DEFAULT-VALUE}).")
+    String applicationId;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Stream threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--exit-when-idle", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Stop after this many seconds without a new score (default: run until SIGTERM).")
+    int exitWhenIdle;
+
+    @Option(names = "--session-timeout-ms", defaultValue = "15000",
+            description = "How long the group waits for a vanished instance before moving its partitions (default: ${DEFAULT-VALUE}).")
+    int sessionTimeoutMs;
+
+    @Option(names = "--commit-interval-ms", defaultValue = "1000",
+            description = "How often results are committed (exactly-once transactions) (default: ${DEFAULT-VALUE}).")
+    int commitIntervalMs;
+
+    @Override
+    public Integer call() {
+        return ServiceMain.run(() -> {
+            if (exitWhenIdle < 0) {
+                throw new IllegalArgumentException("--exit-when-idle must be >= 0, got " + exitWhenIdle);
+            }
+            ScorerSettings settings = new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads,
+                    Map.of("consumer.session.timeout.ms", sessionTimeoutMs, "commit.interval.ms", commitIntervalMs));
+            CountDownLatch stop = new CountDownLatch(1);
+            CountDownLatch closed = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                stop.countDown();
+                try {
+                    closed.await(40, TimeUnit.SECONDS); // let the scorer commit and close cleanly
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "scorer-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (Connection c = connection.open();
+                 MetricsServer metrics = MetricsServer.start("score-aggregator", httpHost, metricsPort);
+                 Scorer scorer = Scorer.start(c.clients(), settings, metrics.registry())) {
+                if (scorer.httpPort() >= 0) {
+                    System.out.println("scorer http port: " + scorer.httpPort());
+                    System.out.println("neuron viewer: http://" + httpHost + ":" + scorer.httpPort() + "/");
+                }
+                System.out.flush();
+                double lastCount = -1;
+                long lastChange = System.nanoTime();
+                while (!stop.await(500, TimeUnit.MILLISECONDS)) {
+                    if (scorer.failure() != null || !scorer.isRunning()) {
+                        throw new IllegalStateException("scorer stopped: "
+                                + (scorer.failure() == null ? scorer.streams().state() : scorer.failure().toString()));
+                    }
+                    double count = scorer.scoresComputed();
+                    if (count != lastCount) {
+                        lastCount = count;
+                        lastChange = System.nanoTime();
+                    } else if (exitWhenIdle > 0 && System.nanoTime() - lastChange > Duration.ofSeconds(exitWhenIdle).toNanos()) {
+                        System.out.println("idle for " + exitWhenIdle + " s after " + (long) count + " score(s); stopping");
+                        break;
+                    }
+                }
+            } finally {
+                closed.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // Already shutting down: the hook is running.
+                }
+            }
+            return 0;
+        });
+    }
+}

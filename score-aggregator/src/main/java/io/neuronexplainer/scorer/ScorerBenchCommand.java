@@ -1,0 +1,161 @@
+package io.neuronexplainer.scorer;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.runtime.CliCommand;
+import io.neuronexplainer.runtime.Connection;
+import io.neuronexplainer.runtime.ConnectionOptions;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.ServiceMain;
+import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.AvroSerializer;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code neuron-explain bench scorer}: pre-loads N synthetic neurons (activations and one
+ * simulation each), starts a fresh scorer, and times it from RUNNING (group joined, stores
+ * ready) until a read_committed consumer of neuron-scores has seen all N scores.
+ */
+@Command(name = "scorer", mixinStandardHelpOptions = true,
+        description = "Score N pre-loaded synthetic neurons end to end (exactly-once, committed output); "
+                + "prints neurons_per_s as its last line.")
+public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--neurons", defaultValue = "20000", description = "Neurons to score (default: ${DEFAULT-VALUE}).")
+    int neurons;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Stream threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Override
+    public String parent() {
+        return "bench";
+    }
+
+    @Override
+    public Integer call() {
+        return ServiceMain.run(() -> {
+            if (neurons < 1) {
+                throw new IllegalArgumentException("--neurons must be at least 1, got " + neurons);
+            }
+            try (Connection c = connection.open()) {
+                KafkaClients clients = c.clients();
+                String model = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+                long preload = System.nanoTime();
+                preload(clients, model);
+                System.out.printf("pre-loaded %d neurons (activations + 1 simulation each) in %.1f s%n",
+                        neurons, (System.nanoTime() - preload) / 1e9);
+                Path state = Files.createTempDirectory("scorer-bench");
+                try (KafkaConsumer<byte[], byte[]> consumer = scoresConsumer(clients)) {
+                    ScorerSettings settings = ScorerSettings.defaults("scorer-bench-" + model, state)
+                            .withHttpPort(-1).withThreads(threads);
+                    long start = System.nanoTime();
+                    try (Scorer scorer = Scorer.start(clients, settings, new SimpleMeterRegistry())) {
+                        scorer.awaitRunning(Duration.ofSeconds(60));
+                        long running = System.nanoTime();
+                        long seen = 0;
+                        var keys = AvroDeserializer.of(clients.registry(), NeuronKey.class);
+                        long deadline = running + Duration.ofMinutes(10).toNanos();
+                        while (seen < neurons) {
+                            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                                if (model.equals(keys.deserialize(r.topic(), r.key()).getModel())) {
+                                    seen++;
+                                }
+                            }
+                            if (scorer.failure() != null || System.nanoTime() > deadline) {
+                                throw new IllegalStateException("scorer stopped or timed out after " + seen + " scores: "
+                                        + scorer.failure());
+                            }
+                        }
+                        double secs = (System.nanoTime() - running) / 1e9;
+                        System.out.printf("startup to RUNNING %.1f s; scored %d neurons in %.2f s after RUNNING "
+                                + "(read_committed neuron-scores, %d stream thread(s))%n",
+                                (running - start) / 1e9, neurons, secs, threads);
+                        // Where the stream thread's time went: poll, process, commit (fractions).
+                        StringBuilder where = new StringBuilder("stream thread:");
+                        scorer.streams().metrics().forEach((name, metric) -> {
+                            if (name.group().equals("stream-thread-metrics") && List.of("poll-ratio", "process-ratio",
+                                    "commit-ratio", "poll-records-avg", "commit-latency-avg", "poll-latency-avg").contains(name.name())) {
+                                Object v = metric.metricValue();
+                                where.append(' ').append(name.name()).append('=')
+                                        .append(v instanceof Double d ? String.format("%.3f", d) : v);
+                            }
+                        });
+                        System.out.println(where);
+                        System.out.printf("neurons_per_s=%.0f%n", neurons / secs);
+                    }
+                } finally {
+                    try (Stream<Path> files = Files.walk(state)) {
+                        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    }
+                }
+            }
+            return 0;
+        });
+    }
+
+    private void preload(KafkaClients clients, String model) {
+        Map<String, Object> config = clients.producer(null);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+        SyntheticNeurons synthetic = new SyntheticNeurons(model, 42);
+        try (KafkaProducer<NeuronKey, org.apache.avro.specific.SpecificRecord> producer = new KafkaProducer<>(config,
+                new AvroSerializer<>(clients.registry(), true), new AvroSerializer<org.apache.avro.specific.SpecificRecord>(clients.registry(), false))) {
+            for (int i = 0; i < neurons; i++) {
+                NeuronActivations a = synthetic.activations(i);
+                Simulation s = synthetic.simulation(a, "bench-explanation");
+                // Half the simulations before their activations, half after: both join paths.
+                if (i % 2 == 0) {
+                    producer.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                } else {
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                    producer.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    /** A read_committed consumer positioned at the current end of neuron-scores. */
+    private static KafkaConsumer<byte[], byte[]> scoresConsumer(KafkaClients clients) {
+        Map<String, Object> config = new HashMap<>(clients.consumer("unused"));
+        config.remove("group.id");
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> parts = new ArrayList<>();
+        for (PartitionInfo p : consumer.partitionsFor(Topics.NEURON_SCORES)) {
+            parts.add(new TopicPartition(p.topic(), p.partition()));
+        }
+        consumer.assign(parts);
+        consumer.seekToEnd(parts);
+        parts.forEach(consumer::position); // fix the start before the scorer writes
+        return consumer;
+    }
+
+}

@@ -1,0 +1,195 @@
+package io.neuronexplainer.scorer;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+
+/**
+ * The scorer's HTTP endpoint (JDK HttpServer): the neuron viewer page, its JSON API and
+ * {@code /metrics}.
+ *
+ * <ul>
+ *   <li>{@code GET /api/layers}: per (model, checkpoint, layer) aggregates</li>
+ *   <li>{@code GET /api/neurons?threshold=0.8&model=&checkpoint=&layer=&limit=100}: best scores, best first</li>
+ *   <li>{@code GET /api/neuron?model=&checkpoint=&layer=&neuron=}: one neuron, see {@link NeuronDocument}</li>
+ * </ul>
+ */
+public final class ScorerHttpServer implements AutoCloseable {
+    private static final Map<String, String> STATIC = Map.of(
+            "/", "index.html", "/index.html", "index.html", "/viewer.js", "viewer.js", "/viewer.css", "viewer.css");
+
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final ScorerStores stores;
+    private final Supplier<String> metrics;
+
+    private ScorerHttpServer(HttpServer http, ExecutorService executor, ScorerStores stores, Supplier<String> metrics) {
+        this.http = http;
+        this.executor = executor;
+        this.stores = stores;
+        this.metrics = metrics;
+    }
+
+    /** Starts serving; port 0 picks a free one. {@code registry} may be null (no /metrics). */
+    public static ScorerHttpServer start(String host, int port, ScorerStores stores, PrometheusMeterRegistry registry)
+            throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress(host, port), 0);
+        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "scorer-http");
+            t.setDaemon(true);
+            return t;
+        });
+        http.setExecutor(executor);
+        ScorerHttpServer server = new ScorerHttpServer(http, executor, stores, registry == null ? null : registry::scrape);
+        http.createContext("/", server::handle);
+        http.start();
+        return server;
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+            try {
+                if (!"GET".equals(ex.getRequestMethod())) {
+                    send(ex, 405, "text/plain", "only GET");
+                } else if (STATIC.containsKey(path)) {
+                    resource(ex, STATIC.get(path));
+                } else if (path.equals("/metrics") && metrics != null) {
+                    send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
+                } else if (path.equals("/api/layers")) {
+                    ArrayNode out = Json.MAPPER.createArrayNode();
+                    for (LayerAggregate a : stores.layers()) {
+                        ObjectNode o = Json.MAPPER.valueToTree(a);
+                        o.remove("bins");
+                        o.remove("sum_fixed");
+                        out.add(o);
+                    }
+                    json(ex, 200, out);
+                } else if (path.equals("/api/neurons")) {
+                    double threshold = number(q, "threshold", -1);
+                    int limit = (int) number(q, "limit", 100);
+                    Integer layer = q.containsKey("layer") ? (int) number(q, "layer", 0) : null;
+                    List<NeuronScore> best = stores.bestScores(q.get("model"), q.get("checkpoint"), layer, threshold, limit);
+                    ArrayNode out = Json.MAPPER.createArrayNode();
+                    best.forEach(s -> out.add(NeuronDocument.score(s)));
+                    json(ex, 200, out);
+                } else if (path.equals("/api/neuron")) {
+                    NeuronKey key = new NeuronKey(required(q, "model"), required(q, "checkpoint"),
+                            (int) number(q, "layer", Double.NaN), (int) number(q, "neuron", Double.NaN));
+                    var activations = stores.activations(key).orElse(null);
+                    var scores = stores.scores(key);
+                    var sims = stores.simulations(key);
+                    if (activations == null && scores.isEmpty() && sims.isEmpty()) {
+                        json(ex, 404, error("no such neuron: " + key));
+                    } else {
+                        json(ex, 200, NeuronDocument.of(key, activations, scores, sims));
+                    }
+                } else {
+                    json(ex, 404, error("not found: " + path));
+                }
+            } catch (IllegalArgumentException e) {
+                json(ex, 400, error(e.getMessage()));
+            } catch (InvalidStateStoreException e) {
+                json(ex, 503, error("stores not ready (the scorer is starting or rebalancing): " + e.getMessage()));
+            }
+        }
+    }
+
+    private static ObjectNode error(String message) {
+        return Json.MAPPER.createObjectNode().put("error", message);
+    }
+
+    private static String required(Map<String, String> q, String name) {
+        String v = q.get(name);
+        if (v == null || v.isEmpty()) {
+            throw new IllegalArgumentException("missing query parameter " + name);
+        }
+        return v;
+    }
+
+    private static double number(Map<String, String> q, String name, double fallback) {
+        String v = q.get(name);
+        if (v == null || v.isEmpty()) {
+            if (Double.isNaN(fallback)) {
+                throw new IllegalArgumentException("missing query parameter " + name);
+            }
+            return fallback;
+        }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("query parameter " + name + " is not a number: " + v);
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> q = new HashMap<>();
+        if (raw == null) {
+            return q;
+        }
+        for (String part : raw.split("&")) {
+            int eq = part.indexOf('=');
+            String k = eq < 0 ? part : part.substring(0, eq);
+            String v = eq < 0 ? "" : part.substring(eq + 1);
+            q.put(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
+        }
+        return q;
+    }
+
+    private static void resource(HttpExchange ex, String name) throws IOException {
+        try (InputStream in = ScorerHttpServer.class.getResourceAsStream("/viewer/" + name)) {
+            if (in == null) {
+                send(ex, 404, "text/plain", "missing resource " + name);
+                return;
+            }
+            String type = name.endsWith(".html") ? "text/html; charset=utf-8"
+                    : name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
+            send(ex, 200, type, in.readAllBytes());
+        }
+    }
+
+    private static void json(HttpExchange ex, int status, Object body) throws IOException {
+        send(ex, status, "application/json", Json.MAPPER.writeValueAsBytes(body));
+    }
+
+    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+        send(ex, status, type, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,67 @@
+package io.neuronexplainer.scorer;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.neuronexplainer.schemas.NeuronScore;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The scorer's own meters. {@code neuron_scores_total} (rate() of it is scores per second);
+ * {@code neuron_join_wait_seconds}, the record-time gap between a neuron's activations and a
+ * simulation; and per (model, checkpoint, layer) gauges of the best-score distribution, read
+ * from the layer aggregates so they never count a re-scored neuron twice.
+ */
+public final class ScorerMetrics {
+    private final MeterRegistry registry;
+    private final Counter scores;
+    private final Timer joinWait;
+    private final Map<String, LayerAggregate> layers = new ConcurrentHashMap<>();
+
+    public ScorerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.scores = Counter.builder("neuron.scores").description("Explanations scored").register(registry);
+        this.joinWait = Timer.builder("neuron.join.wait")
+                .description("Time between a neuron's activations and a simulation of it (record timestamps)")
+                .publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofHours(1))
+                .register(registry);
+    }
+
+    void scored(NeuronScore score) {
+        scores.increment();
+    }
+
+    void joinWait(long millis) {
+        joinWait.record(Duration.ofMillis(Math.max(0, millis)));
+    }
+
+    public double scoresTotal() {
+        return scores.count();
+    }
+
+    /** Refreshes the per-layer gauges from the current aggregates, registering new layers. */
+    public void updateLayers(Iterable<LayerAggregate> aggregates) {
+        for (LayerAggregate a : aggregates) {
+            String key = a.model() + '\0' + a.checkpoint() + '\0' + a.layer();
+            if (layers.put(key, a) == null) {
+                Tags tags = Tags.of("model", a.model(), "checkpoint", a.checkpoint(), "layer", Integer.toString(a.layer()));
+                Gauge.builder("neuron.layer.neurons", layers, m -> m.get(key).count()).tags(tags)
+                        .description("Neurons of the layer with a score").register(registry);
+                Gauge.builder("neuron.layer.neurons.good", layers, m -> m.get(key).atLeastGood()).tags(tags)
+                        .description("Neurons whose best explanation scores >= 0.8").register(registry);
+                Gauge.builder("neuron.layer.score.mean", layers, m -> m.get(key).mean()).tags(tags)
+                        .description("Mean best correlation of the layer").register(registry);
+                for (double q : new double[] {0.1, 0.5, 0.9}) {
+                    Gauge.builder("neuron.layer.score.quantile", layers, m -> m.get(key).quantile(q))
+                            .tags(tags.and("quantile", Double.toString(q)))
+                            .description("Quantile of the layer's best correlations").register(registry);
+                }
+            }
+        }
+    }
+}

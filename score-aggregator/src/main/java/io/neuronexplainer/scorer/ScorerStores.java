@@ -1,0 +1,112 @@
+package io.neuronexplainer.scorer;
+
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.Topics;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * Interactive queries over the scorer's local stores: a neuron's activations, simulations and
+ * scores, the per-layer aggregates, and the best-scoring neurons. With several scorer instances
+ * each one answers for the partitions it owns.
+ */
+public final class ScorerStores {
+    private final KafkaStreams streams;
+    private final Deserializer<NeuronActivations> activationsReader;
+
+    ScorerStores(KafkaStreams streams, Deserializer<NeuronActivations> activationsReader) {
+        this.streams = streams;
+        this.activationsReader = activationsReader;
+    }
+
+    private <K, V> ReadOnlyKeyValueStore<K, V> store(String name) {
+        return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
+    }
+
+    public Optional<NeuronActivations> activations(NeuronKey key) {
+        byte[] bytes = this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).get(key);
+        return bytes == null ? Optional.empty() : Optional.of(activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, bytes));
+    }
+
+    /** Every neuron with activations in the local stores, in key order. */
+    public List<NeuronKey> neurons() {
+        List<NeuronKey> out = new ArrayList<>();
+        try (KeyValueIterator<NeuronKey, byte[]> it = this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).all()) {
+            it.forEachRemaining(kv -> out.add(kv.key));
+        }
+        out.sort(null);
+        return out;
+    }
+
+    public List<Simulation> simulations(NeuronKey key) {
+        return range(ScorerTopology.SIMULATIONS_STORE, StoreKeys.neuron(key));
+    }
+
+    public List<NeuronScore> scores(NeuronKey key) {
+        return range(ScorerTopology.SCORES_STORE, StoreKeys.neuron(key));
+    }
+
+    public Optional<NeuronScore> best(NeuronKey key) {
+        return Optional.ofNullable(this.<NeuronKey, NeuronScore>store(ScorerTopology.BEST_STORE).get(key));
+    }
+
+    private <V> List<V> range(String store, String prefix) {
+        List<V> out = new ArrayList<>();
+        try (KeyValueIterator<String, V> it = this.<String, V>store(store).range(prefix, prefix + '\uffff')) {
+            it.forEachRemaining(kv -> out.add(kv.value));
+        }
+        return out;
+    }
+
+    /** Every (model, checkpoint, layer) aggregate with at least one neuron, in key order. */
+    public List<LayerAggregate> layers() {
+        List<LayerAggregate> out = new ArrayList<>();
+        try (KeyValueIterator<String, LayerAggregate> it = this.<String, LayerAggregate>store(ScorerTopology.LAYERS_STORE).all()) {
+            it.forEachRemaining(kv -> {
+                if (kv.value != null && !kv.value.isEmpty()) {
+                    out.add(kv.value);
+                }
+            });
+        }
+        out.sort(Comparator.comparing(LayerAggregate::model).thenComparing(LayerAggregate::checkpoint)
+                .thenComparingInt(LayerAggregate::layer));
+        return out;
+    }
+
+    /**
+     * Neurons' best scores at or above {@code threshold}, best first; null filters match all.
+     * Scans the best-score store: one entry per neuron, fine for a viewer up to GPT-2 XL size.
+     */
+    public List<NeuronScore> bestScores(String model, String checkpoint, Integer layer, double threshold, int limit) {
+        List<NeuronScore> out = new ArrayList<>();
+        try (KeyValueIterator<NeuronKey, NeuronScore> it = this.<NeuronKey, NeuronScore>store(ScorerTopology.BEST_STORE).all()) {
+            while (it.hasNext()) {
+                NeuronScore s = it.next().value;
+                NeuronKey k = s.getNeuron();
+                if (s.getCorrelation() >= threshold && (model == null || model.equals(k.getModel()))
+                        && (checkpoint == null || checkpoint.equals(k.getCheckpoint()))
+                        && (layer == null || layer == k.getLayer())) {
+                    out.add(s);
+                }
+            }
+        }
+        out.sort((a, b) -> BestExplanation.better(a, b) ? -1 : BestExplanation.better(b, a) ? 1 : 0);
+        return out.size() > limit ? new ArrayList<>(out.subList(0, limit)) : out;
+    }
+
+    /** Neurons with a best explanation, summed over the layer aggregates. */
+    public long scoredNeurons() {
+        return layers().stream().mapToLong(LayerAggregate::count).sum();
+    }
+}

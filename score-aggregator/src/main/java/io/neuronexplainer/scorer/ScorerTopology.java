@@ -1,0 +1,118 @@
+package io.neuronexplainer.scorer;
+
+import io.neuronexplainer.schemas.AvroSerde;
+import io.neuronexplainer.schemas.DeadLetter;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.RegistryClient;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.Topics;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The scorer's Kafka Streams topology.
+ *
+ * <pre>
+ * neuron-activations ─► KTable "activations" ─┐
+ *                                             ├─► ScoreJoiner ("simulations" store) ─► neuron-scores
+ * neuron-simulations ─────────────────────────┘        │           └─► neuron-simulations-dlq (refused)
+ *                                                      └─► BestExplanation ("scores") ─► KTable "best-scores"
+ *                                                              └─► groupBy layer ─► aggregate "layer-aggregates"
+ * </pre>
+ *
+ * The layer aggregate is a KTable aggregate with an adder and a subtractor: when a neuron's best
+ * score changes (a new explanation, or the same one scored again) its old contribution is
+ * subtracted before the new one is added, so nothing is counted twice.
+ */
+public final class ScorerTopology {
+    public static final String ACTIVATIONS_STORE = "activations";
+    public static final String SIMULATIONS_STORE = "simulations";
+    public static final String SCORES_STORE = "scores";
+    public static final String BEST_STORE = "best-scores";
+    public static final String LAYERS_STORE = "layer-aggregates";
+
+    private ScorerTopology() {}
+
+    public static Topology build(RegistryClient registry, ScorerMetrics metrics, Properties props) {
+        Serde<NeuronKey> keySerde = AvroSerde.of(registry, NeuronKey.class, true);
+        Serde<NeuronActivations> activationsSerde = AvroSerde.of(registry, NeuronActivations.class, false);
+        Serde<Simulation> simulationSerde = AvroSerde.of(registry, Simulation.class, false);
+        Serde<NeuronScore> scoreSerde = AvroSerde.of(registry, NeuronScore.class, false);
+        Serde<DeadLetter> deadLetterSerde = AvroSerde.of(registry, DeadLetter.class, false);
+
+        StreamsBuilder builder = new StreamsBuilder();
+        // Caching off: a cached table would forward the activations only at commit, after a
+        // simulation arriving meanwhile was already scored, and the neuron would be scored twice.
+        // The activations table keeps the records' bytes as they came (restored from the compacted
+        // topic itself): the biggest records are then never re-encoded, which the profile showed
+        // was a third of the stream thread's work. They are decoded only to be scored: once for
+        // the simulations waiting for them, or once per simulation arriving after them.
+        KTable<NeuronKey, byte[]> activations = builder.table(Topics.NEURON_ACTIVATIONS,
+                Consumed.with(keySerde, Serdes.ByteArray()),
+                Materialized.<NeuronKey, byte[], KeyValueStore<Bytes, byte[]>>as(ACTIVATIONS_STORE)
+                        .withKeySerde(keySerde).withValueSerde(Serdes.ByteArray()).withCachingDisabled());
+        Deserializer<NeuronActivations> activationsReader = new ScoringWindowsReader(registry);
+        builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+                Stores.persistentTimestampedKeyValueStore(SIMULATIONS_STORE), Serdes.String(), simulationSerde)
+                .withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(SCORES_STORE), Serdes.String(), scoreSerde)
+                .withCachingDisabled());
+
+        KStream<NeuronKey, Arrival> arrivals = activations.toStream(Named.as("activations-arrive"))
+                .filter((k, v) -> v != null)
+                .mapValues(Arrival::ofActivations)
+                .merge(builder.stream(Topics.NEURON_SIMULATIONS, Consumed.with(keySerde, simulationSerde))
+                        .filter((k, v) -> k != null && v != null)
+                        .mapValues(Arrival::of));
+        KStream<NeuronKey, JoinOutcome> outcomes = arrivals.processValues(() -> new ScoreJoiner(metrics, activationsReader),
+                Named.as("score-joiner"), ACTIVATIONS_STORE, SIMULATIONS_STORE);
+
+        KStream<NeuronKey, NeuronScore> scores = outcomes.filter((k, o) -> o.isScore()).mapValues(JoinOutcome::score);
+        scores.to(Topics.NEURON_SCORES, Produced.with(keySerde, scoreSerde));
+
+        var simulationSerializer = simulationSerde.serializer();
+        var keySerializer = keySerde.serializer();
+        outcomes.filter((k, o) -> !o.isScore())
+                .mapValues((k, o) -> new DeadLetter("score-aggregator", Topics.NEURON_SIMULATIONS, o.partition(), o.offset(),
+                        ByteBuffer.wrap(keySerializer.serialize(Topics.NEURON_SIMULATIONS, k)),
+                        ByteBuffer.wrap(simulationSerializer.serialize(Topics.NEURON_SIMULATIONS, o.refused())),
+                        InvalidSimulationException.class.getName(), o.reason(), 1, Instant.now()))
+                .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
+
+        KTable<NeuronKey, NeuronScore> best = scores
+                .processValues(BestExplanation::new, Named.as("best-explanation"), SCORES_STORE)
+                .toTable(Named.as("best"), Materialized.<NeuronKey, NeuronScore, KeyValueStore<Bytes, byte[]>>as(BEST_STORE)
+                        .withKeySerde(keySerde).withValueSerde(scoreSerde));
+        best.groupBy((k, s) -> KeyValue.pair(StoreKeys.layer(k), s), Grouped.with("by-layer", Serdes.String(), scoreSerde))
+                .aggregate(() -> null,
+                        (layer, s, agg) -> (agg == null ? empty(s) : agg).add(s.getCorrelation()),
+                        (layer, s, agg) -> (agg == null ? empty(s) : agg).remove(s.getCorrelation()),
+                        Materialized.<String, LayerAggregate, KeyValueStore<Bytes, byte[]>>as(LAYERS_STORE)
+                                .withKeySerde(Serdes.String()).withValueSerde(new LayerAggregateSerde()));
+        return builder.build(props);
+    }
+
+    private static LayerAggregate empty(NeuronScore s) {
+        return new LayerAggregate(s.getNeuron().getModel(), s.getNeuron().getCheckpoint(), s.getNeuron().getLayer());
+    }
+}

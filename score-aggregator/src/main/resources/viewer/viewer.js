@@ -1,0 +1,140 @@
+// Neuron viewer: layers, neurons sorted by score, and a neuron's windows with each token
+// coloured by its true activation next to the simulator's prediction (as OpenAI's neuron-viewer).
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const fmt = (x) => (x === null || x === undefined ? "–" : Number(x).toFixed(3));
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else if (k === "onclick") e.onclick = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+async function getJson(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(url + ": HTTP " + r.status + " " + (await r.text()));
+  return r.json();
+}
+
+function query(params) {
+  return Object.entries(params).map(([k, v]) => encodeURIComponent(k) + "=" + encodeURIComponent(v)).join("&");
+}
+
+// Green for true activations (scaled by the neuron's max), blue for predictions (0-10).
+function colour(value, max, hue) {
+  const a = max > 0 ? Math.max(0, Math.min(1, value / max)) : 0;
+  return hue === "green" ? `rgba(46, 160, 67, ${a * 0.85})` : `rgba(56, 116, 230, ${a * 0.85})`;
+}
+
+function tokenRow(label, tokens, values, max, hue) {
+  const row = el("div", { class: "row" }, el("span", { class: "label" }, label));
+  tokens.forEach((t, i) => {
+    const shown = t.replace(/\n/g, "↵");
+    const span = el("span", { class: "tok", title: `${JSON.stringify(t)}: ${fmt(values[i])}` }, shown);
+    span.style.background = colour(values[i], max, hue);
+    row.append(span);
+  });
+  return row;
+}
+
+async function loadLayers() {
+  const layers = await getJson("api/layers");
+  const body = $("#layers tbody");
+  body.replaceChildren();
+  for (const l of layers) {
+    const tr = el("tr", { class: "clickable" }, el("td", {}, l.model), el("td", {}, l.checkpoint), el("td", {}, l.layer),
+      el("td", {}, l.count), el("td", {}, fmt(l.mean)), el("td", {}, fmt(l.p50)), el("td", {}, l.at_least_0_8));
+    tr.dataset.key = `${l.model}/${l.checkpoint}/${l.layer}`;
+    tr.onclick = () => loadNeurons(l.model, l.checkpoint, l.layer);
+    body.append(tr);
+  }
+  $("#status").textContent = `${layers.length} layer(s), ${layers.reduce((n, l) => n + l.count, 0)} neuron(s) scored`;
+  return layers;
+}
+
+async function loadNeurons(model, checkpoint, layer, selectNeuron) {
+  document.querySelectorAll("#layers tr").forEach((tr) =>
+    tr.classList.toggle("selected", tr.dataset.key === `${model}/${checkpoint}/${layer}`));
+  $("#neurons-title").textContent = `Neurons of layer ${layer} by score`;
+  const scores = await getJson("api/neurons?" + query({ model, checkpoint, layer, limit: 500 }));
+  const list = $("#neurons");
+  list.replaceChildren();
+  for (const s of scores) {
+    const li = el("li", {}, el("span", { class: "score" }, fmt(s.correlation)), ` n${s.neuron.neuron} `,
+      el("span", { class: "muted" }, s.explanation_text.slice(0, 40)));
+    li.dataset.neuron = s.neuron.neuron;
+    li.onclick = () => loadNeuron(s.neuron);
+    list.append(li);
+  }
+  if (selectNeuron !== undefined) markNeuron(selectNeuron);
+}
+
+function markNeuron(n) {
+  document.querySelectorAll("#neurons li").forEach((li) => li.classList.toggle("selected", li.dataset.neuron === String(n)));
+}
+
+async function loadNeuron(key) {
+  markNeuron(key.neuron);
+  history.replaceState(null, "", "?" + query(key));
+  const doc = await getJson("api/neuron?" + query(key));
+  const pane = $("#neuron");
+  pane.replaceChildren();
+  pane.append(el("h2", {}, `${key.model} · ${key.checkpoint} · layer ${key.layer} · neuron ${key.neuron}`));
+  const best = doc.best_explanation;
+  pane.append(el("div", { id: "explanation", class: "explanation" },
+    best ? "the main thing this neuron does is find" + (/^\s/.test(best.text) ? "" : " ") + best.text : "(no explanation scored yet)"));
+  if (best) pane.append(el("div", {}, "score (top-and-random correlation): ", el("span", { class: "score", id: "best-score" }, fmt(best.correlation))));
+
+  const table = el("table", {}, el("tr", {}, ...["explanation", "corr", "top", "random", "R²", "abs dev", "tokens"].map((h) => el("th", {}, h))));
+  for (const s of doc.scores) {
+    table.append(el("tr", {}, el("td", {}, s.explanation_text), el("td", {}, fmt(s.correlation)), el("td", {}, fmt(s.top_correlation)),
+      el("td", {}, fmt(s.random_correlation)), el("td", {}, fmt(s.rsquared)), el("td", {}, fmt(s.absolute_dev_explained)), el("td", {}, s.tokens)));
+  }
+  pane.append(el("h3", {}, "Scores"), table);
+
+  const sim = (best && doc.simulations.find((s) => s.explanation_id === best.explanation_id)) || doc.simulations[0];
+  const predicted = new Map();
+  if (sim) for (const w of sim.windows) predicted.set(`${w.kind}#${w.window_index}`, w.predicted);
+  const max = doc.max_activation || 1;
+  pane.append(el("div", { class: "legend" }, el("span", { class: "swatch", style: "background: rgba(46,160,67,.85)" }),
+    ` true activation (max ${fmt(max)})  `, el("span", { class: "swatch", style: "background: rgba(56,116,230,.85)" }),
+    " simulated (0–10)"));
+
+  const section = (title, windows, withSimulation) => {
+    if (!windows || windows.length === 0) return;
+    pane.append(el("h3", {}, title));
+    for (const w of windows) {
+      const box = el("div", { class: "window" });
+      box.append(tokenRow(`#${w.window_index} true`, w.tokens, w.activations, max, "green"));
+      const p = predicted.get(`${w.kind}#${w.window_index}`);
+      if (withSimulation && p) box.append(tokenRow("simulated", w.tokens, p, 10, "blue"));
+      pane.append(box);
+    }
+  };
+  const top = doc.most_positive_activation_records || [];
+  section("Top-activating windows (scoring)", top.filter((w) => w.split === "scoring"), true);
+  section("Random windows (scoring)", doc.random_sample, true);
+  section("Top-activating windows shown to the explainer", top.filter((w) => w.split === "explanation"), false);
+}
+
+async function main() {
+  try {
+    const layers = await loadLayers();
+    const p = new URLSearchParams(location.search);
+    if (p.has("model") && p.has("neuron")) {
+      const key = { model: p.get("model"), checkpoint: p.get("checkpoint"), layer: Number(p.get("layer")), neuron: Number(p.get("neuron")) };
+      await loadNeurons(key.model, key.checkpoint, key.layer, key.neuron);
+      await loadNeuron(key);
+    } else if (layers.length > 0) {
+      await loadNeurons(layers[0].model, layers[0].checkpoint, layers[0].layer);
+    }
+  } catch (e) {
+    $("#status").textContent = "error: " + e.message;
+  }
+}
+
+main();

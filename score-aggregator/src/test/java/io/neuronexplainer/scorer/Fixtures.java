@@ -1,0 +1,69 @@
+package io.neuronexplainer.scorer;
+
+import io.neuronexplainer.runtime.test.SampleRecords;
+import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronStats;
+import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.SimulatedWindow;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.WindowKind;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/** Records built for the scorer's tests: top windows are indexed from 0, random ones from 1000. */
+final class Fixtures {
+    private Fixtures() {}
+
+    static NeuronKey key(int layer, int neuron) {
+        return SampleRecords.key(layer, neuron);
+    }
+
+    static List<Float> floats(Random rnd, int n, float scale, float offset) {
+        List<Float> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(offset + scale * rnd.nextFloat());
+        }
+        return out;
+    }
+
+    static ActivationWindow window(long index, WindowKind kind, List<Float> activations) {
+        List<String> tokens = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < activations.size(); i++) {
+            tokens.add(" tok" + (index * 7 + i) % 50);
+            ids.add((int) (index * 7 + i) % 50);
+        }
+        float max = activations.isEmpty() ? 0 : Collections.max(activations);
+        return new ActivationWindow(index, kind, tokens, ids, activations, max);
+    }
+
+    static NeuronActivations activations(NeuronKey key, List<List<Float>> top, List<List<Float>> random) {
+        List<ActivationWindow> explain = List.of(window(500, WindowKind.TOP, List.of(0f, 3f, 1f)));
+        List<ActivationWindow> t = new ArrayList<>();
+        for (int i = 0; i < top.size(); i++) {
+            t.add(window(i, WindowKind.TOP, top.get(i)));
+        }
+        List<ActivationWindow> r = new ArrayList<>();
+        for (int i = 0; i < random.size(); i++) {
+            r.add(window(1000 + i, WindowKind.RANDOM, random.get(i)));
+        }
+        return new NeuronActivations(key, explain, t, r, new NeuronStats(3f, 0.1, 100L, 6400L),
+                new ProducerRun("run-1", "test", 64, 20, 10, 1L, SampleRecords.AT));
+    }
+
+    static Simulation simulation(NeuronKey key, String explanationId, List<List<Float>> top, List<List<Float>> random) {
+        List<SimulatedWindow> windows = new ArrayList<>();
+        for (int i = 0; i < random.size(); i++) {
+            windows.add(new SimulatedWindow(1000L + i, WindowKind.RANDOM, random.get(i)));
+        }
+        for (int i = 0; i < top.size(); i++) {
+            windows.add(new SimulatedWindow((long) i, WindowKind.TOP, top.get(i)));
+        }
+        return new Simulation(key, explanationId, "explanation " + explanationId + " of " + key.getLayer() + "/" + key.getNeuron(),
+                "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT);
+    }
+}

@@ -1,0 +1,138 @@
+package io.neuronexplainer.scorer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scorer killed with SIGKILL mid-run (a child JVM, input still arriving) and started again:
+ * in read_committed output every neuron is scored exactly once, and the layer aggregate counts
+ * each neuron once.
+ */
+class ScorerRestartTest {
+    static final int NEURONS = 300;
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void killedMidRunAndRestartedScoresEveryNeuronExactlyOnce() throws Exception {
+        try (TestKafka kafka = TestKafka.start(1)) {
+            KafkaClients clients = kafka.clients();
+            TopicIo.createTopics(clients, 3);
+            SyntheticNeurons synthetic = new SyntheticNeurons("restart-test", 5);
+            AtomicInteger sent = new AtomicInteger();
+            java.util.concurrent.CountDownLatch scoring = new java.util.concurrent.CountDownLatch(1);
+            long t0 = System.nanoTime();
+            Path state = temp.resolve("state");
+            Thread producer = new Thread(() -> {
+                try (var p = TopicIo.producer(clients)) {
+                    for (int i = 0; i < NEURONS; i++) {
+                        NeuronActivations a = synthetic.activations(i);
+                        var s = synthetic.simulation(a, "e" + (i % 3));
+                        if (i % 2 == 0) {
+                            p.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
+                            p.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                        } else {
+                            p.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                            p.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
+                        }
+                        sent.incrementAndGet();
+                        if (i == NEURONS / 2) {
+                            p.flush();
+                            scoring.await(); // the second half arrives while the scorer runs, and dies
+                        }
+                        if (i > NEURONS / 2) {
+                            Thread.sleep(10);
+                        }
+                    }
+                    p.flush();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "test-producer");
+            producer.start();
+
+            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx512m", "-cp", System.getProperty("java.class.path"), ScorerChildMain.class.getName(),
+                    "--bootstrap-servers", clients.bootstrapServers(), "--registry-url", clients.registryUrl(),
+                    "--partitions", "3", "--application-id", "restart-scorer", "--state-dir", state.toString(),
+                    "--http-port", "-1", "--session-timeout-ms", "6000", "--commit-interval-ms", "200")
+                    .redirectErrorStream(true)
+                    .redirectOutput(Path.of("target", "scorer-child.log").toFile())
+                    .start();
+            int atKill;
+            try {
+                TopicIo.await("the child scorer's first committed scores", Duration.ofSeconds(60), () -> {
+                    if (!child.isAlive()) {
+                        throw new AssertionError("child scorer exited " + child.exitValue() + ", see target/scorer-child.log");
+                    }
+                    return TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class).size() >= 20;
+                });
+                System.out.printf("child scoring after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+                scoring.countDown();
+                TopicIo.await("more input", Duration.ofSeconds(30), () -> sent.get() > NEURONS / 2 + 30);
+            } finally {
+                scoring.countDown();
+                child.destroyForcibly(); // SIGKILL: no commit, no clean leave, an open transaction
+                child.waitFor(30, TimeUnit.SECONDS);
+                atKill = sent.get();
+            }
+            int committedAtKill = TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class).size();
+            assertTrue(atKill < NEURONS, "killed mid-run: input was still arriving (" + atKill + " sent)");
+            producer.join(120_000);
+
+            ScorerSettings settings = ScorerSettings.defaults("restart-scorer", state).withHttpPort(-1)
+                    .withOverrides(Map.of("consumer.session.timeout.ms", 6000, "commit.interval.ms", 200));
+            System.out.printf("killed after %.1f s, %d committed%n", (System.nanoTime() - t0) / 1e9, committedAtKill);
+            try (Scorer scorer = Scorer.start(clients, settings, new SimpleMeterRegistry())) {
+                TopicIo.await("every neuron scored", Duration.ofSeconds(90),
+                        () -> TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class).size() >= NEURONS);
+                TopicIo.await("aggregate complete", Duration.ofSeconds(30), () -> scorer.stores().scoredNeurons() >= NEURONS);
+                System.out.printf("all scored after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+                Thread.sleep(1000); // anything extra would be committed by now
+
+                List<NeuronScore> out = TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class);
+                Map<String, Long> perExplanation = out.stream().collect(Collectors.groupingBy(
+                        s -> StoreKeys.explanation(s.getNeuron(), s.getExplanationId()), Collectors.counting()));
+                List<String> twice = perExplanation.entrySet().stream().filter(e -> e.getValue() > 1)
+                        .map(Map.Entry::getKey).toList();
+                assertEquals(List.of(), twice, "scored more than once");
+                assertEquals(NEURONS, perExplanation.size());
+                assertEquals(NEURONS, out.size());
+                assertTrue(committedAtKill > 0 && committedAtKill < NEURONS, "committed at kill: " + committedAtKill);
+
+                Map<NeuronKey, NeuronScore> best = new HashMap<>();
+                out.forEach(s -> best.put(s.getNeuron(), s));
+                double mean = best.values().stream().mapToDouble(NeuronScore::getCorrelation).average().orElseThrow();
+                List<LayerAggregate> layers = new ArrayList<>(scorer.stores().layers());
+                assertEquals(1, layers.size());
+                assertEquals(NEURONS, layers.get(0).count(), "each neuron counted once");
+                assertEquals(mean, layers.get(0).mean(), 1e-9);
+                long good = best.values().stream().filter(s -> s.getCorrelation() >= 0.8).count();
+                assertEquals(good, layers.get(0).atLeastGood());
+                System.out.printf("checked after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            }
+            System.out.printf("scorer closed after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        }
+    }
+}

@@ -1,0 +1,343 @@
+package io.neuronexplainer.scorer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.schemas.DeadLetter;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.SimulatedWindow;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The scorer on a real broker and registry: join order, dead letters, HTTP API, export. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ScorerStreamsTest {
+    static TestKafka kafka;
+    static KafkaClients clients;
+    static Scorer scorer;
+    static PrometheusMeterRegistry meters;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    static Path temp;
+
+    static NeuronActivations truthA, truthB;
+    static Simulation simA, simB;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = TestKafka.start(1);
+        clients = kafka.clients();
+        TopicIo.createTopics(clients, 3);
+        meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        scorer = Scorer.start(clients, ScorerSettings.defaults("scorer-test", temp.resolve("state"))
+                .withOverrides(java.util.Map.of("commit.interval.ms", 200)), meters);
+        scorer.awaitRunning(Duration.ofSeconds(60));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (scorer != null) {
+            scorer.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    /** Neuron {@code n} of layer 3 with the same windows and predictions as every other such neuron. */
+    static NeuronActivations truth(int n) {
+        Random rnd = new Random(11);
+        List<List<Float>> top = new ArrayList<>(), random = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            top.add(Fixtures.floats(rnd, 12, 4f, -0.1f));
+            random.add(Fixtures.floats(rnd, 12, 0.4f, -0.1f));
+        }
+        return Fixtures.activations(Fixtures.key(3, n), top, random);
+    }
+
+    static Simulation simulation(NeuronActivations truth, String id, float noise) {
+        Random rnd = new Random(13);
+        List<List<Float>> top = new ArrayList<>(), random = new ArrayList<>();
+        truth.getScoringTopWindows().forEach(w -> top.add(w.getActivations().stream().map(a -> a * 2.5f + noise * rnd.nextFloat()).toList()));
+        truth.getScoringRandomWindows().forEach(w -> random.add(w.getActivations().stream().map(a -> a * 2.5f + noise * rnd.nextFloat()).toList()));
+        return Fixtures.simulation(truth.getNeuron(), id, top, random);
+    }
+
+    static boolean sameScores(NeuronScore a, NeuronScore b) {
+        return a.getCorrelation() == b.getCorrelation() && a.getTopCorrelation() == b.getTopCorrelation()
+                && a.getRandomCorrelation() == b.getRandomCorrelation() && a.getRsquared() == b.getRsquared()
+                && a.getAbsoluteDevExplained() == b.getAbsoluteDevExplained()
+                && a.getUndefinedScores().equals(b.getUndefinedScores()) && a.getTokens() == b.getTokens()
+                && a.getTopWindows() == b.getTopWindows() && a.getRandomWindows() == b.getRandomWindows();
+    }
+
+    @Test
+    @Order(1)
+    void simulationBeforeOrAfterActivationsGivesTheSameScores() throws Exception {
+        truthA = truth(1);
+        truthB = truth(2);
+        simA = simulation(truthA, "expl-a", 3f);
+        simB = simulation(truthB, "expl-a", 3f);
+        ScorerStores stores = scorer.stores();
+
+        // A: the simulation first; it must wait in the store, unscored.
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truthA.getNeuron(), simA);
+        TopicIo.await("simulation of A stored", Duration.ofSeconds(30), () -> !stores.simulations(truthA.getNeuron()).isEmpty());
+        assertTrue(stores.scores(truthA.getNeuron()).isEmpty());
+        TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, truthA.getNeuron(), truthA);
+
+        // B: the activations first.
+        TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, truthB.getNeuron(), truthB);
+        TopicIo.await("activations of B stored", Duration.ofSeconds(30), () -> stores.activations(truthB.getNeuron()).isPresent());
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truthB.getNeuron(), simB);
+
+        TopicIo.await("both scored", Duration.ofSeconds(30),
+                () -> stores.best(truthA.getNeuron()).isPresent() && stores.best(truthB.getNeuron()).isPresent());
+        NeuronScore a = stores.best(truthA.getNeuron()).orElseThrow();
+        NeuronScore b = stores.best(truthB.getNeuron()).orElseThrow();
+        assertTrue(sameScores(a, b), a + " vs " + b);
+        NeuronScore expected = ExplanationScorer.score(truthA, simA, Instant.EPOCH);
+        assertTrue(sameScores(expected, a), expected + " vs " + a);
+
+        // And against the plain-loop definition, through the real topics.
+        List<Double> t = new ArrayList<>(), p = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            truthA.getScoringTopWindows().get(w).getActivations().forEach(x -> t.add((double) x));
+        }
+        truthA.getScoringRandomWindows().forEach(w -> w.getActivations().forEach(x -> t.add((double) x)));
+        for (var w : truthA.getScoringTopWindows()) {
+            p.addAll(predicted(simA, w.getKind().name(), w.getWindowIndex()));
+        }
+        for (var w : truthA.getScoringRandomWindows()) {
+            p.addAll(predicted(simA, w.getKind().name(), w.getWindowIndex()));
+        }
+        double[] ta = t.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] pa = p.stream().mapToDouble(Double::doubleValue).toArray();
+        assertEquals(ExplanationScorerTest.pearson(ta, pa), a.getCorrelation(), 1e-6);
+        assertEquals(ExplanationScorerTest.rsquared(ta, pa), a.getRsquared(), 1e-6);
+
+        // Committed output: one score each.
+        TopicIo.await("scores committed", Duration.ofSeconds(30),
+                () -> TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class).size() >= 2);
+        List<NeuronScore> out = TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class);
+        assertEquals(1, out.stream().filter(s -> s.getNeuron().equals(truthA.getNeuron())).count());
+        assertEquals(1, out.stream().filter(s -> s.getNeuron().equals(truthB.getNeuron())).count());
+
+        var layer = stores.layers().stream().filter(l -> l.layer() == 3).findFirst().orElseThrow();
+        assertEquals(2, layer.count());
+        assertEquals(a.getCorrelation(), layer.mean(), 1e-9);
+    }
+
+    @Test
+    @Order(7)
+    void theScoringProjectionReadsTheSameScoringWindowsAsTheFullRecord() {
+        byte[] bytes = new io.neuronexplainer.schemas.AvroSerializer<NeuronActivations>(clients.registry(), false)
+                .serialize(Topics.NEURON_ACTIVATIONS, truthA);
+        NeuronActivations thin = new ScoringWindowsReader(clients.registry()).deserialize(Topics.NEURON_ACTIVATIONS, bytes);
+        assertEquals(truthA.getNeuron(), thin.getNeuron());
+        assertEquals(truthA.getScoringTopWindows().size(), thin.getScoringTopWindows().size());
+        assertEquals(truthA.getScoringRandomWindows().get(2).getActivations(), thin.getScoringRandomWindows().get(2).getActivations());
+        assertEquals(truthA.getScoringRandomWindows().get(2).getWindowIndex(), thin.getScoringRandomWindows().get(2).getWindowIndex());
+        assertTrue(thin.getScoringTopWindows().get(0).getTokens().isEmpty(), "tokens are skipped");
+        assertTrue(sameScores(ExplanationScorer.score(truthA, simA, Instant.EPOCH), ExplanationScorer.score(thin, simA, Instant.EPOCH)));
+    }
+
+    static List<Double> predicted(Simulation sim, String kind, long index) {
+        for (SimulatedWindow w : sim.getWindows()) {
+            if (w.getKind().name().equals(kind) && w.getWindowIndex() == index) {
+                return w.getPredicted().stream().map(Float::doubleValue).toList();
+            }
+        }
+        throw new AssertionError("no window " + kind + index);
+    }
+
+    @Test
+    @Order(2)
+    void aBetterExplanationReplacesTheNeuronsContribution() throws Exception {
+        ScorerStores stores = scorer.stores();
+        NeuronScore before = stores.best(truthA.getNeuron()).orElseThrow();
+        Simulation better = simulation(truthA, "expl-b", 0.01f);
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truthA.getNeuron(), better);
+        TopicIo.await("expl-b best", Duration.ofSeconds(30),
+                () -> stores.best(truthA.getNeuron()).map(s -> s.getExplanationId().equals("expl-b")).orElse(false));
+        NeuronScore after = stores.best(truthA.getNeuron()).orElseThrow();
+        assertTrue(after.getCorrelation() > before.getCorrelation());
+        assertEquals(2, stores.scores(truthA.getNeuron()).size());
+        TopicIo.await("aggregate updated", Duration.ofSeconds(30), () -> {
+            var l = stores.layers().stream().filter(x -> x.layer() == 3).findFirst().orElseThrow();
+            return Math.abs(l.mean() - (after.getCorrelation() + stores.best(truthB.getNeuron()).orElseThrow().getCorrelation()) / 2) < 1e-9;
+        });
+        // Still two neurons, not three: the old best was subtracted.
+        assertEquals(2, stores.layers().stream().filter(x -> x.layer() == 3).findFirst().orElseThrow().count());
+        // Re-sending the same simulation re-scores it without counting the neuron twice.
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truthA.getNeuron(), better);
+        TopicIo.await("re-score", Duration.ofSeconds(30), () -> scorer.scoresComputed() >= 4);
+        Thread.sleep(500);
+        assertEquals(2, stores.layers().stream().filter(x -> x.layer() == 3).findFirst().orElseThrow().count());
+    }
+
+    @Test
+    @Order(3)
+    void aSimulationMissingAWindowGoesToTheDeadLetterTopicWithTheReason() throws Exception {
+        NeuronActivations truth = truth(3);
+        Simulation full = simulation(truth, "expl-x", 1f);
+        Simulation partial = Simulation.newBuilder(full).setWindows(full.getWindows().subList(0, 2)).build();
+        TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, truth.getNeuron(), truth);
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truth.getNeuron(), partial);
+        String dlq = Topics.deadLetter(Topics.NEURON_SIMULATIONS);
+        TopicIo.await("dead letter", Duration.ofSeconds(30), () -> !TopicIo.readAll(clients, dlq, DeadLetter.class).isEmpty());
+        DeadLetter letter = TopicIo.readAll(clients, dlq, DeadLetter.class).get(0);
+        assertTrue(letter.getErrorMessage().contains("lacks scoring window"), letter.getErrorMessage());
+        assertEquals("score-aggregator", letter.getStage());
+        assertTrue(scorer.stores().scores(truth.getNeuron()).isEmpty());
+
+        // Not Avro at all: dead-lettered with its raw bytes by the deserialization handler.
+        byte[] key = new io.neuronexplainer.schemas.AvroSerializer<NeuronKey>(clients.registry(), true)
+                .serialize(Topics.NEURON_SIMULATIONS, truth.getNeuron());
+        byte[] garbage = "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var raw = new org.apache.kafka.clients.producer.KafkaProducer<>(clients.producer(null),
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            raw.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.NEURON_SIMULATIONS, key, garbage)).get();
+        }
+        TopicIo.await("dead letter of the unreadable record", Duration.ofSeconds(30),
+                () -> TopicIo.readAll(clients, dlq, DeadLetter.class).size() >= 2);
+        DeadLetter unreadable = TopicIo.readAll(clients, dlq, DeadLetter.class).get(1);
+        assertEquals(Topics.NEURON_SIMULATIONS, unreadable.getSourceTopic());
+        assertEquals(java.nio.ByteBuffer.wrap(garbage), unreadable.getValue());
+        assertTrue(scorer.isRunning(), "the scorer goes on");
+    }
+
+    /** Scores recomputed at export time carry that time; everything else must match. */
+    static String withoutScoredAt(String line) {
+        return line.replaceAll("\"scored_at\":\"[^\"]*\"", "");
+    }
+
+    static JsonNode get(String path) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scorer.httpPort() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    @Test
+    @Order(4)
+    void httpApiServesNeuronsLayersAndTopNeurons() throws Exception {
+        NeuronKey k = truthA.getNeuron();
+        JsonNode neuron = get("/api/neuron?model=" + k.getModel() + "&checkpoint=" + k.getCheckpoint() + "&layer=3&neuron=1");
+        assertEquals("expl-b", neuron.at("/best_explanation/explanation_id").asText());
+        assertEquals(2, neuron.get("scores").size());
+        assertEquals(4, neuron.get("most_positive_activation_records").size()); // 1 explanation + 3 scoring
+        assertEquals(3, neuron.get("random_sample").size());
+        assertEquals(truthA.getScoringTopWindows().get(1).getActivations().get(4),
+                neuron.at("/most_positive_activation_records/2/activations/4").floatValue());
+        assertEquals(2, neuron.get("simulations").size());
+        JsonNode layers = get("/api/layers");
+        assertEquals(1, layers.size());
+        assertEquals(2, layers.get(0).get("count").asInt()); // neuron 3's simulation was refused
+        JsonNode top = get("/api/neurons?threshold=0.5");
+        assertTrue(top.size() >= 1);
+        for (int i = 1; i < top.size(); i++) {
+            assertTrue(top.get(i - 1).get("correlation").asDouble() >= top.get(i).get("correlation").asDouble());
+        }
+        JsonNode none = get("/api/neurons?threshold=1.01");
+        assertEquals(0, none.size());
+        HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scorer.httpPort()
+                + "/api/neuron?model=x&checkpoint=y&layer=0&neuron=0")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, missing.statusCode());
+        HttpResponse<String> bad = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scorer.httpPort()
+                + "/api/neuron?model=x&checkpoint=y&layer=zero&neuron=0")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("layer is not a number"), bad.body());
+        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scorer.httpPort()
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(metrics.body().contains("neuron_scores_total"), "scores counter");
+        assertTrue(metrics.body().contains("neuron_join_wait_seconds_count"), "join wait");
+        TopicIo.await("layer gauges", Duration.ofSeconds(15), () -> {
+            try {
+                String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scorer.httpPort()
+                        + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                return body.contains("neuron_layer_neurons{checkpoint=\"final\",layer=\"3\",model=\"demo-gpt2\"") ;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    @Order(5)
+    void viewerShowsTheNeuronInHeadlessChromium() throws Exception {
+        HeadlessChromium chromium = HeadlessChromium.find();
+        NeuronKey k = truthA.getNeuron();
+        String url = "http://127.0.0.1:" + scorer.httpPort() + "/?model=" + k.getModel() + "&checkpoint=" + k.getCheckpoint()
+                + "&layer=3&neuron=1";
+        String dom = chromium.dumpDom(url);
+        String explanation = simA.getExplanationText().replace("expl-a", "expl-b");
+        assertTrue(dom.contains("id=\"explanation\""), "the neuron pane was rendered");
+        assertTrue(dom.contains(explanation), "the best explanation is shown: " + explanation);
+        assertTrue(dom.contains("simulated"), "simulated rows are shown");
+        assertTrue(dom.contains("rgba(46, 160, 67"), "tokens are coloured by true activation");
+        assertFalse(dom.contains("error:"), "no JS error shown");
+        Path shot = Path.of("target", "neuron-viewer.png");
+        chromium.screenshot(url, shot);
+        assertTrue(Files.size(shot) > 10_000, "a real screenshot");
+    }
+
+    @Test
+    @Order(6)
+    void exportWritesOneLinePerNeuronFromTopicsAndStores() throws Exception {
+        Path fromTopics = temp.resolve("topics.jsonl");
+        long n = Exporter.export(clients, fromTopics);
+        assertEquals(3, n); // neurons 1, 2 and 3 (3 has activations but no valid simulation)
+        List<String> lines = Files.readAllLines(fromTopics);
+        assertEquals(3, lines.size());
+        JsonNode first = Json.MAPPER.readTree(lines.get(0));
+        assertEquals(1, first.at("/neuron/neuron").asInt());
+        assertEquals("expl-b", first.at("/best_explanation/explanation_id").asText());
+        assertEquals(2, first.get("scores").size(), "both explanations' scores, though neuron-scores is compacted per neuron");
+        assertTrue(first.get("most_positive_activation_records").get(0).has("tokens"));
+        assertTrue(first.get("most_positive_activation_records").get(0).has("activations"));
+        assertEquals(3, first.get("random_sample").size());
+        assertEquals(6, first.at("/simulations/0/windows").size());
+        assertTrue(Json.MAPPER.readTree(lines.get(2)).get("best_explanation").isNull());
+
+        Path viaCli = temp.resolve("cli.jsonl");
+        int exit = new picocli.CommandLine(new ExportCommand()).execute("--bootstrap-servers", clients.bootstrapServers(),
+                "--registry-url", clients.registryUrl(), "--partitions", "3", "--out", viaCli.toString());
+        assertEquals(0, exit);
+        assertEquals(lines.stream().map(ScorerStreamsTest::withoutScoredAt).toList(),
+                Files.readAllLines(viaCli).stream().map(ScorerStreamsTest::withoutScoredAt).toList());
+
+        Path fromStores = temp.resolve("stores.jsonl");
+        assertEquals(3, Exporter.export(scorer, fromStores));
+        JsonNode same = Json.MAPPER.readTree(Files.readAllLines(fromStores).get(0));
+        assertEquals(first.get("scores").get(0).get("correlation"), same.get("scores").get(0).get("correlation"));
+    }
+}
