@@ -1,5 +1,6 @@
 package io.neuronexplainer.launcher;
 
+import io.neuronexplainer.launcher.demo.DemoCommand;
 import io.neuronexplainer.runtime.CliCommand;
 import java.util.ServiceLoader;
 import picocli.CommandLine;
@@ -8,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code neuron-explain} command: every service and tool of the project as a subcommand. */
 @Command(name = "neuron-explain", mixinStandardHelpOptions = true, version = "neuron-explain 0.1.0",
         description = "Explains what the neurons of a GPT-2-style language model do, as a streaming system on Kafka.",
-        subcommands = {BrokerCommand.class, TopicsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, BrokerCommand.class, TopicsCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public class NeuronExplain {
 
     public static void main(String[] args) {

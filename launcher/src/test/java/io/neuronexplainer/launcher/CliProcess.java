@@ -17,7 +17,9 @@ final class CliProcess {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
-                "-D" + "neuron.registry.home=" + System.getProperty("neuron.registry.home"),
+                "-Dneuron.registry.home=" + System.getProperty("neuron.registry.home"),
+                "-Dneuron.project.root=" + System.getProperty("neuron.project.root"),
+                "-Dai.djl.offline=true",
                 NeuronExplain.class.getName()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectError(stderr.toFile()).start();

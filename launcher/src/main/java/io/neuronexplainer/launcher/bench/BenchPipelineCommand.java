@@ -1,0 +1,212 @@
+package io.neuronexplainer.launcher.bench;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.explainer.Explainer;
+import io.neuronexplainer.explainer.ExplainerBackendOptions;
+import io.neuronexplainer.explainer.ExplainerWorker;
+import io.neuronexplainer.runtime.CliCommand;
+import io.neuronexplainer.runtime.EmbeddedRuntime;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.ServiceMain;
+import io.neuronexplainer.runtime.worker.TransactionalWorker;
+import io.neuronexplainer.runtime.worker.WorkerSettings;
+import io.neuronexplainer.runtime.worker.WorkerSummary;
+import io.neuronexplainer.schemas.AvroSerializer;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.Topics;
+import io.neuronexplainer.simulator.Simulator;
+import io.neuronexplainer.simulator.SimulatorBackendOptions;
+import io.neuronexplainer.simulator.SimulatorWorker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench pipeline}: the explainer and simulator workers, with their real OpenAI backends,
+ * against a local server that answers after a fixed delay, on an embedded broker; measures
+ * neurons per second against what the concurrency and latency allow.
+ */
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = "Run explainer-worker and simulator-worker (openai backends, chat-json simulator) against a local "
+                + "OpenAI-format server answering after --llm-latency-ms, on an embedded broker; last line: "
+                + "neurons_per_s=<x> bound=<y> ratio=<x/y>.")
+public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
+    @Option(names = "--llm-latency-ms", defaultValue = "200", description = "Delay of every LLM answer (default: ${DEFAULT-VALUE}).")
+    long latencyMs;
+
+    @Option(names = "--concurrency", defaultValue = "64",
+            description = "LLM calls in flight per stage, i.e. each worker's --max-in-flight (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--neurons", defaultValue = "3000", description = "Synthetic neurons to push through (default: ${DEFAULT-VALUE}).")
+    int neurons;
+
+    @Option(names = "--partitions", defaultValue = "6", description = "Partitions of the topics (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Override
+    public String parent() {
+        return "bench";
+    }
+
+    @Override
+    public Integer call() {
+        // The OpenAI SDK chains its async stages on the common ForkJoinPool; on 2 cores its
+        // parallelism is 1, and CompletableFuture then starts a new thread for every stage.
+        // Set before the pool is first used (no effect if it already was, or if the user set it).
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+                    Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
+        }
+        return ServiceMain.run(() -> {
+            if (latencyMs < 1 || concurrency < 1 || neurons < 1 || partitions < 1) {
+                throw new IllegalArgumentException("--llm-latency-ms, --concurrency, --neurons and --partitions must be positive");
+            }
+            Path dir = Files.createTempDirectory("bench-pipeline");
+            try (EmbeddedRuntime runtime = EmbeddedRuntime.start(dir, 0, 0);
+                 DelayedOpenAiServer llm = DelayedOpenAiServer.start(latencyMs, 2 * concurrency)) {
+                return measure(new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl()), llm);
+            } finally {
+                delete(dir);
+            }
+        });
+    }
+
+    private int measure(KafkaClients clients, DelayedOpenAiServer llm) throws Exception {
+        try (Admin admin = Admin.create(clients.admin())) {
+            Topics.create(admin, partitions, (short) 1, KafkaClients.CONNECT_TIMEOUT_MS);
+        }
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (Explainer explainer = ExplainerBackendOptions.openai(llm.baseUrl(), "bench-explainer").create(meters);
+             Simulator simulator = SimulatorBackendOptions.openai(llm.baseUrl(), "chat-json", "bench-simulator").create(meters)) {
+            WorkerSettings explainSettings = ExplainerWorker.settings(concurrency);
+            WorkerSettings simulateSettings = SimulatorWorker.settings(concurrency);
+            var explain = ExplainerWorker.create(clients, explainSettings, explainer, meters);
+            var simulate = SimulatorWorker.create(clients, simulateSettings, simulator, meters);
+            CompletableFuture<WorkerSummary> explaining = runInBackground(explain);
+            CompletableFuture<WorkerSummary> simulating = runInBackground(simulate);
+            awaitAssignment(explain, explaining);
+            awaitAssignment(simulate, simulating);
+
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            int warmup = Math.min(neurons, 4 * concurrency);
+            double seconds;
+            long cpuNanos;
+            try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<NeuronKey>(clients.registry(), true),
+                    new AvroSerializer<NeuronActivations>(clients.registry(), false))) {
+                // Warm-up (JIT, HTTP connections, schema ids) on other neurons, not measured.
+                pushThrough(producer, neurons, warmup, warmup, simulate, explaining, simulating);
+                long start = System.nanoTime();
+                long cpuStart = os.getProcessCpuTime();
+                pushThrough(producer, 0, neurons, warmup + neurons, simulate, explaining, simulating);
+                seconds = (System.nanoTime() - start) / 1e9;
+                cpuNanos = os.getProcessCpuTime() - cpuStart;
+            }
+            explain.stop();
+            simulate.stop();
+            System.out.println(explaining.get(60, TimeUnit.SECONDS).line());
+            System.out.println(simulating.get(60, TimeUnit.SECONDS).line());
+            for (String stage : new String[] {ExplainerWorker.STAGE, SimulatorWorker.STAGE}) {
+                var timer = meters.find("worker.process.latency").tag("stage", stage).tag("outcome", "ok").timer();
+                System.out.printf("%s: mean time from start to end of a record %.0f ms (LLM answers after %d ms)%n", stage,
+                        timer == null ? 0 : timer.mean(TimeUnit.MILLISECONDS), latencyMs);
+            }
+            double slowestCallMs = latencyMs;
+            for (var timer : meters.find("llm.latency").timers()) {
+                System.out.printf("llm.latency %s: mean %.0f ms as the client sees it, max %.0f ms over %d calls%n",
+                        timer.getId().getTags(), timer.mean(TimeUnit.MILLISECONDS), timer.max(TimeUnit.MILLISECONDS), timer.count());
+                slowestCallMs = Math.max(slowestCallMs, timer.mean(TimeUnit.MILLISECONDS));
+            }
+            long deadLetters = explain.deadLetters() + simulate.deadLetters();
+            System.out.printf("neurons=%d (after %d warm-up) llm_latency_ms=%d concurrency=%d partitions=%d llm_requests=%d "
+                    + "dead_letters=%d elapsed_s=%.2f cpu_ms_per_neuron=%.1f (whole JVM: workers, broker, fake LLM server) cores=%d "
+                    + "common_pool_parallelism=%d%n",
+                    neurons, warmup, latencyMs, concurrency, partitions, llm.requests(), deadLetters, seconds,
+                    cpuNanos / 1e6 / neurons, Runtime.getRuntime().availableProcessors(),
+                    java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+            // Each neuron needs one explainer call, then one simulator call. The two stages run in
+            // parallel on different neurons, each with `concurrency` calls in flight, so once the
+            // pipeline is full each stage completes concurrency / latency neurons per second:
+            //   bound = concurrency / (llm_latency_ms / 1000)   [neurons/s]
+            // The measurement (first record produced -> last simulation committed) includes filling
+            // and draining the pipeline (about one latency per stage), so ratio <= N / (N + concurrency).
+            double rate = neurons / seconds;
+            double bound = concurrency / (latencyMs / 1000.0);
+            // How full the workers kept their slots, given the call latency the HTTP client really saw
+            // (the fake server's delay plus HTTP and SDK overhead, which grows when the CPU is short).
+            System.out.printf("slot_utilisation=%.3f (neurons_per_s / (concurrency / mean client-side call latency of the slower stage))%n",
+                    rate / (concurrency / (slowestCallMs / 1000.0)));
+            System.out.printf("neurons_per_s=%.1f bound=%.1f ratio=%.3f%n", rate, bound, rate / bound);
+            return deadLetters == 0 ? 0 : 1;
+        }
+    }
+
+    /** Produces neurons [from, from + count) and waits until the simulator has committed {@code target} records in all. */
+    private void pushThrough(KafkaProducer<NeuronKey, NeuronActivations> producer, int from, int count, long target,
+                             TransactionalWorker<?, ?> simulate, CompletableFuture<WorkerSummary> explaining,
+                             CompletableFuture<WorkerSummary> simulating) throws InterruptedException {
+        long start = System.nanoTime();
+        for (int i = from; i < from + count; i++) {
+            NeuronActivations n = SyntheticNeurons.of(i);
+            producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, n.getNeuron(), n));
+        }
+        producer.flush();
+        // Done when the simulator has committed a Simulation (or a dead letter) for every neuron.
+        long deadline = start + Duration.ofSeconds(120 + 4L * count * latencyMs / 1000 / concurrency).toNanos();
+        while (simulate.done() < target) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("only " + simulate.done() + " of " + target + " neurons simulated in time");
+            }
+            if (explaining.isDone() || simulating.isDone()) {
+                (explaining.isDone() ? explaining : simulating).join();
+                throw new IllegalStateException("a worker stopped early");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static CompletableFuture<WorkerSummary> runInBackground(TransactionalWorker<?, ?> worker) {
+        CompletableFuture<WorkerSummary> result = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                result.complete(worker.run());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "bench-worker");
+        t.setDaemon(true);
+        t.start();
+        return result;
+    }
+
+    private void awaitAssignment(TransactionalWorker<?, ?> worker, CompletableFuture<WorkerSummary> run) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (worker.assignment().size() < partitions) {
+            if (run.isDone()) {
+                run.join();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("a worker got no partitions within 60 s");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static void delete(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

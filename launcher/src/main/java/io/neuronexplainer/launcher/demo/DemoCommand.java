@@ -1,0 +1,280 @@
+package io.neuronexplainer.launcher.demo;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.explainer.Explainer;
+import io.neuronexplainer.explainer.ExplainerBackendOptions;
+import io.neuronexplainer.explainer.ExplainerWorker;
+import io.neuronexplainer.producer.ActivationProducer;
+import io.neuronexplainer.producer.CheckpointName;
+import io.neuronexplainer.producer.CorpusPass;
+import io.neuronexplainer.producer.NeuronSelection;
+import io.neuronexplainer.producer.ProduceSummary;
+import io.neuronexplainer.producer.ProgressReporter;
+import io.neuronexplainer.producer.RunIdentity;
+import io.neuronexplainer.producer.corpus.CorpusSource;
+import io.neuronexplainer.producer.corpus.WindowCutter;
+import io.neuronexplainer.producer.model.Gpt2Model;
+import io.neuronexplainer.producer.model.Gpt2Tokenizer;
+import io.neuronexplainer.producer.sampling.SamplingSettings;
+import io.neuronexplainer.runtime.EmbeddedRuntime;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.MetricsServer;
+import io.neuronexplainer.runtime.ServiceMain;
+import io.neuronexplainer.runtime.worker.TransactionalWorker;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.Topics;
+import io.neuronexplainer.scorer.Exporter;
+import io.neuronexplainer.scorer.LayerAggregate;
+import io.neuronexplainer.scorer.Scorer;
+import io.neuronexplainer.scorer.ScorerSettings;
+import io.neuronexplainer.simulator.Simulator;
+import io.neuronexplainer.simulator.SimulatorBackendOptions;
+import io.neuronexplainer.simulator.SimulatorWorker;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The whole system in one command: an embedded broker and registry, the producer over a
+ * checkpoint, the explainer and simulator workers, and the scorer, all in this JVM.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Explain and score every neuron of a model end to end on an embedded Kafka: producer, explainer, "
+                + "simulator and scorer in one process; prints per-layer scores, the best neurons and the viewer's URL, "
+                + "and writes the results as JSONL to results/.")
+public class DemoCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", description = "Checkpoint folder (default: the repository's models/demo-gpt2/final).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: found beside the model).")
+    Path tokenizer;
+
+    @Option(names = "--corpus", paramLabel = "PATH",
+            description = "Text file, folder or JSONL (default: the English Europarl sample shipped with Lucene's test framework).")
+    Path corpus;
+
+    @Option(names = "--windows", defaultValue = "3000", paramLabel = "N",
+            description = "64-token windows to read from the corpus (default: ${DEFAULT-VALUE}; 0 = all).")
+    long windows;
+
+    @Option(names = "--neurons", paramLabel = "L:A-B,...",
+            description = "A subset of neurons, e.g. 0:0-99 (layer 0, neurons 0..99) or 0:0-9,5:100-199 or 2 (all of layer 2). Default: all.")
+    String neurons;
+
+    @Option(names = "--llm-base-url", paramLabel = "URL",
+            description = "Use an OpenAI-compatible server instead of the offline method (API key from OPENAI_API_KEY).")
+    String llmBaseUrl;
+
+    @Option(names = "--explainer-model", defaultValue = ExplainerBackendOptions.DEFAULT_MODEL,
+            description = "Explainer model with --llm-base-url (default: ${DEFAULT-VALUE}).")
+    String explainerModel;
+
+    @Option(names = "--simulator-model", description = "Simulator model with --llm-base-url.")
+    String simulatorModel;
+
+    @Option(names = "--simulator-method", defaultValue = "chat-logprobs",
+            description = "completions-echo, chat-logprobs or chat-json, with --llm-base-url (default: ${DEFAULT-VALUE}).")
+    String simulatorMethod;
+
+    @Option(names = "--max-in-flight", defaultValue = "16", description = "LLM calls in flight per worker (default: ${DEFAULT-VALUE}).")
+    int maxInFlight;
+
+    @Option(names = "--results", defaultValue = "results", paramLabel = "DIR", description = "Where the export goes (default: ${DEFAULT-VALUE}).")
+    Path results;
+
+    @Option(names = "--data-dir", defaultValue = ".neuron-explain/demo", paramLabel = "DIR",
+            description = "The demo's broker data and state, emptied at start (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--http-port", defaultValue = "0", description = "Viewer port (default: a free one).")
+    int httpPort;
+
+    @Option(names = "--keep-running", description = "Keep the broker and the viewer up after the demo, until Ctrl-C.")
+    boolean keepRunning;
+
+    @Option(names = "--timeout-s", defaultValue = "600", description = "Give up when scoring has not finished after this long (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
+
+    @Override
+    public Integer call() {
+        return ServiceMain.run(this::run);
+    }
+
+    private int run() throws Exception {
+        PrintStream out = System.out;
+        Path modelDir = model != null ? model : DemoDefaults.model();
+        if (!Files.isDirectory(modelDir)) {
+            throw new IllegalArgumentException("--model " + modelDir + ": no such folder");
+        }
+        NeuronSelection selection = neurons == null ? null : NeuronSelection.parse(neurons);
+        CorpusSource source = CorpusSource.of(corpus);
+        deleteRecursively(dataDir);
+        StageClock clock = new StageClock();
+
+        try (EmbeddedRuntime runtime = EmbeddedRuntime.start(dataDir, 0, 0);
+             MetricsServer metrics = MetricsServer.start("demo", "127.0.0.1", -1)) {
+            clock.done("broker + registry");
+            KafkaClients clients = new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl());
+            try (Admin admin = Admin.create(clients.admin())) {
+                Topics.create(admin, 6, (short) 1, KafkaClients.CONNECT_TIMEOUT_MS);
+            }
+            MeterRegistry meters = metrics.registry();
+            ScorerSettings scorerSettings = ScorerSettings.defaults("neuron-scorer-demo", dataDir.resolve("scorer-state"))
+                    .withHttpPort(httpPort);
+            try (Scorer scorer = Scorer.start(clients, scorerSettings, meters);
+                 Explainer explainer = explainerOptions().create(meters);
+                 Simulator simulator = simulatorOptions().create(meters)) {
+                TransactionalWorker<?, ?> explainers = ExplainerWorker.create(clients, ExplainerWorker.settings(maxInFlight), explainer, meters);
+                TransactionalWorker<?, ?> simulators = SimulatorWorker.create(clients, SimulatorWorker.settings(maxInFlight), simulator, meters);
+                Thread explainerThread = start("explainer-worker", explainers::run);
+                Thread simulatorThread = start("simulator-worker", simulators::run);
+                try {
+                    ProduceSummary produced = produce(clients, modelDir, source, selection);
+                    clock.done("producer");
+                    long expected = produced.neuronsEmitted();
+                    awaitStages(clock, expected, explainers, simulators, scorer);
+                    out.println();
+                    report(out, scorer, produced, clock);
+                    Path file = exportResults(scorer, produced);
+                    out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
+                    out.printf("viewer:   http://127.0.0.1:%d/%n", scorer.httpPort());
+                    out.printf("wall time: %.1f s in all%n", clock.elapsed());
+                    out.flush();
+                    if (keepRunning) {
+                        out.println("--keep-running: the viewer stays up; Ctrl-C stops.");
+                        CountDownLatch forever = new CountDownLatch(1);
+                        Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
+                        forever.await();
+                    }
+                } finally {
+                    explainers.stop();
+                    simulators.stop();
+                    explainerThread.join(30_000);
+                    simulatorThread.join(30_000);
+                }
+            }
+        }
+        return 0;
+    }
+
+    private ProduceSummary produce(KafkaClients clients, Path modelDir, CorpusSource source, NeuronSelection selection)
+            throws Exception {
+        SamplingSettings settings = new SamplingSettings(SamplingSettings.WINDOW_TOKENS, 20, 5, 5, 5, 0);
+        CheckpointName names = CheckpointName.fromFolder(modelDir);
+        RunIdentity run = new RunIdentity(names.model(), names.checkpoint(), source.name(), UUID.randomUUID().toString());
+        try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(modelDir, tokenizer);
+             Gpt2Model gpt2 = Gpt2Model.load(modelDir)) {
+            int[] layers = selection == null ? allLayers(gpt2.layers()) : selection.layers(gpt2.layers());
+            CorpusPass pass = new CorpusPass(gpt2, tok, layers, settings, 16);
+            try (WindowCutter cutter = new WindowCutter(source.open(), tok, settings.windowTokens(), windows)) {
+                return new ActivationProducer(clients).produce(run, pass, cutter, ProgressReporter.forThisProcess(), selection);
+            }
+        }
+    }
+
+    /** Waits for each stage to have handled every neuron, noting when each got there. */
+    private void awaitStages(StageClock clock, long expected, TransactionalWorker<?, ?> explainers,
+                             TransactionalWorker<?, ?> simulators, Scorer scorer) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        while (true) {
+            if (explainers.done() + explainers.deadLetters() >= expected) {
+                clock.done("explainer");
+            }
+            if (simulators.done() + simulators.deadLetters() >= expected) {
+                clock.done("simulator");
+            }
+            if (scorer.stores().scoredNeurons() >= expected - simulators.deadLetters() - explainers.deadLetters()
+                    && clock.isDone("simulator")) {
+                clock.done("scorer");
+                return;
+            }
+            if (scorer.failure() != null) {
+                throw new IllegalStateException("the scorer failed: " + scorer.failure().getMessage());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("scoring did not finish within " + timeoutSeconds + " s: explained "
+                        + explainers.done() + ", simulated " + simulators.done() + ", scored "
+                        + scorer.stores().scoredNeurons() + " of " + expected + " neurons");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private void report(PrintStream out, Scorer scorer, ProduceSummary produced, StageClock clock) {
+        out.printf("%s / %s over %s: %,d windows, %,d tokens, %,d neurons%n", produced.run().model(),
+                produced.run().checkpoint(), produced.run().corpus(), produced.pass().windows(), produced.pass().tokens(),
+                produced.neuronsEmitted());
+        out.println();
+        out.println("layer  neurons  mean score  p50     p90     >= 0.8");
+        for (LayerAggregate layer : scorer.stores().layers().stream()
+                .sorted(Comparator.comparingInt(LayerAggregate::layer)).toList()) {
+            out.printf("%5d  %7d  %10.3f  %6.3f  %6.3f  %6d%n", layer.layer(), layer.count(), layer.mean(),
+                    layer.p50(), layer.p90(), layer.atLeastGood());
+        }
+        out.println();
+        out.println("best 10 neurons (top-and-random correlation):");
+        List<NeuronScore> best = scorer.stores().bestScores(produced.run().model(), produced.run().checkpoint(), null, -1.0, 10);
+        for (NeuronScore s : best) {
+            out.printf("  %d:%-5d %.3f  %s%n", s.getNeuron().getLayer(), s.getNeuron().getNeuron(), s.getCorrelation(),
+                    s.getExplanationText().strip());
+        }
+        out.println();
+        out.println("wall time per stage (from the start; stages overlap as records stream):");
+        clock.stages().forEach((stage, seconds) -> out.printf("  %-18s %6.1f s%n", stage, seconds));
+    }
+
+    private Path exportResults(Scorer scorer, ProduceSummary produced) throws IOException {
+        Files.createDirectories(results);
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path file = results.resolve(produced.run().model() + "-" + produced.run().checkpoint() + "-" + stamp + ".jsonl");
+        Exporter.export(scorer, file);
+        return file;
+    }
+
+    private ExplainerBackendOptions explainerOptions() {
+        return llmBaseUrl == null ? ExplainerBackendOptions.offline() : ExplainerBackendOptions.openai(llmBaseUrl, explainerModel);
+    }
+
+    private SimulatorBackendOptions simulatorOptions() {
+        return llmBaseUrl == null ? SimulatorBackendOptions.offline()
+                : SimulatorBackendOptions.openai(llmBaseUrl, simulatorMethod, simulatorModel);
+    }
+
+    private static Thread start(String name, Runnable body) {
+        Thread thread = new Thread(body, name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static int[] allLayers(int count) {
+        int[] all = new int[count];
+        for (int i = 0; i < count; i++) {
+            all[i] = i;
+        }
+        return all;
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
