@@ -1,9 +1,9 @@
 package io.neuronexplainer.simulator;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.LlmServerOptions;
 import io.neuronexplainer.llm.LlmSettings;
-import io.neuronexplainer.llm.RetryPolicy;
-import java.time.Duration;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
  * {@link #create} builds it.
  */
 public class SimulatorBackendOptions {
-    public static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
+    public static final String DEFAULT_BASE_URL = LlmServerOptions.DEFAULT_BASE_URL;
     /** A completions model for completions-echo; vLLM and llama.cpp serve echo+logprobs for any model. */
     public static final String DEFAULT_COMPLETIONS_MODEL = "gpt-3.5-turbo-instruct";
     public static final String DEFAULT_CHAT_MODEL = "gpt-4o-mini";
@@ -31,28 +31,14 @@ public class SimulatorBackendOptions {
                     + "top_logprobs at each), chat-json (JSON numbers, no logprobs). Default: ${DEFAULT-VALUE}.")
     String simulatorMethod = "completions-echo";
 
-    @Option(names = "--llm-base-url", paramLabel = "URL", defaultValue = "${env:OPENAI_BASE_URL:-" + DEFAULT_BASE_URL + "}",
-            description = "OpenAI-compatible API base URL (default: ${DEFAULT-VALUE}). Env: OPENAI_BASE_URL. "
-                    + "The API key comes from OPENAI_API_KEY; a loopback URL needs none.")
-    String baseUrl = envOr("OPENAI_BASE_URL", DEFAULT_BASE_URL);
-
     @Option(names = "--simulator-model",
             description = "Simulator model for --method openai (default: " + DEFAULT_COMPLETIONS_MODEL
                     + " for completions-echo, " + DEFAULT_CHAT_MODEL + " for the chat methods).")
     String model;
 
-    @Option(names = "--llm-timeout-s", defaultValue = "60",
-            description = "Timeout of one LLM request in seconds (default: ${DEFAULT-VALUE}); a timeout is retried.")
-    int timeoutSeconds = 60;
-
-    @Option(names = "--llm-max-attempts", defaultValue = "5",
-            description = "Tries per LLM call on 429/5xx/timeouts/unparseable output before a dead letter (default: ${DEFAULT-VALUE}).")
-    int maxAttempts = 5;
-
-    @Option(names = "--llm-backoff-ms", defaultValue = "500",
-            description = "First retry wait in ms, doubled per retry with jitter, capped at 30 s; "
-                    + "a Retry-After header overrides it (default: ${DEFAULT-VALUE}).")
-    long backoffMs = 500;
+    /** The OpenAI-compatible server's flags, shared with the other backend. */
+    @Mixin
+    LlmServerOptions server = new LlmServerOptions();
 
     public SimulatorBackendOptions() {}
 
@@ -66,16 +52,14 @@ public class SimulatorBackendOptions {
         SimulatorBackendOptions o = new SimulatorBackendOptions();
         o.method = "openai";
         o.simulatorMethod = simulatorMethod;
-        o.baseUrl = baseUrl;
+        o.server.baseUrl(baseUrl);
         o.model = model;
         return o;
     }
 
     /** For code and tests: retry and timeout settings. */
     public SimulatorBackendOptions retries(int maxAttempts, long backoffMs, int timeoutSeconds) {
-        this.maxAttempts = maxAttempts;
-        this.backoffMs = backoffMs;
-        this.timeoutSeconds = timeoutSeconds;
+        server.retries(maxAttempts, backoffMs, timeoutSeconds);
         return this;
     }
 
@@ -111,17 +95,7 @@ public class SimulatorBackendOptions {
     }
 
     LlmSettings settings(String defaultModel, String envApiKey) {
-        if (backoffMs < 0) {
-            throw new IllegalArgumentException("--llm-backoff-ms must be >= 0, got " + backoffMs);
-        }
-        String m = model == null || model.isBlank() ? defaultModel : model;
-        return new LlmSettings(baseUrl, LlmSettings.resolveApiKey(baseUrl, envApiKey), m,
-                Duration.ofSeconds(timeoutSeconds), RetryPolicy.of(maxAttempts, Duration.ofMillis(backoffMs)),
-                "simulator");
+        return server.settings(model == null || model.isBlank() ? defaultModel : model, "simulator", envApiKey);
     }
 
-    private static String envOr(String name, String fallback) {
-        String v = System.getenv(name);
-        return v == null || v.isBlank() ? fallback : v;
-    }
 }

@@ -1,5 +1,6 @@
 package io.neuronexplainer.simulator;
 
+import io.neuronexplainer.runtime.test.CommittedRecords;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

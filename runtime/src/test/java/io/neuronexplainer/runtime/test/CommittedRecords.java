@@ -1,4 +1,4 @@
-package io.neuronexplainer.simulator;
+package io.neuronexplainer.runtime.test;
 
 import io.neuronexplainer.runtime.KafkaClients;
 import java.time.Duration;
@@ -13,14 +13,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /** Reads a topic from the start as a read_committed consumer would, for assertions. */
-final class CommittedRecords {
+public final class CommittedRecords {
     private CommittedRecords() {}
 
     /**
      * Polls until at least {@code atLeast} records arrived (or {@code timeout} passed), then one
      * more second, so records beyond the expected count (duplicates) are seen too.
      */
-    static <K, V> List<ConsumerRecord<K, V>> read(KafkaClients clients, String topic, Deserializer<K> keys, Deserializer<V> values,
+    public static <K, V> List<ConsumerRecord<K, V>> read(KafkaClients clients, String topic, Deserializer<K> keys, Deserializer<V> values,
                                                   int atLeast, Duration timeout) {
         Map<String, Object> config = clients.consumer("reader-" + UUID.randomUUID());
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
