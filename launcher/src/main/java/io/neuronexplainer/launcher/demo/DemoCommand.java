@@ -267,9 +267,18 @@ public class DemoCommand implements Callable<Integer> {
         return all;
     }
 
+    /** Empties the demo's data folder, but only one an earlier demo made: never a user's other files. */
     private static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
+        }
+        boolean empty;
+        try (Stream<Path> entries = Files.list(dir)) {
+            empty = entries.findAny().isEmpty();
+        }
+        if (!empty && !Files.exists(dir.resolve("kafka").resolve("controller.port"))) {
+            throw new IllegalArgumentException("--data-dir " + dir + " is not empty and holds no earlier demo's data; "
+                    + "give a new or empty folder");
         }
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
