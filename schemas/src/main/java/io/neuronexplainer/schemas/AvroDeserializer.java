@@ -23,6 +23,9 @@ public class AvroDeserializer<T> implements Deserializer<T> {
     /** Config key naming the generated class to read into; absent means GenericRecord. */
     public static final String READER_CLASS_CONFIG = "neuron.avro.reader.class";
 
+    /** Decoders are reset per record; reusing one per thread saves its buffers. */
+    private static final ThreadLocal<BinaryDecoder> DECODERS = new ThreadLocal<>();
+
     private RegistryClient registry;
     private Schema readerSchema;
     private boolean specific;
@@ -87,7 +90,8 @@ public class AvroDeserializer<T> implements Deserializer<T> {
                     + (data.length < 5 ? data.length + " bytes" : "first byte " + data[0]) + ")");
         }
         int id = ByteBuffer.wrap(data, 1, 4).getInt();
-        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, 5, data.length - 5, null);
+        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, 5, data.length - 5, DECODERS.get());
+        DECODERS.set(decoder);
         try {
             return readers.computeIfAbsent(id, this::reader).read(null, decoder);
         } catch (IOException | RuntimeException e) {
