@@ -55,6 +55,18 @@ public final class NeuronSelection {
         return new NeuronSelection(ranges, spec);
     }
 
+    /** The layers to run: those of {@code selection}, or every layer of the model when it is null. */
+    public static int[] layersToRun(NeuronSelection selection, int modelLayers) {
+        if (selection != null) {
+            return selection.layers(modelLayers);
+        }
+        int[] all = new int[modelLayers];
+        for (int i = 0; i < modelLayers; i++) {
+            all[i] = i;
+        }
+        return all;
+    }
+
     /** The layers that hold selected neurons, checked against the model's layer count. */
     public int[] layers(int modelLayers) {
         if (ranges.lastKey() >= modelLayers) {

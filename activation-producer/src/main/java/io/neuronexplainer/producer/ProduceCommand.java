@@ -13,7 +13,6 @@ import io.neuronexplainer.runtime.ServiceMain;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -113,8 +112,7 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
                 if (selection != null && layers != null) {
                     throw new IllegalArgumentException("give --neurons or --layers, not both");
                 }
-                int[] chosen = selection != null ? selection.layers(gpt2.layers())
-                        : layers != null ? layers : allLayers(gpt2.layers());
+                int[] chosen = layers != null ? layers : NeuronSelection.layersToRun(selection, gpt2.layers());
                 CorpusPass pass = new CorpusPass(gpt2, tok, chosen, settings, batch);
                 try (Connection kafka = connection.open();
                      WindowCutter cutter = new WindowCutter(source.open(), tok, settings.windowTokens(), windows)) {
@@ -137,11 +135,5 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
                 s.pass().tokens(), s.pass().tokensPerSecond());
         out.printf("wall time:       %.1f s (pass %.1f s, whole run %.1f s)%n", wallSeconds, s.pass().seconds(), s.seconds());
         out.printf("peak resident:   %s%n", peak < 0 ? "unknown" : String.format("%,d KiB (%.1f MiB, VmHWM)", peak, peak / 1024.0));
-    }
-
-    private static int[] allLayers(int count) {
-        int[] all = new int[count];
-        Arrays.setAll(all, i -> i);
-        return all;
     }
 }

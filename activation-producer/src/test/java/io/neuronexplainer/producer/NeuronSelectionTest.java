@@ -17,6 +17,8 @@ class NeuronSelectionTest {
         assertTrue(s.includes(0, 0) && s.includes(0, 99) && s.includes(3, 7) && s.includes(5, 511));
         assertFalse(s.includes(0, 100) || s.includes(3, 8) || s.includes(1, 0));
         assertEquals(100 + 1 + 512, s.count(512));
+        assertArrayEquals(new int[] {0, 3, 5}, NeuronSelection.layersToRun(s, 6));
+        assertArrayEquals(new int[] {0, 1, 2, 3}, NeuronSelection.layersToRun(null, 4), "no selection: every layer");
     }
 
     @Test

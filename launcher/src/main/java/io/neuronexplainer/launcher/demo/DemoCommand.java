@@ -13,6 +13,7 @@ import io.neuronexplainer.producer.ProgressReporter;
 import io.neuronexplainer.producer.RunIdentity;
 import io.neuronexplainer.producer.corpus.CorpusSource;
 import io.neuronexplainer.producer.corpus.WindowCutter;
+import io.neuronexplainer.producer.model.DefaultModel;
 import io.neuronexplainer.producer.model.Gpt2Model;
 import io.neuronexplainer.producer.model.Gpt2Tokenizer;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
@@ -114,7 +115,7 @@ public class DemoCommand implements Callable<Integer> {
 
     private int run() throws Exception {
         PrintStream out = System.out;
-        Path modelDir = model != null ? model : DemoDefaults.model();
+        Path modelDir = model != null ? model : DefaultModel.folder();
         if (!Files.isDirectory(modelDir)) {
             throw new IllegalArgumentException("--model " + modelDir + ": no such folder");
         }
@@ -176,7 +177,7 @@ public class DemoCommand implements Callable<Integer> {
         RunIdentity run = new RunIdentity(names.model(), names.checkpoint(), source.name(), UUID.randomUUID().toString());
         try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(modelDir, tokenizer);
              Gpt2Model gpt2 = Gpt2Model.load(modelDir)) {
-            int[] layers = selection == null ? allLayers(gpt2.layers()) : selection.layers(gpt2.layers());
+            int[] layers = NeuronSelection.layersToRun(selection, gpt2.layers());
             CorpusPass pass = new CorpusPass(gpt2, tok, layers, settings, 16);
             try (WindowCutter cutter = new WindowCutter(source.open(), tok, settings.windowTokens(), windows)) {
                 return new ActivationProducer(clients).produce(run, pass, cutter, ProgressReporter.forThisProcess(), selection);
@@ -259,13 +260,6 @@ public class DemoCommand implements Callable<Integer> {
         return thread;
     }
 
-    private static int[] allLayers(int count) {
-        int[] all = new int[count];
-        for (int i = 0; i < count; i++) {
-            all[i] = i;
-        }
-        return all;
-    }
 
     /** Empties the demo's data folder, but only one an earlier demo made: never a user's other files. */
     private static void deleteRecursively(Path dir) throws IOException {
