@@ -1,9 +1,7 @@
 package io.neuronexplainer.launcher;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +12,10 @@ final class CliProcess {
     private CliProcess() {}
 
     static Process start(Path stderr, String... args) throws IOException {
+        return builder(stderr, args).start();
+    }
+
+    private static ProcessBuilder builder(Path stderr, String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
@@ -22,21 +24,26 @@ final class CliProcess {
                 "-Dai.djl.offline=true",
                 NeuronExplain.class.getName()));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+        return new ProcessBuilder(command).redirectError(stderr.toFile());
     }
 
-    /** Runs to completion (bounded) and returns exit code and stdout. */
+    /** Runs to completion (bounded) and returns exit code, stdout and stderr. */
     static Result run(Path stderr, long timeoutSeconds, String... args) throws Exception {
-        Process process = start(stderr, args);
-        String out;
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            out = reader.lines().reduce("", (a, b) -> a + b + "\n");
-        }
+        // stdout goes to a file beside stderr so that a hung process cannot block the reader past the timeout.
+        Path stdout = stderr.resolveSibling(stderr.getFileName() + ".out");
+        Process process = builder(stderr, args).redirectOutput(stdout.toFile()).start();
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("neuron-explain " + String.join(" ", args) + " did not end within " + timeoutSeconds + " s");
+            throw new AssertionError("neuron-explain " + String.join(" ", args) + " did not end within " + timeoutSeconds
+                    + " s; it said: " + lastLines(Files.readString(stderr), 20));
         }
-        return new Result(process.exitValue(), out, java.nio.file.Files.readString(stderr));
+        return new Result(process.exitValue(), Files.readString(stdout), Files.readString(stderr));
+    }
+
+    /** The last {@code n} lines of a process's output, for a failure message. */
+    static String lastLines(String text, int n) {
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
     }
 
     record Result(int exitCode, String stdout, String stderr) {}

@@ -47,9 +47,11 @@ class FourProcessTest {
                 services.add(CliProcess.start(dir.resolve("simulate.err"), concat(new String[] {"simulate"}, cluster)));
                 var produced = CliProcess.run(dir.resolve("produce.err"), 300, concat(new String[] {"produce",
                         "--neurons", NEURONS, "--windows", WINDOWS}, cluster));
-                assertEquals(0, produced.exitCode(), produced.stderr());
+                assertEquals(0, produced.exitCode(), () -> "produce failed: " + CliProcess.lastLines(produced.stderr(), 20));
                 assertTrue(produced.stdout().contains("neurons emitted: " + COUNT), produced.stdout());
                 separate = readScores(kafka.clients(), COUNT, Duration.ofSeconds(180), separateTexts);
+                assertEquals(COUNT, separate.size(), () -> "neurons scored by the four processes; the services said: "
+                        + serviceErrors(dir));
             } finally {
                 for (Process p : services) {
                     p.destroy();
@@ -59,12 +61,13 @@ class FourProcessTest {
                 }
             }
         }
-        assertEquals(COUNT, separate.size());
 
+        // The demo runs all stages in one JVM of its own, as a user starts it; in its own process it
+        // shares no static state with the test's JVM, and its error line reaches the failure message.
         Path results = dir.resolve("results");
-        int exit = NeuronExplain.commandLine().execute("demo", "--neurons", NEURONS, "--windows", WINDOWS,
+        var demoRun = CliProcess.run(dir.resolve("demo.err"), 300, "demo", "--neurons", NEURONS, "--windows", WINDOWS,
                 "--results", results.toString(), "--data-dir", dir.resolve("demo").toString());
-        assertEquals(0, exit);
+        assertEquals(0, demoRun.exitCode(), () -> "demo failed: " + CliProcess.lastLines(demoRun.stderr(), 20));
         List<Path> files;
         try (var list = Files.list(results)) {
             files = list.toList();
@@ -100,6 +103,19 @@ class FourProcessTest {
             }
         }
         return scores;
+    }
+
+    static String serviceErrors(Path dir) {
+        StringBuilder all = new StringBuilder();
+        for (String name : List.of("score", "explain", "simulate")) {
+            try {
+                all.append("\n[").append(name).append("] ")
+                        .append(CliProcess.lastLines(Files.readString(dir.resolve(name + ".err")), 10));
+            } catch (java.io.IOException e) {
+                all.append("\n[").append(name).append("] no stderr: ").append(e.getMessage());
+            }
+        }
+        return all.toString();
     }
 
     static String[] concat(String[] a, String[] b) {

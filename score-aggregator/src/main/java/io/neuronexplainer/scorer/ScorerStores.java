@@ -5,13 +5,16 @@ import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -22,6 +25,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * each one answers for the partitions it owns.
  */
 public final class ScorerStores {
+    /** How long a query waits for stores that are being assigned or restored (a rebalance) before it gives up. */
+    static final Duration STORE_WAIT = Duration.ofSeconds(30);
+
     private final KafkaStreams streams;
     private final Deserializer<NeuronActivations> activationsReader;
 
@@ -34,19 +40,47 @@ public final class ScorerStores {
         return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
     }
 
+    /**
+     * Runs a query, again while the app is starting or rebalancing: stores are unavailable for a
+     * moment after every partition assignment, which callers should not see as a failure.
+     * Gives up with the store's exception after {@link #STORE_WAIT} or once the app has stopped.
+     */
+    private <T> T query(Supplier<T> body) {
+        long deadline = System.nanoTime() + STORE_WAIT.toNanos();
+        while (true) {
+            try {
+                return body.get();
+            } catch (InvalidStateStoreException e) {
+                KafkaStreams.State state = streams.state();
+                boolean settling = state == KafkaStreams.State.CREATED || state.isRunningOrRebalancing();
+                if (!settling || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
     public Optional<NeuronActivations> activations(NeuronKey key) {
-        byte[] bytes = this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).get(key);
+        byte[] bytes = query(() -> this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).get(key));
         return bytes == null ? Optional.empty() : Optional.of(activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, bytes));
     }
 
     /** Every neuron with activations in the local stores, in key order. */
     public List<NeuronKey> neurons() {
-        List<NeuronKey> out = new ArrayList<>();
-        try (KeyValueIterator<NeuronKey, byte[]> it = this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).all()) {
-            it.forEachRemaining(kv -> out.add(kv.key));
-        }
-        out.sort(null);
-        return out;
+        return query(() -> {
+            List<NeuronKey> out = new ArrayList<>();
+            try (KeyValueIterator<NeuronKey, byte[]> it = this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).all()) {
+                it.forEachRemaining(kv -> out.add(kv.key));
+            }
+            out.sort(null);
+            return out;
+        });
     }
 
     public List<Simulation> simulations(NeuronKey key) {
@@ -58,27 +92,32 @@ public final class ScorerStores {
     }
 
     public Optional<NeuronScore> best(NeuronKey key) {
-        return Optional.ofNullable(this.<NeuronKey, NeuronScore>store(ScorerTopology.BEST_STORE).get(key));
+        return Optional.ofNullable(query(() -> this.<NeuronKey, NeuronScore>store(ScorerTopology.BEST_STORE).get(key)));
     }
 
     private <V> List<V> range(String store, String prefix) {
-        List<V> out = new ArrayList<>();
-        try (KeyValueIterator<String, V> it = this.<String, V>store(store).range(prefix, prefix + '\uffff')) {
-            it.forEachRemaining(kv -> out.add(kv.value));
-        }
-        return out;
+        return query(() -> {
+            List<V> out = new ArrayList<>();
+            try (KeyValueIterator<String, V> it = this.<String, V>store(store).range(prefix, prefix + '\uffff')) {
+                it.forEachRemaining(kv -> out.add(kv.value));
+            }
+            return out;
+        });
     }
 
     /** Every (model, checkpoint, layer) aggregate with at least one neuron, in key order. */
     public List<LayerAggregate> layers() {
-        List<LayerAggregate> out = new ArrayList<>();
-        try (KeyValueIterator<String, LayerAggregate> it = this.<String, LayerAggregate>store(ScorerTopology.LAYERS_STORE).all()) {
-            it.forEachRemaining(kv -> {
-                if (kv.value != null && !kv.value.isEmpty()) {
-                    out.add(kv.value);
-                }
-            });
-        }
+        List<LayerAggregate> out = query(() -> {
+            List<LayerAggregate> found = new ArrayList<>();
+            try (KeyValueIterator<String, LayerAggregate> it = this.<String, LayerAggregate>store(ScorerTopology.LAYERS_STORE).all()) {
+                it.forEachRemaining(kv -> {
+                    if (kv.value != null && !kv.value.isEmpty()) {
+                        found.add(kv.value);
+                    }
+                });
+            }
+            return found;
+        });
         out.sort(Comparator.comparing(LayerAggregate::model).thenComparing(LayerAggregate::checkpoint)
                 .thenComparingInt(LayerAggregate::layer));
         return out;
@@ -89,18 +128,21 @@ public final class ScorerStores {
      * Scans the best-score store: one entry per neuron, fine for a viewer up to GPT-2 XL size.
      */
     public List<NeuronScore> bestScores(String model, String checkpoint, Integer layer, double threshold, int limit) {
-        List<NeuronScore> out = new ArrayList<>();
-        try (KeyValueIterator<NeuronKey, NeuronScore> it = this.<NeuronKey, NeuronScore>store(ScorerTopology.BEST_STORE).all()) {
-            while (it.hasNext()) {
-                NeuronScore s = it.next().value;
-                NeuronKey k = s.getNeuron();
-                if (s.getCorrelation() >= threshold && (model == null || model.equals(k.getModel()))
-                        && (checkpoint == null || checkpoint.equals(k.getCheckpoint()))
-                        && (layer == null || layer == k.getLayer())) {
-                    out.add(s);
+        List<NeuronScore> out = query(() -> {
+            List<NeuronScore> found = new ArrayList<>();
+            try (KeyValueIterator<NeuronKey, NeuronScore> it = this.<NeuronKey, NeuronScore>store(ScorerTopology.BEST_STORE).all()) {
+                while (it.hasNext()) {
+                    NeuronScore s = it.next().value;
+                    NeuronKey k = s.getNeuron();
+                    if (s.getCorrelation() >= threshold && (model == null || model.equals(k.getModel()))
+                            && (checkpoint == null || checkpoint.equals(k.getCheckpoint()))
+                            && (layer == null || layer == k.getLayer())) {
+                        found.add(s);
+                    }
                 }
             }
-        }
+            return found;
+        });
         out.sort((a, b) -> BestExplanation.better(a, b) ? -1 : BestExplanation.better(b, a) ? 1 : 0);
         return out.size() > limit ? new ArrayList<>(out.subList(0, limit)) : out;
     }

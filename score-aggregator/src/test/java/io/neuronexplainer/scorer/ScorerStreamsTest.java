@@ -340,4 +340,19 @@ class ScorerStreamsTest {
         JsonNode same = Json.MAPPER.readTree(Files.readAllLines(fromStores).get(0));
         assertEquals(first.get("scores").get(0).get("correlation"), same.get("scores").get(0).get("correlation"));
     }
+
+    @Test
+    @Order(7)
+    void queriesMadeWhileTheScorerStartsWaitForItsStores(@TempDir Path state) throws Exception {
+        // A second instance of the same app: its start is a rebalance of both, during which the
+        // stores cannot be queried. A caller must get answers, not InvalidStateStoreException.
+        try (Scorer second = Scorer.start(clients, ScorerSettings.defaults("scorer-test", state), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+            assertTrue(second.streams().state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING,
+                    "the query below must meet a scorer that is still starting");
+            long scored = second.stores().scoredNeurons() + scorer.stores().scoredNeurons();
+            assertTrue(scored >= 2, "the two instances together hold the neurons scored so far: " + scored);
+            assertEquals(second.stores().neurons().size() + scorer.stores().neurons().size(),
+                    java.util.stream.Stream.concat(second.stores().neurons().stream(), scorer.stores().neurons().stream()).distinct().count());
+        }
+    }
 }
