@@ -59,7 +59,7 @@ public final class OpenAiExplainer implements Explainer {
             }
         }
         ChatCompletionCreateParams params = b.build();
-        return caller.call(() -> caller.client().chat().completions().create(params),
+        return caller.call(client -> client.chat().completions().create(params),
                         OpenAiExplainer::usage, OpenAiExplainer::read)
                 .thenApply(a -> new ExplainerResult(a.value(), ExplainerPrompt.VERSION,
                         a.usage().promptTokens(), a.usage().completionTokens()));

@@ -20,6 +20,7 @@ import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,8 +47,16 @@ public final class LlmCaller implements AutoCloseable {
     /** A server asking for longer than this is waited for this long at most. */
     private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
 
+    /**
+     * The SDK's OkHttp client sends at most 64 requests to one host at a time (it sets OkHttp's
+     * per-host limit to the dispatcher's default of 64 and offers no way to change it); more
+     * calls queue inside OkHttp, unseen. So a caller keeps one SDK client per 64 calls in flight,
+     * opened as the load needs them, and sends each call through the least busy one.
+     */
+    static final int CALLS_PER_CLIENT = 64;
+
     private final LlmSettings settings;
-    private final OpenAIClientAsync client;
+    private final List<SdkClient> clients = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService retryTimer;
     private final MeterRegistry meters;
     /**
@@ -64,12 +72,7 @@ public final class LlmCaller implements AutoCloseable {
     public LlmCaller(LlmSettings settings, MeterRegistry meters) {
         this.settings = settings;
         this.meters = meters;
-        this.client = OpenAIOkHttpClientAsync.builder()
-                .baseUrl(settings.baseUrl())
-                .apiKey(settings.apiKey())
-                .timeout(settings.timeout())
-                .maxRetries(0)
-                .build();
+        clients.add(new SdkClient(newClient(settings)));
         this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "llm-retry-" + settings.stage());
             t.setDaemon(true);
@@ -88,9 +91,43 @@ public final class LlmCaller implements AutoCloseable {
                 .description("Tokens the LLM server reported").register(meters);
     }
 
-    /** The SDK client, for building requests; calls go through {@link #call}. */
-    public OpenAIClientAsync client() {
-        return client;
+    private static OpenAIClientAsync newClient(LlmSettings settings) {
+        return OpenAIOkHttpClientAsync.builder()
+                .baseUrl(settings.baseUrl())
+                .apiKey(settings.apiKey())
+                .timeout(settings.timeout())
+                .maxRetries(0)
+                .build();
+    }
+
+    /** One SDK client and the calls it has in flight. */
+    private record SdkClient(OpenAIClientAsync sdk, AtomicInteger inFlight) {
+        SdkClient(OpenAIClientAsync sdk) {
+            this(sdk, new AtomicInteger());
+        }
+    }
+
+    /** The least busy SDK client, a new one when all are full; its in-flight count is taken. */
+    private synchronized SdkClient takeClient() {
+        SdkClient best = clients.get(0);
+        for (SdkClient c : clients) {
+            if (c.inFlight().get() < best.inFlight().get()) {
+                best = c;
+            }
+        }
+        if (best.inFlight().get() >= CALLS_PER_CLIENT) {
+            best = new SdkClient(newClient(settings));
+            clients.add(best);
+            log.info("{}: more than {} LLM calls in flight; opened SDK client {}", settings.stage(),
+                    CALLS_PER_CLIENT * (clients.size() - 1), clients.size());
+        }
+        best.inFlight().incrementAndGet();
+        return best;
+    }
+
+    /** SDK clients opened so far (one per {@value #CALLS_PER_CLIENT} calls in flight at the peak). */
+    int sdkClients() {
+        return clients.size();
     }
 
     public LlmSettings settings() {
@@ -102,25 +139,27 @@ public final class LlmCaller implements AutoCloseable {
      * attempts run out. {@code parse} throws (any RuntimeException) for unusable output.
      * The future fails with {@link LlmException} naming the last status or reason.
      */
-    public <R, T> CompletableFuture<LlmAnswer<T>> call(Supplier<CompletableFuture<R>> send,
+    public <R, T> CompletableFuture<LlmAnswer<T>> call(Function<OpenAIClientAsync, CompletableFuture<R>> send,
                                                       Function<R, TokenUsage> usage, Function<R, T> parse) {
         CompletableFuture<LlmAnswer<T>> result = new CompletableFuture<>();
         attempt(1, TokenUsage.NONE, send, usage, parse, result);
         return result;
     }
 
-    private <R, T> void attempt(int attempt, TokenUsage spentBefore, Supplier<CompletableFuture<R>> send,
+    private <R, T> void attempt(int attempt, TokenUsage spentBefore, Function<OpenAIClientAsync, CompletableFuture<R>> send,
                                 Function<R, TokenUsage> usage, Function<R, T> parse,
                                 CompletableFuture<LlmAnswer<T>> result) {
         inFlight.incrementAndGet();
         Timer.Sample sample = Timer.start(meters);
+        SdkClient client = takeClient();
         CompletableFuture<R> response;
         try {
-            response = send.get();
+            response = send.apply(client.sdk());
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
         }
         response.whenComplete((r, error) -> {
+            client.inFlight().decrementAndGet();
             inFlight.decrementAndGet();
             Throwable failure = unwrap(error);
             TokenUsage spent = spentBefore;
@@ -258,6 +297,6 @@ public final class LlmCaller implements AutoCloseable {
     @Override
     public void close() {
         retryTimer.shutdownNow();
-        client.close();
+        clients.forEach(c -> c.sdk().close());
     }
 }

@@ -27,7 +27,7 @@ class LlmCallerTest {
     private static CompletableFuture<LlmAnswer<String>> ask(LlmCaller caller) {
         ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("test-model")
                 .addUserMessage("say a word").build();
-        return caller.call(() -> caller.client().chat().completions().create(params),
+        return caller.call(client -> client.chat().completions().create(params),
                 (ChatCompletion c) -> c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
                         .orElse(TokenUsage.NONE),
                 c -> {
@@ -187,6 +187,29 @@ class LlmCallerTest {
             long returnedMs = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(returnedMs < 500, "call() returned after " + returnedMs + " ms");
             assertEquals("slow", f.get(10, TimeUnit.SECONDS).value());
+        }
+    }
+
+    @Test
+    void moreThanSixtyFourCallsAreInFlightAtOnce() throws Exception {
+        int calls = 100;
+        // Every answer waits 1.5 s: all requests must reach the server before the first answer,
+        // which one SDK client (at most 64 requests per host) cannot do.
+        try (OpenAiTestServer server = OpenAiTestServer.start(r ->
+                Reply.json(OpenAiTestServer.chatCompletion("test-model", "many")).delayed(1500));
+             LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(30))) {
+            java.util.List<CompletableFuture<LlmAnswer<String>>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < calls; i++) {
+                answers.add(ask(caller));
+            }
+            for (var a : answers) {
+                assertEquals("many", a.get(30, TimeUnit.SECONDS).value());
+            }
+            var arrivals = server.requests().stream().mapToLong(OpenAiTestServer.Request::atNanos).sorted().toArray();
+            assertEquals(calls, arrivals.length);
+            long spreadMs = (arrivals[calls - 1] - arrivals[0]) / 1_000_000;
+            assertTrue(spreadMs < 1200, "the last request arrived " + spreadMs + " ms after the first: calls were queued");
+            assertEquals(2, caller.sdkClients(), "one SDK client per 64 calls in flight");
         }
     }
 }

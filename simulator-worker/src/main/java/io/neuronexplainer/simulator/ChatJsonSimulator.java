@@ -61,7 +61,7 @@ public final class ChatJsonSimulator implements Simulator {
                 .responseFormat(ResponseFormatJsonObject.builder().build())
                 .temperature(0.0)
                 .build();
-        return caller.call(() -> caller.client().chat().completions().create(params),
+        return caller.call(client -> client.chat().completions().create(params),
                         ChatLogprobsSimulator::usage, c -> read(sizes, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }

@@ -70,7 +70,7 @@ public final class ChatLogprobsSimulator implements Simulator {
                 .temperature(0.0)
                 .build();
         List<Integer> sizes = sizes(request);
-        return caller.call(() -> caller.client().chat().completions().create(params),
+        return caller.call(client -> client.chat().completions().create(params),
                         ChatLogprobsSimulator::usage, c -> read(sizes, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }

@@ -59,7 +59,7 @@ public final class CompletionsEchoSimulator implements Simulator {
                 .maxTokens(0)
                 .temperature(0.0)
                 .build();
-        return caller.call(() -> caller.client().completions().create(params),
+        return caller.call(client -> client.completions().create(params),
                         CompletionsEchoSimulator::usage, c -> read(prompt, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
