@@ -98,19 +98,20 @@ public final class CorpusPass {
         long startNanos = System.nanoTime();
         int tokens = settings.windowTokens();
         int neurons = model.neuronsPerLayer();
+        float[][] activations = new float[layers.length][];
         while (!batch.isEmpty()) {
             int[][] ids = new int[batch.size()][];
             for (int w = 0; w < ids.length; w++) {
                 ids[w] = batch.get(w).ids();
             }
-            float[][] activations = model.mlpActivations(ids, layers);
+            activations = model.mlpActivations(ids, layers, activations);
             for (int l = 0; l < layers.length; l++) {
                 if (activations[l].length != ids.length * tokens * neurons) {
                     throw new IllegalStateException("model returned " + activations[l].length
                             + " activations for layer " + layers[l] + ", expected " + ids.length * tokens * neurons);
                 }
-                tops.get(l).offer(activations[l], ids.length, batch.get(0).index());
             }
+            LayerTopK.offerAll(tops, activations, ids.length, batch.get(0).index());
             for (CorpusWindow w : batch) {
                 reservoir.offer(w);
                 topTokens.add(w);

@@ -17,6 +17,14 @@ public interface ActivationModel extends AutoCloseable {
      */
     float[][] mlpActivations(int[][] windows, int[] layers);
 
+    /**
+     * As {@link #mlpActivations(int[][], int[])}, writing into {@code into[i]} where it has the
+     * right length, so that batch after batch reuses the same (large) arrays.
+     */
+    default float[][] mlpActivations(int[][] windows, int[] layers, float[][] into) {
+        return mlpActivations(windows, layers);
+    }
+
     @Override
     void close();
 }

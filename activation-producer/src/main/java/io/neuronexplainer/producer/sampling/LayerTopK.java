@@ -63,6 +63,19 @@ public final class LayerTopK {
     }
 
     /**
+     * Offers a batch to several layers' top-Ks at once, {@code activations[i]} to {@code layers.get(i)},
+     * the layers in parallel: each layer's state is its own, and done one after another this
+     * Java-side step left a core idle between forward passes (a tenth of the producer's time).
+     */
+    public static void offerAll(List<LayerTopK> layers, float[][] activations, int windows, long firstWindowIndex) {
+        if (activations.length != layers.size()) {
+            throw new IllegalArgumentException(activations.length + " activation arrays for " + layers.size() + " layers");
+        }
+        java.util.stream.IntStream.range(0, layers.size()).parallel()
+                .forEach(i -> layers.get(i).offer(activations[i], windows, firstWindowIndex));
+    }
+
+    /**
      * Offers {@code windows} consecutive windows, numbered from {@code firstWindowIndex}, whose
      * activations are laid out [window][token][neuron]. A window whose max is NaN is never kept.
      */
