@@ -1,8 +1,8 @@
 package io.neuronexplainer.launcher.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,15 +18,45 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A local server speaking the OpenAI chat-completions format that answers every request after a
- * fixed delay: a one-line explanation for explainer requests, and valid {@code chat-json}
- * predictions (zeros, as many as the request's windows have tokens) for simulator requests.
- * It stands in for a paid LLM API so the benchmark measures the pipeline, not a model.
+ * A local server speaking the OpenAI API format that answers every request after a fixed delay:
+ * a one-line explanation for explainer requests, and for simulator requests whatever the
+ * simulator method asks for, with made-up but plausible numbers (mostly 0, every seventh token 8):
+ * <ul>
+ *   <li>completions-echo ({@code /v1/completions}): the prompt echoed as word-sized tokens with
+ *       {@code logprobs}, and at each {@code unknown} the top 5 candidates, digits among them;</li>
+ *   <li>chat-logprobs: the neuron's blocks rewritten with a number per token, with
+ *       {@code logprobs.content} and {@code top_logprobs} candidates at each number;</li>
+ *   <li>chat-json: {@code {"activations": [[...], ...]}} with the lengths the prompt states.</li>
+ * </ul>
+ * It stands in for a paid LLM API so the benchmark measures the pipeline, not a model. Its CPU
+ * counts in the benchmark's figure, so answers are written straight into a StringBuilder from a
+ * streaming read of the request, with no object tree either way.
  */
 public final class DelayedOpenAiServer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory JSON = new JsonFactory();
     /** How ChatJsonSimulator states the lists' lengths in its prompt. */
     private static final Pattern SIZES = Pattern.compile("The lists have these lengths: \\[([0-9, ]*)]");
+    /** How ChatLogprobsSimulator's instruction starts. */
+    private static final String FILL_IN = "Fill in the activations of neuron";
+    private static final String UNKNOWN = "unknown";
+    private static final String EXPLANATION = "the token \"cat\" and other words for animals.";
+
+    // The written number and the candidates behind it, for a token the neuron fires on and for
+    // one it ignores. Fixed logprob texts, formatted once: they are the bulk of a simulator answer.
+    private static final String HIGH = "8";
+    private static final String LOW = "0";
+    private static final double[] HIGH_P = {0.5, 0.25, 0.15, 0.06};
+    private static final String[] HIGH_TOKENS = {"8", "10", "6", "0"};
+    private static final double[] LOW_P = {0.85, 0.08, 0.03, 0.02};
+    private static final String[] LOW_TOKENS = {"0", "1", "2", "3"};
+    /** completions-echo: top_logprobs at an unknown, a map of 5 (the most OpenAI's completions allow). */
+    private static final String ECHO_HIGH = echoCandidates(HIGH_TOKENS, HIGH_P);
+    private static final String ECHO_LOW = echoCandidates(LOW_TOKENS, LOW_P);
+    /** chat-logprobs: a number token with its top_logprobs list. */
+    private static final String CHAT_HIGH = chatCandidates(HIGH_TOKENS, HIGH_P);
+    private static final String CHAT_LOW = chatCandidates(LOW_TOKENS, LOW_P);
+    /** Logprob of an ordinary (echoed or rewritten) token. */
+    private static final String TOKEN_LOGPROB = "-0.02";
 
     private final HttpServer http;
     private final ExecutorService threads;
@@ -49,6 +80,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         });
         DelayedOpenAiServer server = new DelayedOpenAiServer(http, threads, delayMs);
         http.createContext("/v1/chat/completions", server::answer);
+        http.createContext("/v1/completions", server::answer);
         http.setExecutor(threads);
         http.start();
         return server;
@@ -64,29 +96,27 @@ public final class DelayedOpenAiServer implements AutoCloseable {
 
     private void answer(HttpExchange exchange) throws IOException {
         long start = System.nanoTime();
-        String body;
+        byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
-            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            body = in.readAllBytes();
         }
-        requests.incrementAndGet();
-        String content;
-        Matcher sizes = SIZES.matcher(body);
-        if (sizes.find()) {
-            content = predictions(sizes.group(1));
+        long id = requests.incrementAndGet();
+        Request request = Request.read(body);
+        String response;
+        if (exchange.getRequestURI().getPath().endsWith("/chat/completions")) {
+            String content = request.content == null ? "" : request.content;
+            Matcher sizes = SIZES.matcher(content);
+            if (content.contains(FILL_IN)) {
+                response = chatLogprobs(id, request.model, content);
+            } else if (sizes.find()) {
+                response = chat(id, request.model, content, predictionsJson(sizes.group(1)), 0, null);
+            } else {
+                response = chat(id, request.model, content, EXPLANATION, 12, null);
+            }
         } else {
-            content = "the token \"cat\" and other words for animals.";
+            response = completionsEcho(id, request.model, request.prompt == null ? "" : request.prompt);
         }
-        ObjectNode response = JSON.createObjectNode()
-                .put("id", "chatcmpl-bench-" + requests.get())
-                .put("object", "chat.completion")
-                .put("created", System.currentTimeMillis() / 1000)
-                .put("model", "bench");
-        ObjectNode choice = response.putArray("choices").addObject();
-        choice.put("index", 0).put("finish_reason", "stop").putNull("logprobs");
-        choice.putObject("message").put("role", "assistant").put("content", content);
-        response.putObject("usage").put("prompt_tokens", body.length() / 4).put("completion_tokens", 20)
-                .put("total_tokens", body.length() / 4 + 20);
-        byte[] bytes = JSON.writeValueAsBytes(response);
+        byte[] bytes = response.getBytes(StandardCharsets.UTF_8);
         long left = delayMs - (System.nanoTime() - start) / 1_000_000;
         if (left > 0) {
             try {
@@ -102,19 +132,244 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         }
     }
 
-    private static String predictions(String sizes) throws IOException {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode lists = root.putArray("activations");
+    /** The fields the answers need, pulled from the request with a streaming parser. */
+    private record Request(String model, String prompt, String content) {
+        static Request read(byte[] body) throws IOException {
+            String model = "bench";
+            String prompt = null;
+            String content = null;
+            try (JsonParser p = JSON.createParser(body)) {
+                for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                    if (t != JsonToken.FIELD_NAME) {
+                        continue;
+                    }
+                    String name = p.currentName();
+                    if (p.nextToken() != JsonToken.VALUE_STRING) {
+                        continue;
+                    }
+                    switch (name) {
+                        case "model" -> model = p.getText();
+                        case "prompt" -> prompt = p.getText();
+                        // The last message's content: the simulators send one user message.
+                        case "content" -> content = p.getText();
+                        default -> { }
+                    }
+                }
+            }
+            return new Request(model, prompt, content);
+        }
+    }
+
+    /** Whether the {@code k}-th predicted token (counted over the neuron's windows) is one the neuron fires on. */
+    private static boolean fires(int k) {
+        return k % 7 == 0;
+    }
+
+    /** A chat.completion with one choice; {@code logprobs} is the choice's raw logprobs JSON, or null. */
+    private static String chat(long id, String model, String prompt, String content, int completionTokens, String logprobs) {
+        StringBuilder sb = new StringBuilder(content.length() + (logprobs == null ? 0 : logprobs.length()) + 400);
+        sb.append("{\"id\":\"chatcmpl-bench-").append(id).append("\",\"object\":\"chat.completion\",\"created\":")
+                .append(System.currentTimeMillis() / 1000).append(",\"model\":");
+        string(sb, model);
+        sb.append(",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+        string(sb, content);
+        sb.append(",\"refusal\":null},\"logprobs\":").append(logprobs == null ? "null" : logprobs)
+                .append(",\"finish_reason\":\"stop\"}],");
+        usage(sb, prompt.length() / 4, completionTokens);
+        return sb.append('}').toString();
+    }
+
+    private static void usage(StringBuilder sb, int promptTokens, int completionTokens) {
+        sb.append("\"usage\":{\"prompt_tokens\":").append(promptTokens).append(",\"completion_tokens\":")
+                .append(completionTokens).append(",\"total_tokens\":").append(promptTokens + completionTokens).append('}');
+    }
+
+    /** chat-json: one list per window, of the lengths the prompt states. */
+    private static String predictionsJson(String sizes) {
+        StringBuilder sb = new StringBuilder("{\"activations\": [");
+        int k = 0;
+        boolean firstList = true;
         for (String size : sizes.split(",")) {
             if (size.isBlank()) {
                 continue;
             }
-            ArrayNode list = lists.addArray();
-            for (int i = 0; i < Integer.parseInt(size.trim()); i++) {
-                list.add(i % 7 == 0 ? 3 : 0);
+            sb.append(firstList ? "[" : ", [");
+            firstList = false;
+            int n = Integer.parseInt(size.trim());
+            for (int i = 0; i < n; i++, k++) {
+                sb.append(i == 0 ? "" : ", ").append(fires(k) ? HIGH : LOW);
+            }
+            sb.append(']');
+        }
+        return sb.append("]}").toString();
+    }
+
+    /**
+     * chat-logprobs: the neuron's blocks (those after the prompt's last "Activations:" header,
+     * whose lines end in a tab and "unknown") repeated with a number in place of each unknown,
+     * split into tokens with logprobs, and the candidates 0-10 at each number.
+     */
+    private static String chatLogprobs(long id, String model, String prompt) {
+        StringBuilder text = new StringBuilder(prompt.length() / 2);
+        StringBuilder lp = new StringBuilder(prompt.length() * 4);
+        lp.append("{\"content\":[");
+        int tokens = 0;
+        int k = 0;
+        int at = Math.max(0, prompt.lastIndexOf("Activations:\n"));
+        int block;
+        while ((block = prompt.indexOf("<start>\n", at)) >= 0) {
+            int end = prompt.indexOf("<end>", block);
+            if (end < 0) {
+                break;
+            }
+            if (tokens > 0) {
+                tokens += token(text, lp, "\n", tokens);
+            }
+            tokens += token(text, lp, "<start>", tokens);
+            tokens += token(text, lp, "\n", tokens);
+            for (int line = block + "<start>\n".length(); line < end; ) {
+                int eol = prompt.indexOf('\n', line);
+                eol = eol < 0 || eol > end ? end : eol;
+                int tab = prompt.lastIndexOf('\t', eol - 1);
+                if (tab >= line && prompt.startsWith(UNKNOWN, tab + 1) && tab + 1 + UNKNOWN.length() == eol) {
+                    tokens += token(text, lp, prompt.substring(line, tab), tokens);
+                    tokens += token(text, lp, "\t", tokens);
+                    boolean high = fires(k++);
+                    text.append(high ? HIGH : LOW);
+                    lp.append(',').append(high ? CHAT_HIGH : CHAT_LOW);
+                    tokens++;
+                    tokens += token(text, lp, "\n", tokens);
+                }
+                line = eol + 1;
+            }
+            tokens += token(text, lp, "<end>", tokens);
+            at = end;
+        }
+        lp.append("],\"refusal\":null}");
+        return chat(id, model, prompt, text.toString(), tokens, lp.toString());
+    }
+
+    /** Appends a chat token whose only candidate is itself; returns 1 (the count of tokens added). */
+    private static int token(StringBuilder text, StringBuilder lp, String token, int before) {
+        text.append(token);
+        if (before > 0) {
+            lp.append(',');
+        }
+        lp.append("{\"token\":");
+        string(lp, token);
+        lp.append(",\"logprob\":").append(TOKEN_LOGPROB).append(",\"bytes\":null,\"top_logprobs\":[{\"token\":");
+        string(lp, token);
+        lp.append(",\"logprob\":").append(TOKEN_LOGPROB).append(",\"bytes\":null}]}");
+        return 1;
+    }
+
+    /**
+     * completions-echo: the legacy text_completion with {@code echo}, {@code max_tokens 0}: the
+     * prompt as text, split into tokens (a word with its leading space, a tab, a newline), each
+     * with its logprob, top_logprobs (null first, as OpenAI sends it) and text_offset.
+     */
+    private static String completionsEcho(long id, String model, String prompt) {
+        int n = prompt.length();
+        StringBuilder tokens = new StringBuilder(n + n / 2);
+        StringBuilder logprobs = new StringBuilder(n);
+        StringBuilder tops = new StringBuilder(n * 4);
+        StringBuilder offsets = new StringBuilder(n);
+        int count = 0;
+        int k = 0;
+        for (int i = 0; i < n; ) {
+            char c = prompt.charAt(i);
+            int end = i + 1;
+            if (c != '\t' && c != '\n') {
+                end = c == ' ' ? i + 1 : i;
+                while (end < n && " \t\n".indexOf(prompt.charAt(end)) < 0) {
+                    end++;
+                }
+                end = Math.max(end, i + 1);
+            }
+            String token = prompt.substring(i, end);
+            if (count > 0) {
+                tokens.append(',');
+                logprobs.append(',');
+                tops.append(',');
+                offsets.append(',');
+            }
+            string(tokens, token);
+            offsets.append(i);
+            if (count == 0) {
+                logprobs.append("null");
+                tops.append("null");
+            } else if (i > 0 && prompt.charAt(i - 1) == '\t' && token.equals(UNKNOWN)) {
+                logprobs.append("-1.6");
+                tops.append(fires(k++) ? ECHO_HIGH : ECHO_LOW);
+            } else {
+                logprobs.append(TOKEN_LOGPROB);
+                tops.append('{');
+                string(tops, token);
+                tops.append(':').append(TOKEN_LOGPROB).append('}');
+            }
+            count++;
+            i = end;
+        }
+        StringBuilder sb = new StringBuilder(n + tokens.length() + logprobs.length() + tops.length() + offsets.length() + 400);
+        sb.append("{\"id\":\"cmpl-bench-").append(id).append("\",\"object\":\"text_completion\",\"created\":")
+                .append(System.currentTimeMillis() / 1000).append(",\"model\":");
+        string(sb, model);
+        sb.append(",\"choices\":[{\"text\":");
+        string(sb, prompt);
+        sb.append(",\"index\":0,\"logprobs\":{\"tokens\":[").append(tokens).append("],\"token_logprobs\":[")
+                .append(logprobs).append("],\"top_logprobs\":[").append(tops).append("],\"text_offset\":[")
+                .append(offsets).append("]},\"finish_reason\":\"length\"}],");
+        usage(sb, count, 0);
+        return sb.append('}').toString();
+    }
+
+    /** A top_logprobs map for completions: the digits and "unknown" itself (the prompt's token). */
+    private static String echoCandidates(String[] digits, double[] p) {
+        StringBuilder sb = new StringBuilder("{");
+        double rest = 1;
+        for (int i = 0; i < digits.length; i++) {
+            sb.append('"').append(digits[i]).append("\":").append(logprob(p[i])).append(',');
+            rest -= p[i];
+        }
+        return sb.append("\"unknown\":").append(logprob(rest)).append('}').toString();
+    }
+
+    /** A chat number token (the most likely digit) with its top_logprobs list. */
+    private static String chatCandidates(String[] digits, double[] p) {
+        StringBuilder sb = new StringBuilder("{\"token\":\"").append(digits[0]).append("\",\"logprob\":")
+                .append(logprob(p[0])).append(",\"bytes\":null,\"top_logprobs\":[");
+        for (int i = 0; i < digits.length; i++) {
+            sb.append(i == 0 ? "" : ",").append("{\"token\":\"").append(digits[i]).append("\",\"logprob\":")
+                    .append(logprob(p[i])).append(",\"bytes\":null}");
+        }
+        return sb.append("]}").toString();
+    }
+
+    private static String logprob(double p) {
+        return String.format(Locale.ROOT, "%.4f", Math.log(p));
+    }
+
+    /** Appends {@code s} as a JSON string. */
+    private static void string(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\t' -> sb.append("\\t");
+                case '\r' -> sb.append("\\r");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
             }
         }
-        return JSON.writeValueAsString(root);
+        sb.append('"');
     }
 
     @Override

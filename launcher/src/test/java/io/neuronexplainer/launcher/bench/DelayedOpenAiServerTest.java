@@ -1,0 +1,61 @@
+package io.neuronexplainer.launcher.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.explainer.Explainer;
+import io.neuronexplainer.explainer.ExplainerBackendOptions;
+import io.neuronexplainer.runtime.test.SampleRecords;
+import io.neuronexplainer.simulator.Simulator;
+import io.neuronexplainer.simulator.SimulatorBackendOptions;
+import io.neuronexplainer.simulator.SimulatorResult;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The benchmark's fake LLM answers each simulator method in a format the real simulators (and
+ * the OpenAI SDK under them) read without a retry, with the numbers it means to give.
+ */
+class DelayedOpenAiServerTest {
+    // The fake fires on every seventh token: candidates 8/10/6/0 at .5/.25/.15/.06, else 0/1/2/3 at .85/.08/.03/.02.
+    private static final double HIGH = 7.4 / 0.96;
+    private static final double LOW = 0.2 / 0.98;
+
+    private static SimulatorResult simulate(DelayedOpenAiServer server, String method) throws Exception {
+        try (Simulator sim = SimulatorBackendOptions.openai(server.baseUrl(), method, "bench-simulator")
+                .retries(1, 10, 10).create(new SimpleMeterRegistry())) {
+            // Sample request: [" The", " cat", " sat"], [" A", " dog"].
+            return sim.simulate(SampleRecords.simulationRequest(SampleRecords.key(2, 7))).get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void assertPredictions(SimulatorResult r, double high, double low) {
+        assertEquals(2, r.predicted().size());
+        List<Float> first = r.predicted().get(0);
+        assertEquals(3, first.size());
+        assertEquals(high, first.get(0), 1e-3);
+        assertEquals(low, first.get(1), 1e-3);
+        assertEquals(low, first.get(2), 1e-3);
+        assertEquals(2, r.predicted().get(1).size());
+        assertEquals(low, r.predicted().get(1).get(1), 1e-3);
+        assertTrue(r.promptTokens() > 0, "usage: " + r.promptTokens());
+    }
+
+    @Test
+    void eachSimulatorMethodReadsTheAnswerAtTheFirstAttempt() throws Exception {
+        try (DelayedOpenAiServer server = DelayedOpenAiServer.start(1, 4)) {
+            assertPredictions(simulate(server, "completions-echo"), HIGH, LOW);
+            assertPredictions(simulate(server, "chat-logprobs"), HIGH, LOW);
+            assertPredictions(simulate(server, "chat-json"), 8, 0);
+            try (Explainer explainer = ExplainerBackendOptions.openai(server.baseUrl(), "bench-explainer").retries(1, 10, 10)
+                    .create(new SimpleMeterRegistry())) {
+                String text = explainer.explain(SampleRecords.activations(SampleRecords.key(2, 7))).get(10, TimeUnit.SECONDS).text();
+                assertTrue(text.contains("animals"), text);
+            }
+            // With one attempt per call, any unreadable answer would have failed above.
+            assertEquals(4, server.requests());
+        }
+    }
+}
