@@ -3,11 +3,11 @@ package io.neuronexplainer.simulator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.models.ResponseFormatJsonObject;
-import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
+import io.neuronexplainer.llm.RawJson;
 import io.neuronexplainer.llm.UnparseableOutputException;
 import io.neuronexplainer.schemas.SimulationRequest;
 import java.util.ArrayList;
@@ -61,16 +61,18 @@ public final class ChatJsonSimulator implements Simulator {
                 .responseFormat(ResponseFormatJsonObject.builder().build())
                 .temperature(0.0)
                 .build();
-        return caller.call(client -> client.chat().completions().create(params),
-                        ChatLogprobsSimulator::usage, c -> read(sizes, c))
+        // Read as a plain JSON tree, not the SDK's typed model: cheaper for a long answer (see RawJson).
+        return caller.call(client -> client.chat().completions().withRawResponse().create(params).thenApply(RawJson::read),
+                        RawJson::usage, c -> read(sizes, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
 
-    static List<List<Float>> read(List<Integer> sizes, ChatCompletion completion) {
-        if (completion.choices().isEmpty()) {
+    static List<List<Float>> read(List<Integer> sizes, JsonNode completion) {
+        JsonNode choices = completion.path("choices");
+        if (!choices.isArray() || choices.isEmpty()) {
             throw new UnparseableOutputException("no choices in the chat completion");
         }
-        String content = completion.choices().get(0).message().content().orElse("").strip();
+        String content = choices.get(0).path("message").path("content").asText("").strip();
         // Some servers wrap JSON in a markdown fence despite response_format.
         if (content.startsWith("```")) {
             content = content.replaceAll("^```[a-zA-Z]*\\s*", "").replaceAll("\\s*```$", "");

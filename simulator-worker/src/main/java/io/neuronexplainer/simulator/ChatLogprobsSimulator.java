@@ -1,12 +1,11 @@
 package io.neuronexplainer.simulator;
 
-import com.openai.models.chat.completions.ChatCompletion;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
-import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
-import io.neuronexplainer.llm.TokenUsage;
+import io.neuronexplainer.llm.RawJson;
 import io.neuronexplainer.llm.UnparseableOutputException;
 import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.TokenWindow;
@@ -70,8 +69,10 @@ public final class ChatLogprobsSimulator implements Simulator {
                 .temperature(0.0)
                 .build();
         List<Integer> sizes = sizes(request);
-        return caller.call(client -> client.chat().completions().create(params),
-                        ChatLogprobsSimulator::usage, c -> read(sizes, c))
+        // The raw answer, read as a JSON tree: the SDK's typed model of a logprobs answer costs
+        // ten times the rest of the simulation (see RawJson).
+        return caller.call(client -> client.chat().completions().withRawResponse().create(params).thenApply(RawJson::read),
+                        RawJson::usage, c -> read(sizes, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
 
@@ -83,29 +84,26 @@ public final class ChatLogprobsSimulator implements Simulator {
         return sizes;
     }
 
-    static TokenUsage usage(ChatCompletion c) {
-        return c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
-                .orElse(TokenUsage.NONE);
-    }
-
-    static List<List<Float>> read(List<Integer> sizes, ChatCompletion completion) {
-        if (completion.choices().isEmpty()) {
+    static List<List<Float>> read(List<Integer> sizes, JsonNode completion) {
+        JsonNode choices = completion.path("choices");
+        if (!choices.isArray() || choices.isEmpty()) {
             throw new UnparseableOutputException("no choices in the chat completion");
         }
-        ChatCompletion.Choice choice = completion.choices().get(0);
-        List<ChatCompletionTokenLogprob> logprobs = choice.logprobs().flatMap(l -> l.content()).orElse(List.of());
+        JsonNode choice = choices.get(0);
+        JsonNode logprobs = choice.path("logprobs").path("content");
+        int count = logprobs.isArray() ? logprobs.size() : 0;
         // The answer's text and where each logprob token starts in it.
         String text;
-        long[] starts = new long[logprobs.size()];
-        if (!logprobs.isEmpty()) {
+        long[] starts = new long[count];
+        if (count > 0) {
             StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < logprobs.size(); i++) {
+            for (int i = 0; i < count; i++) {
                 starts[i] = sb.length();
-                sb.append(logprobs.get(i).token());
+                sb.append(logprobs.get(i).path("token").asText(""));
             }
             text = sb.toString();
         } else {
-            text = choice.message().content().orElse("");
+            text = choice.path("message").path("content").asText("");
         }
         List<List<Float>> out = new ArrayList<>();
         Matcher block = BLOCK.matcher(text);
@@ -126,7 +124,7 @@ public final class ChatLogprobsSimulator implements Simulator {
             while (value.find()) {
                 double written = Double.parseDouble(value.group(1));
                 OptionalDouble expected = OptionalDouble.empty();
-                if (!logprobs.isEmpty()) {
+                if (count > 0) {
                     int i = CompletionsEchoSimulator.tokenAt(starts, value.start(1));
                     if (i >= 0) {
                         expected = ExpectedActivation.of(toMap(logprobs.get(i)));
@@ -143,13 +141,16 @@ public final class ChatLogprobsSimulator implements Simulator {
         return out;
     }
 
-    static Map<String, Double> toMap(ChatCompletionTokenLogprob at) {
+    /** A token's candidates, token to logprob (the best of repeated spellings); the token itself when none. */
+    static Map<String, Double> toMap(JsonNode at) {
         Map<String, Double> m = new HashMap<>();
-        for (ChatCompletionTokenLogprob.TopLogprob t : at.topLogprobs()) {
-            m.merge(t.token(), t.logprob(), Math::max);
+        for (JsonNode t : at.path("top_logprobs")) {
+            if (t.path("token").isTextual() && t.path("logprob").isNumber()) {
+                m.merge(t.path("token").asText(), t.path("logprob").asDouble(), Math::max);
+            }
         }
-        if (m.isEmpty()) {
-            m.put(at.token(), at.logprob());
+        if (m.isEmpty() && at.path("token").isTextual() && at.path("logprob").isNumber()) {
+            m.put(at.path("token").asText(), at.path("logprob").asDouble());
         }
         return m;
     }
