@@ -1,13 +1,11 @@
 package io.neuronexplainer.simulator;
 
-import com.openai.core.JsonValue;
-import com.openai.models.completions.Completion;
-import com.openai.models.completions.CompletionChoice;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.models.completions.CompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
-import io.neuronexplainer.llm.TokenUsage;
+import io.neuronexplainer.llm.RawJson;
 import io.neuronexplainer.llm.UnparseableOutputException;
 import io.neuronexplainer.schemas.SimulationRequest;
 import java.util.ArrayList;
@@ -59,34 +57,49 @@ public final class CompletionsEchoSimulator implements Simulator {
                 .maxTokens(0)
                 .temperature(0.0)
                 .build();
-        return caller.call(client -> client.completions().create(params),
-                        CompletionsEchoSimulator::usage, c -> read(prompt, c))
+        // Read as a plain JSON tree, not the SDK's typed model: an echoed prompt with logprobs is
+        // a long answer (see RawJson).
+        return caller.call(client -> client.completions().withRawResponse().create(params).thenApply(RawJson::read),
+                        RawJson::usage, c -> read(prompt, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
 
-    static TokenUsage usage(Completion c) {
-        return c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
-                .orElse(TokenUsage.NONE);
-    }
-
     /** Predictions at the prompt's unknown positions, from the echoed prompt logprobs. */
-    static List<List<Float>> read(SimulatorPrompt prompt, Completion completion) {
-        if (completion.choices().isEmpty()) {
+    static List<List<Float>> read(SimulatorPrompt prompt, JsonNode completion) {
+        JsonNode choices = completion.path("choices");
+        if (!choices.isArray() || choices.isEmpty()) {
             throw new UnparseableOutputException("no choices in the completion");
         }
-        CompletionChoice.Logprobs lp = completion.choices().get(0).logprobs()
-                .orElseThrow(() -> new UnparseableOutputException("no logprobs in the completion (does the server support echo with logprobs?)"));
-        List<String> tokens = lp.tokens().orElseThrow(() -> new UnparseableOutputException("logprobs without tokens"));
-        List<CompletionChoice.Logprobs.TopLogprob> tops = lp.topLogprobs()
-                .orElseThrow(() -> new UnparseableOutputException("logprobs without top_logprobs"));
-        long[] offsets = offsets(tokens, lp.textOffset().orElse(null));
+        JsonNode lp = choices.get(0).path("logprobs");
+        if (!lp.isObject()) {
+            throw new UnparseableOutputException("no logprobs in the completion (does the server support echo with logprobs?)");
+        }
+        if (!lp.path("tokens").isArray()) {
+            throw new UnparseableOutputException("logprobs without tokens");
+        }
+        JsonNode tops = lp.path("top_logprobs");
+        if (!tops.isArray()) {
+            throw new UnparseableOutputException("logprobs without top_logprobs");
+        }
+        List<String> tokens = new ArrayList<>(lp.path("tokens").size());
+        for (JsonNode t : lp.path("tokens")) {
+            tokens.add(t.isTextual() ? t.asText() : null);
+        }
+        List<Long> textOffset = null;
+        if (lp.path("text_offset").isArray()) {
+            textOffset = new ArrayList<>(lp.path("text_offset").size());
+            for (JsonNode o : lp.path("text_offset")) {
+                textOffset.add(o.asLong());
+            }
+        }
+        long[] offsets = offsets(tokens, textOffset);
         List<List<Float>> out = new ArrayList<>();
         int found = 0;
         for (List<Integer> window : prompt.unknownOffsets()) {
             List<Float> predicted = new ArrayList<>(window.size());
             for (int at : window) {
                 int i = tokenAt(offsets, at);
-                OptionalDouble v = i >= 0 && i < tops.size() && tops.get(i) != null
+                OptionalDouble v = i >= 0 && i < tops.size() && tops.get(i).isObject()
                         ? ExpectedActivation.of(toMap(tops.get(i))) : OptionalDouble.empty();
                 found += v.isPresent() ? 1 : 0;
                 // No number among the top candidates: the model expects none here, i.e. 0.
@@ -135,18 +148,14 @@ public final class CompletionsEchoSimulator implements Simulator {
         return best;
     }
 
-    static Map<String, Double> toMap(CompletionChoice.Logprobs.TopLogprob top) {
+    /** One position's candidates, token to logprob; a malformed candidate is skipped, the others still count. */
+    static Map<String, Double> toMap(JsonNode top) {
         Map<String, Double> m = new HashMap<>();
-        for (Map.Entry<String, JsonValue> e : top._additionalProperties().entrySet()) {
-            try {
-                Double d = e.getValue().convert(Double.class);
-                if (d != null) {
-                    m.put(e.getKey(), d);
-                }
-            } catch (RuntimeException notANumber) {
-                // skip a malformed candidate; the others still count
+        top.fields().forEachRemaining(e -> {
+            if (e.getValue().isNumber()) {
+                m.put(e.getKey(), e.getValue().asDouble());
             }
-        }
+        });
         return m;
     }
 
