@@ -54,6 +54,18 @@ public class ConnectionOptions {
         return o;
     }
 
+    /** The same options with the embedded runtime's data kept in {@code dir}. */
+    public ConnectionOptions withDataDir(Path dir) {
+        ConnectionOptions o = new ConnectionOptions();
+        o.bootstrapServers = bootstrapServers;
+        o.registryUrl = registryUrl;
+        o.kafkaConfig = kafkaConfig;
+        o.dataDir = dir;
+        o.partitions = partitions;
+        o.replication = replication;
+        return o;
+    }
+
     public boolean embedded() {
         return bootstrapServers == null || bootstrapServers.isBlank();
     }

@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "scorer", mixinStandardHelpOptions = true,
         description = "Score N pre-loaded synthetic neurons end to end (exactly-once, committed output); "
-                + "prints neurons_per_s as its last line.")
+                + "embedded, on an empty broker of its own (--data-dir is not used); prints neurons_per_s as its last line.")
 public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
     @Mixin
     ConnectionOptions connection;
@@ -64,7 +64,15 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
             if (neurons < 1) {
                 throw new IllegalArgumentException("--neurons must be at least 1, got " + neurons);
             }
-            try (Connection c = connection.open()) {
+            // A new scorer reads its input topics from the start: on the embedded broker's usual data
+            // folder it would also score every neuron earlier runs left there (the figure fell tenfold
+            // on a folder of a few GB). Embedded, the bench gets an empty broker of its own.
+            Path scratch = connection.embedded() ? Files.createTempDirectory("bench-scorer") : null;
+            if (scratch == null) {
+                System.out.println("cluster mode: neurons already in neuron-activations and neuron-simulations are scored "
+                        + "too, and slow the figure; use an empty cluster");
+            }
+            try (Connection c = (scratch == null ? connection : connection.withDataDir(scratch)).open()) {
                 KafkaClients clients = c.clients();
                 String model = "bench-" + UUID.randomUUID().toString().substring(0, 8);
                 long preload = System.nanoTime();
@@ -111,9 +119,11 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                         System.out.printf("neurons_per_s=%.0f%n", neurons / secs);
                     }
                 } finally {
-                    try (Stream<Path> files = Files.walk(state)) {
-                        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                    }
+                    delete(state);
+                }
+            } finally {
+                if (scratch != null) {
+                    delete(scratch);
                 }
             }
             return 0;
@@ -140,6 +150,12 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                 }
             }
             producer.flush();
+        }
+    }
+
+    private static void delete(Path dir) throws java.io.IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 
