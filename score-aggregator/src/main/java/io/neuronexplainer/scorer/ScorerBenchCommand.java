@@ -5,6 +5,7 @@ import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.Connection;
 import io.neuronexplainer.runtime.ConnectionOptions;
 import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.ScratchFolder;
 import io.neuronexplainer.runtime.ServiceMain;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
@@ -12,17 +13,14 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -67,19 +65,19 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
             // A new scorer reads its input topics from the start: on the embedded broker's usual data
             // folder it would also score every neuron earlier runs left there (the figure fell tenfold
             // on a folder of a few GB). Embedded, the bench gets an empty broker of its own.
-            Path scratch = connection.embedded() ? Files.createTempDirectory("bench-scorer") : null;
-            if (scratch == null) {
+            if (!connection.embedded()) {
                 System.out.println("cluster mode: neurons already in neuron-activations and neuron-simulations are scored "
                         + "too, and slow the figure; use an empty cluster");
             }
-            try (Connection c = (scratch == null ? connection : connection.withDataDir(scratch)).open()) {
+            try (ScratchFolder scratch = ScratchFolder.create("bench-scorer");
+                 Connection c = (connection.embedded() ? connection.withDataDir(scratch.resolve("runtime")) : connection).open()) {
                 KafkaClients clients = c.clients();
                 String model = "bench-" + UUID.randomUUID().toString().substring(0, 8);
                 long preload = System.nanoTime();
                 preload(clients, model);
                 System.out.printf("pre-loaded %d neurons (activations + 1 simulation each) in %.1f s%n",
                         neurons, (System.nanoTime() - preload) / 1e9);
-                Path state = Files.createTempDirectory("scorer-bench");
+                Path state = scratch.resolve("scorer-state");
                 try (KafkaConsumer<byte[], byte[]> consumer = scoresConsumer(clients)) {
                     ScorerSettings settings = ScorerSettings.defaults("scorer-bench-" + model, state)
                             .withHttpPort(-1).withThreads(threads);
@@ -118,12 +116,6 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                         System.out.println(where);
                         System.out.printf("neurons_per_s=%.0f%n", neurons / secs);
                     }
-                } finally {
-                    delete(state);
-                }
-            } finally {
-                if (scratch != null) {
-                    delete(scratch);
                 }
             }
             return 0;
@@ -150,12 +142,6 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                 }
             }
             producer.flush();
-        }
-    }
-
-    private static void delete(Path dir) throws java.io.IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 

@@ -3,6 +3,7 @@ package io.neuronexplainer.simulator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.LlmServerOptions;
 import io.neuronexplainer.llm.LlmSettings;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -89,8 +90,16 @@ public class SimulatorBackendOptions {
             case "chat-json":
                 return new ChatJsonSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
             default:
-                throw new IllegalArgumentException(
-                        "--simulator-method must be completions-echo, chat-logprobs or chat-json, got '" + sm + "'");
+                checkSimulatorMethod(sm);
+                throw new AssertionError("unreachable: " + sm);
+        }
+    }
+
+    /** Accepts a known --simulator-method; else an IllegalArgumentException naming the choices. */
+    public static void checkSimulatorMethod(String simulatorMethod) {
+        if (!List.of("completions-echo", "chat-logprobs", "chat-json").contains(simulatorMethod)) {
+            throw new IllegalArgumentException(
+                    "--simulator-method must be completions-echo, chat-logprobs or chat-json, got '" + simulatorMethod + "'");
         }
     }
 

@@ -7,6 +7,7 @@ import io.neuronexplainer.explainer.ExplainerWorker;
 import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.EmbeddedRuntime;
 import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.ScratchFolder;
 import io.neuronexplainer.runtime.ServiceMain;
 import io.neuronexplainer.runtime.worker.TransactionalWorker;
 import io.neuronexplainer.runtime.worker.WorkerSettings;
@@ -18,17 +19,12 @@ import io.neuronexplainer.schemas.Topics;
 import io.neuronexplainer.simulator.Simulator;
 import io.neuronexplainer.simulator.SimulatorBackendOptions;
 import io.neuronexplainer.simulator.SimulatorWorker;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -48,8 +44,6 @@ import picocli.CommandLine.Option;
                 + "neurons are generated and Avro-serialised before the timed window, which measures the workers, "
                 + "the broker and the fake LLM server only; last line: neurons_per_s=<x> bound=<y> ratio=<x/y>.")
 public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
-    private static final List<String> SIMULATOR_METHODS = List.of("completions-echo", "chat-logprobs", "chat-json");
-
     @Option(names = "--llm-latency-ms", defaultValue = "200", description = "Delay of every LLM answer (default: ${DEFAULT-VALUE}).")
     long latencyMs;
 
@@ -87,16 +81,11 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                 throw new IllegalArgumentException("--llm-latency-ms, --concurrency, --neurons and --partitions must be positive");
             }
             // Checked before the broker starts, so a typo costs no start-up time.
-            if (!SIMULATOR_METHODS.contains(simulatorMethod)) {
-                throw new IllegalArgumentException("--simulator-method must be completions-echo, chat-logprobs or chat-json, got '"
-                        + simulatorMethod + "'");
-            }
-            Path dir = Files.createTempDirectory("bench-pipeline");
-            try (EmbeddedRuntime runtime = EmbeddedRuntime.start(dir, 0, 0);
+            SimulatorBackendOptions.checkSimulatorMethod(simulatorMethod);
+            try (ScratchFolder dir = ScratchFolder.create("bench-pipeline");
+                 EmbeddedRuntime runtime = EmbeddedRuntime.start(dir.path(), 0, 0);
                  DelayedOpenAiServer llm = DelayedOpenAiServer.start(latencyMs, 2 * concurrency)) {
                 return measure(new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl()), llm);
-            } finally {
-                delete(dir);
             }
         });
     }
@@ -241,9 +230,4 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
         }
     }
 
-    private static void delete(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
 }
