@@ -54,7 +54,7 @@ public final class ActivationProducer {
         config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
         long startNanos = System.nanoTime();
         Instant startedAt = Instant.now();
-        CheckpointRunKey runKey = new CheckpointRunKey(run.model(), run.checkpoint(), run.corpus());
+        CheckpointRunKey runKey = new CheckpointRunKey(run.model(), run.checkpoint(), run.corpus(), run.runId());
         long neuronsTotal = selection == null ? (long) pass.layers().length * pass.neuronsPerLayer()
                 : selection.count(pass.neuronsPerLayer());
         try (KafkaProducer<SpecificRecord, SpecificRecord> producer = new KafkaProducer<>(config,
@@ -133,6 +133,7 @@ public final class ActivationProducer {
     private static CheckpointRun state(RunIdentity run, RunState state, CorpusPass pass, long neuronsTotal,
                                        long emitted, long windows, long tokens, String message, Instant startedAt) {
         return new CheckpointRun(run.model(), run.checkpoint(), run.corpus(), run.runId(), state,
-                pass.layers().length, neuronsTotal, emitted, windows, tokens, message, startedAt, Instant.now());
+                pass.layers().length, neuronsTotal, emitted, windows, tokens, null, null, "", null, "activation-producer", message,
+                startedAt, Instant.now());
     }
 }

@@ -22,6 +22,8 @@ public final class Topics {
     public static final String NEURON_SIMULATIONS = "neuron-simulations";
     public static final String NEURON_SCORES = "neuron-scores";
     public static final String CHECKPOINT_RUNS = "checkpoint-runs";
+    /** Checkpoints the watcher released, one record each, for the producer service (docs/architecture.md). */
+    public static final String CHECKPOINTS = "checkpoints";
 
     /** A topic and whether Kafka keeps only the latest record per key. */
     public record Spec(String name, boolean compact) {
@@ -31,14 +33,15 @@ public final class Topics {
         }
     }
 
-    /** Every data topic, as DESIGN.md's topic table lists them. */
+    /** Every data topic, as docs/architecture.md's topic table lists them. */
     public static final List<Spec> DATA = List.of(
             new Spec(NEURON_ACTIVATIONS, true),
             new Spec(NEURON_EXPLANATIONS, false),
             new Spec(SIMULATION_REQUESTS, false),
             new Spec(NEURON_SIMULATIONS, false),
             new Spec(NEURON_SCORES, true),
-            new Spec(CHECKPOINT_RUNS, true));
+            new Spec(CHECKPOINT_RUNS, true),
+            new Spec(CHECKPOINTS, true));
 
     private Topics() {}
 

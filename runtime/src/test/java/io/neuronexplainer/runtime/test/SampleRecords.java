@@ -66,12 +66,12 @@ public final class SampleRecords {
     }
 
     public static CheckpointRunKey runKey() {
-        return new CheckpointRunKey("demo-gpt2", "final", "europarl");
+        return new CheckpointRunKey("demo-gpt2", "final", "europarl", "run-1");
     }
 
     public static CheckpointRun run() {
         return new CheckpointRun("demo-gpt2", "final", "europarl", "run-1", RunState.COMPLETED, 6, 3072L, 3072L,
-                2000L, 128_000L, null, AT, AT.plusSeconds(30));
+                2000L, 128_000L, 2000L, null, "", 6000L, "activation-producer", null, AT, AT.plusSeconds(30));
     }
 
     public static DeadLetter deadLetter() {
