@@ -1,0 +1,51 @@
+package io.neuronexplainer.schemas;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The identities every stage uses, defined once (docs/architecture.md, "Identities"): the same
+ * input delivered again yields the same ids, so no stage makes a second record of one identity.
+ * Each is a truncated SHA-256 of its NUL-separated parts (NUL because names are free text).
+ */
+public final class Identities {
+    /** The scorer kind of the paper's method: an explanation simulated and correlated. */
+    public static final String SIMULATION_SCORER = "simulation";
+
+    private Identities() {}
+
+    /** run = hash(model, checkpoint, corpus fingerprint, sampling settings). */
+    public static String runId(String model, String checkpoint, String corpusFingerprint, String samplingSettings) {
+        return "run-" + hash(model, checkpoint, corpusFingerprint, samplingSettings);
+    }
+
+    /** explanation = hash(neuron, run, explainer method, explainer model, prompt version). */
+    public static String explanationId(NeuronKey neuron, String runId, String method, String model, String promptVersion) {
+        return "expl-" + hash(neuron.getModel(), neuron.getCheckpoint(), Integer.toString(neuron.getLayer()),
+                Integer.toString(neuron.getNeuron()), runId, method, model, promptVersion);
+    }
+
+    /**
+     * score = (neuron, run, explanation, scorer kind, simulator method, carried-from checkpoint or
+     * none); carriedFrom is null for an explanation scored on the run it was written for.
+     */
+    public static String scoreId(NeuronKey neuron, String runId, String explanationId, String scorerKind,
+                                 String simulatorMethod, String carriedFrom) {
+        return "score-" + hash(neuron.getModel(), neuron.getCheckpoint(), Integer.toString(neuron.getLayer()),
+                Integer.toString(neuron.getNeuron()), runId, explanationId, scorerKind, simulatorMethod,
+                carriedFrom == null ? "" : carriedFrom);
+    }
+
+    /** The first 16 bytes of SHA-256 over the parts joined by NUL, in hex. */
+    public static String hash(String... parts) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] digest = sha.digest(String.join("\u0000", parts).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
+    }
+}
