@@ -90,7 +90,7 @@ public final class Gpt2Model implements ActivationModel {
         this.causalMask = manager.create(mask, new Shape(p, p));
     }
 
-    /** Loads a HuggingFace GPT-2 folder: {@code config.json} + {@code model.safetensors} (F32, F16 or BF16). */
+    /** Loads a HuggingFace GPT-2 folder: {@code config.json} + {@code model.safetensors} or its shards (F32, F16 or BF16). */
     public static Gpt2Model load(Path folder) {
         try (Gpt2Checkpoint checkpoint = Gpt2Checkpoint.open(folder)) {
             NDManager manager = newManager();
