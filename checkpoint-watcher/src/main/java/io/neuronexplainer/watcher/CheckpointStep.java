@@ -8,11 +8,12 @@ import java.util.regex.Pattern;
 
 /**
  * A checkpoint's training step, which orders its release: the first group of
- * {@code --revision-pattern} (default {@code step(\d+)}) in its branch or folder name, else the
- * {@code step} field of its {@code training_state.json}.
+ * {@code --revision-pattern} in its branch or folder name, else the {@code step} field of its
+ * {@code training_state.json}. The default, {@code step[-_]?(\d+)}, reads Pythia's {@code step1000},
+ * OLMo's {@code step1000-tokens4B} and zero-padded folders such as {@code step-000300}.
  */
 public final class CheckpointStep {
-    public static final String DEFAULT_PATTERN = "step(\\d+)";
+    public static final String DEFAULT_PATTERN = "step[-_]?(\\d+)";
     public static final String TRAINING_STATE = "training_state.json";
 
     private CheckpointStep() {}
