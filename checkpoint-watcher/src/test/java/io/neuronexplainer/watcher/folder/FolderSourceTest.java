@@ -172,6 +172,27 @@ class FolderSourceTest {
     }
 
     @Test
+    void shardedCheckpointIsListedOnceEveryShardIsThereAndFetchChecksThemAll() throws Exception {
+        Files.copy(DEMO.resolve("tokenizer.json"), run.resolve("tokenizer.json"));
+        Path folder = copyCheckpoint("final", "final");
+        ShardedCopy.split(folder.resolve("model.safetensors"), folder);
+        Files.delete(folder.resolve("model.safetensors"));
+        Path second = Files.move(folder.resolve(ShardedCopy.SECOND), run.resolve(".second-shard"));
+        FolderSource source = new FolderSource(run, PATTERN, Duration.ZERO, null, null, clock);
+        assertEquals(List.of(), source.list(), "a shard is missing");
+        Files.move(second, folder.resolve(ShardedCopy.SECOND));
+        CheckpointCandidate candidate = only(source.list());
+        assertEquals(6000L, candidate.step());
+        assertEquals(folder, source.fetch(candidate).folder());
+        // A shard whose header disagrees with config.json is rejected, naming the shard.
+        Path config = folder.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"n_inner\": 512", "\"n_inner\": 256"));
+        CheckpointCandidate edited = only(source.list());
+        assertRejected(ShardedCopy.FIRST, () -> source.fetch(edited));
+        assertRejected("tensor transformer.h.0.mlp.c_fc.bias has shape [512] but config.json", () -> source.fetch(edited));
+    }
+
+    @Test
     void folderWithoutTokenizerAnywhereIsRejected() throws IOException {
         copyCheckpoint("final", "final");
         FolderSource source = new FolderSource(run, PATTERN, Duration.ZERO, null, null, clock);
