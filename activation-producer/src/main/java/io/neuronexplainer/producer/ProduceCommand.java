@@ -13,7 +13,6 @@ import io.neuronexplainer.runtime.ServiceMain;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -84,6 +83,28 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--corpus-name", description = "Corpus name in the records (default: the corpus file's or folder's name, or europarl-en).")
     String corpusName;
 
+    @Option(names = "--follow",
+            description = "Run as a service: consume released checkpoints (topic checkpoints, from `neuron-explain watch`) "
+                    + "in a consumer group and run each once with this corpus and these settings, until stopped.")
+    boolean follow;
+
+    @Option(names = "--force", description = "Run a checkpoint again even when the same run (same checkpoint, corpus and "
+            + "settings) already COMPLETED. Stages downstream still make no second record of an identity.")
+    boolean force;
+
+    @Option(names = "--keep-files", description = "With --follow: keep a downloaded checkpoint's files after its run "
+            + "completed (default: delete them).")
+    boolean keepFiles;
+
+    @Option(names = "--group-id", defaultValue = CheckpointFollower.GROUP,
+            description = "With --follow: the consumer group instances share checkpoints in (default: ${DEFAULT-VALUE}).")
+    String groupId;
+
+    @Option(names = "--instance-id", defaultValue = "${env:NEURON_INSTANCE_ID}",
+            description = "With --follow: a stable instance id (e.g. the pod name) so a restart keeps its partitions. "
+                    + "Env: NEURON_INSTANCE_ID.")
+    String instanceId;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -91,38 +112,58 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
     public Integer call() {
         return ServiceMain.run(() -> {
             long start = System.nanoTime();
-            if (windows < 0) {
-                throw new IllegalArgumentException("--windows must be >= 0 (0 = the whole corpus), not " + windows);
-            }
             SamplingSettings settings = new SamplingSettings(SamplingSettings.WINDOW_TOKENS, topK, explainTop,
                     scoreTop, random, seed);
+            CorpusSource source = CorpusSource.of(corpus); // checks the path before anything starts
+            if (follow && (model != null || modelName != null || checkpointName != null)) {
+                throw new IllegalArgumentException("--follow takes its checkpoints from the watcher: "
+                        + "give no --model, --model-name or --checkpoint-name");
+            }
             Path modelDir = model != null ? model : DefaultModel.folder();
-            if (!Files.isDirectory(modelDir)) {
+            if (!follow && !Files.isDirectory(modelDir)) {
                 throw new IllegalArgumentException("--model " + modelDir + ": no such folder");
             }
-            CorpusSource source = CorpusSource.of(corpus); // checks the path before anything starts
-            CheckpointName names = CheckpointName.fromFolder(modelDir);
-            RunIdentity run = new RunIdentity(modelName != null ? modelName : names.model(),
-                    checkpointName != null ? checkpointName : names.checkpoint(),
-                    corpusName != null ? corpusName : source.name(), UUID.randomUUID().toString());
-            ProduceSummary summary;
-            try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(modelDir, tokenizer);
-                 Gpt2Model gpt2 = Gpt2Model.load(modelDir)) {
-                NeuronSelection selection = neurons == null ? null : NeuronSelection.parse(neurons);
-                if (selection != null && layers != null) {
-                    throw new IllegalArgumentException("give --neurons or --layers, not both");
+            try (Connection kafka = connection.open()) {
+                CheckpointRunner runner = new CheckpointRunner(kafka.clients(), source, corpusName, settings, windows,
+                        batch, neurons, layers, force, ProgressReporter::forThisProcess);
+                runner.corpusFingerprint(); // an unreadable corpus fails here, before any checkpoint
+                if (follow) {
+                    return follow(kafka, runner);
                 }
-                int[] chosen = layers != null ? layers : NeuronSelection.layersToRun(selection, gpt2.layers());
-                CorpusPass pass = new CorpusPass(gpt2, tok, chosen, settings, batch);
-                try (Connection kafka = connection.open();
-                     WindowCutter cutter = new WindowCutter(source.open(), tok, settings.windowTokens(), windows)) {
-                    summary = new ActivationProducer(kafka.clients()).produce(run, pass, cutter,
-                            ProgressReporter.forThisProcess(), selection);
+                CheckpointName names = CheckpointName.fromFolder(modelDir);
+                CheckpointRunner.Outcome outcome = runner.run(new CheckpointRunner.Checkpoint(modelDir, tokenizer,
+                        modelName != null ? modelName : names.model(),
+                        checkpointName != null ? checkpointName : names.checkpoint(), null));
+                if (outcome.skipped()) {
+                    System.out.printf("run %s: %s / %s over %s already COMPLETED at %s (%,d neurons); nothing to do "
+                                    + "(--force runs it again)%n", outcome.run().runId(), outcome.run().model(),
+                            outcome.run().checkpoint(), outcome.run().corpus(), outcome.completedBefore().getUpdatedAt(),
+                            outcome.completedBefore().getNeuronsEmitted());
+                } else {
+                    print(System.out, outcome.summary(), (System.nanoTime() - start) / 1e9);
                 }
             }
-            print(System.out, summary, (System.nanoTime() - start) / 1e9);
             return 0;
         });
+    }
+
+    private int follow(Connection kafka, CheckpointRunner runner) {
+        try (CheckpointFollower follower = new CheckpointFollower(kafka.clients(), runner, groupId, instanceId, keepFiles)) {
+            Thread main = Thread.currentThread();
+            Thread hook = new Thread(() -> {
+                follower.stop();
+                try {
+                    main.join(30_000);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            follower.run();
+            System.out.printf("followed checkpoints: %,d run, %,d already done, %,d failed%n", follower.completed(),
+                    follower.skipped(), follower.failed());
+        }
+        return 0;
     }
 
     static void print(PrintStream out, ProduceSummary s, double wallSeconds) {

@@ -1,4 +1,24 @@
 package io.neuronexplainer.producer;
 
-/** What a producer run is about: model and checkpoint names, the corpus name, and a unique run id. */
-public record RunIdentity(String model, String checkpoint, String corpus, String runId) {}
+import io.neuronexplainer.producer.sampling.SamplingSettings;
+import io.neuronexplainer.schemas.Identities;
+
+/**
+ * What a producer run is about: model and checkpoint names, the corpus name, and the run id, a
+ * hash of (model, checkpoint, corpus fingerprint, sampling settings) as docs/architecture.md
+ * defines it, so the same checkpoint over the same corpus and settings is always the same run.
+ */
+public record RunIdentity(String model, String checkpoint, String corpus, String runId) {
+
+    /**
+     * @param corpusFingerprint the corpus's content hash ({@link io.neuronexplainer.producer.corpus.CorpusFingerprint})
+     * @param windowBudget      --windows (0 = the whole corpus): fewer windows sample differently
+     */
+    public static RunIdentity of(String model, String checkpoint, String corpus, String corpusFingerprint,
+                                 SamplingSettings settings, long windowBudget) {
+        String sampling = "window_tokens=" + settings.windowTokens() + " top_k=" + settings.topK()
+                + " explain_top=" + settings.explainTop() + " score_top=" + settings.scoreTop()
+                + " random=" + settings.random() + " seed=" + settings.seed() + " windows=" + windowBudget;
+        return new RunIdentity(model, checkpoint, corpus, Identities.runId(model, checkpoint, corpusFingerprint, sampling));
+    }
+}

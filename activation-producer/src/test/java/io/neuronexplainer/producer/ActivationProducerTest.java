@@ -106,6 +106,33 @@ class ActivationProducerTest {
     }
 
     @Test
+    void runningRecordsReportProgressDuringThePass() throws IOException {
+        SyntheticModel model = new SyntheticModel(1, 4);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0}, SamplingSettings.defaults(), 8);
+        RunIdentity run = new RunIdentity("synthetic-running", "step-7", "generated", "run-running");
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(80, 9), new CharTokenizer(), 64, 40)) {
+            new ActivationProducer(clients, java.time.Duration.ZERO).produce(run, pass, cutter, PassProgress.NONE, null,
+                    new ActivationProducer.RunDetails(7L, "0", 40));
+        }
+        List<CheckpointRun> runs = runsOf("synthetic-running");
+        assertEquals(RunState.STARTED, runs.get(0).getState());
+        assertEquals(RunState.COMPLETED, runs.get(runs.size() - 1).getState());
+        List<CheckpointRun> running = runs.stream().filter(r -> r.getState() == RunState.RUNNING).toList();
+        assertTrue(running.size() >= 3, "a RUNNING record per batch with a zero interval: " + runs);
+        long last = 0;
+        for (CheckpointRun r : running) {
+            assertTrue(r.getWindows() > last, "windows done grow: " + running);
+            last = r.getWindows();
+            assertEquals(40L, r.getWindowsTotal());
+            assertEquals(7L, r.getStep());
+            assertEquals("0", r.getNeurons());
+            assertEquals("run-running", r.getRunId());
+        }
+        assertTrue(last <= 40);
+        assertEquals(7L, runs.get(runs.size() - 1).getStep());
+    }
+
+    @Test
     void emptyCorpusEmitsNothing() throws IOException {
         CorpusPass pass = new CorpusPass(new SyntheticModel(1, 4), new CharTokenizer(), new int[] {0},
                 SamplingSettings.defaults(), 8);

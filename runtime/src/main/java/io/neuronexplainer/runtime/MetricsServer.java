@@ -67,6 +67,13 @@ public final class MetricsServer implements AutoCloseable {
         return server;
     }
 
+    /** Serves another path on the same port (health checks, webhooks); ignored when there is no HTTP endpoint. */
+    public void handle(String path, com.sun.net.httpserver.HttpHandler handler) {
+        if (http != null) {
+            http.createContext(path, handler);
+        }
+    }
+
     public MeterRegistry registry() {
         return registry;
     }
