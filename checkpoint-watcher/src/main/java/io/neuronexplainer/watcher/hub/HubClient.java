@@ -220,10 +220,10 @@ public final class HubClient {
                     }
                 }
             } catch (IOException e) {
-                out.flush();
                 if (guard.fired()) {
-                    throw new IOException("download of " + url + " stalled: no byte for " + stallTimeout.toSeconds()
-                            + " s at " + done + " of " + file.size() + " bytes (the next attempt resumes)");
+                    throw new IOException("download of " + url + " stalled: no byte for "
+                            + String.format(Locale.ROOT, "%.1f", stallTimeout.toMillis() / 1000.0) + " s at " + done
+                            + " of " + file.size() + " bytes (the next attempt resumes)");
                 }
                 throw new IOException("download of " + url + " broke off at " + done + " of " + file.size()
                         + " bytes (the next attempt resumes): " + firstLine(e), e);
