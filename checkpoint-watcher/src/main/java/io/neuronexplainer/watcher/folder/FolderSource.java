@@ -119,15 +119,17 @@ public final class FolderSource implements CheckpointSource {
         } catch (NoSuchFileException e) {
             snapshot = null;
         }
+        // Gone, changed or incomplete since listing is the training run still at work, not a fault of
+        // the checkpoint: an IOException, so the watcher looks again at its next poll.
         if (snapshot == null) {
-            throw new CheckpointRejectedException("checkpoint folder " + folder + " is gone since it was listed");
+            throw new IOException("checkpoint folder " + folder + " is gone since it was listed");
         }
         if (!snapshot.fingerprint().equals(candidate.revision())) {
-            throw new CheckpointRejectedException("checkpoint folder " + folder + " changed since it was listed (revision "
+            throw new IOException("checkpoint folder " + folder + " changed since it was listed (revision "
                     + candidate.revision() + ", now " + snapshot.fingerprint() + ")");
         }
         if (snapshot.incompleteReason() != null) {
-            throw new CheckpointRejectedException("checkpoint folder " + folder + " is incomplete: " + snapshot.incompleteReason());
+            throw new IOException("checkpoint folder " + folder + " is incomplete: " + snapshot.incompleteReason());
         }
         Path tokenizer = tokenizer(folder);
         CheckpointValidator.check(folder, tokenizer);

@@ -4,18 +4,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.explainer.Explainer;
 import io.neuronexplainer.explainer.ExplainerBackendOptions;
 import io.neuronexplainer.explainer.ExplainerWorker;
-import io.neuronexplainer.producer.ActivationProducer;
 import io.neuronexplainer.producer.CheckpointName;
-import io.neuronexplainer.producer.CorpusPass;
+import io.neuronexplainer.producer.CheckpointRunner;
 import io.neuronexplainer.producer.NeuronSelection;
 import io.neuronexplainer.producer.ProduceSummary;
 import io.neuronexplainer.producer.ProgressReporter;
-import io.neuronexplainer.producer.RunIdentity;
 import io.neuronexplainer.producer.corpus.CorpusSource;
-import io.neuronexplainer.producer.corpus.WindowCutter;
 import io.neuronexplainer.producer.model.DefaultModel;
-import io.neuronexplainer.producer.model.Gpt2Model;
-import io.neuronexplainer.producer.model.Gpt2Tokenizer;
+import io.neuronexplainer.producer.model.Gpt2Config;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.runtime.EmbeddedRuntime;
 import io.neuronexplainer.runtime.KafkaClients;
@@ -39,7 +35,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.List;
-import java.util.UUID;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
@@ -105,8 +103,17 @@ public class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep-running", description = "Keep the broker and the viewer up after the demo, until Ctrl-C.")
     boolean keepRunning;
 
+    @Option(names = "--follow", description = "Play back a training run: write the demo model's checkpoints "
+            + "(step-000300, step-001500, final) one after another into a watched folder; the watcher releases each, "
+            + "the producer service runs it, and every checkpoint is explained and scored with nobody typing a command.")
+    boolean follow;
+
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up when scoring has not finished after this long (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
+
+    /** The demo model's checkpoints a --follow run plays back, in training order. */
+    static final List<String> FOLLOWED = List.of("step-000300", "step-001500", "final");
+    private static final SamplingSettings SAMPLING = SamplingSettings.defaults();
 
     @Override
     public Integer call() {
@@ -119,7 +126,9 @@ public class DemoCommand implements Callable<Integer> {
         if (!Files.isDirectory(modelDir)) {
             throw new IllegalArgumentException("--model " + modelDir + ": no such folder");
         }
-        NeuronSelection selection = neurons == null ? null : NeuronSelection.parse(neurons);
+        if (neurons != null) {
+            NeuronSelection.parse(neurons); // a bad --neurons fails here, before anything starts
+        }
         CorpusSource source = CorpusSource.of(corpus);
         deleteRecursively(dataDir);
         StageClock clock = new StageClock();
@@ -142,14 +151,13 @@ public class DemoCommand implements Callable<Integer> {
                 Thread explainerThread = start("explainer-worker", explainers::run);
                 Thread simulatorThread = start("simulator-worker", simulators::run);
                 try {
-                    ProduceSummary produced = produce(clients, modelDir, source, selection);
-                    clock.done("producer");
-                    long expected = produced.neuronsEmitted();
-                    awaitStages(clock, expected, explainers, simulators, scorer);
-                    out.println();
-                    report(out, scorer, produced, clock);
-                    Path file = exportResults(scorer, produced);
-                    out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
+                    CheckpointRunner runner = new CheckpointRunner(clients, source, null, SAMPLING, windows, 16, neurons,
+                            null, true, ProgressReporter::forThisProcess);
+                    if (follow) {
+                        runFollow(out, clients, runner, meters, scorer, explainers, simulators, clock, modelDir);
+                    } else {
+                        runOne(out, runner, modelDir, scorer, explainers, simulators, clock);
+                    }
                     out.printf("viewer:   http://127.0.0.1:%d/%n", scorer.httpPort());
                     out.printf("wall time: %.1f s in all%n", clock.elapsed());
                     out.flush();
@@ -170,18 +178,75 @@ public class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ProduceSummary produce(KafkaClients clients, Path modelDir, CorpusSource source, NeuronSelection selection)
+    private void runOne(PrintStream out, CheckpointRunner runner, Path modelDir, Scorer scorer,
+                        TransactionalWorker<?, ?> explainers, TransactionalWorker<?, ?> simulators, StageClock clock)
             throws Exception {
-        SamplingSettings settings = new SamplingSettings(SamplingSettings.WINDOW_TOKENS, 20, 5, 5, 5, 0);
         CheckpointName names = CheckpointName.fromFolder(modelDir);
-        RunIdentity run = new RunIdentity(names.model(), names.checkpoint(), source.name(), UUID.randomUUID().toString());
-        try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(modelDir, tokenizer);
-             Gpt2Model gpt2 = Gpt2Model.load(modelDir)) {
-            int[] layers = NeuronSelection.layersToRun(selection, gpt2.layers());
-            CorpusPass pass = new CorpusPass(gpt2, tok, layers, settings, 16);
-            try (WindowCutter cutter = new WindowCutter(source.open(), tok, settings.windowTokens(), windows)) {
-                return new ActivationProducer(clients).produce(run, pass, cutter, ProgressReporter.forThisProcess(), selection);
+        ProduceSummary produced = runner.run(new CheckpointRunner.Checkpoint(modelDir, tokenizer, names.model(),
+                names.checkpoint(), null)).summary();
+        clock.done("producer");
+        awaitStages(clock, produced.neuronsEmitted(), explainers, simulators, scorer);
+        out.println();
+        report(out, scorer, produced, clock);
+        Path file = exportResults(scorer, produced.run().model() + "-" + produced.run().checkpoint());
+        out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
+    }
+
+    /** The training run played back: three checkpoints through the watcher and the producer service. */
+    private void runFollow(PrintStream out, KafkaClients clients, CheckpointRunner runner, MeterRegistry meters,
+                           Scorer scorer, TransactionalWorker<?, ?> explainers, TransactionalWorker<?, ?> simulators,
+                           StageClock clock, Path modelDir) throws Exception {
+        Path demoModel = model != null ? modelDir.getParent() : DefaultModel.folder().getParent();
+        List<Path> checkpoints = FOLLOWED.stream().map(demoModel::resolve).toList();
+        for (Path c : checkpoints) {
+            if (!Files.isDirectory(c)) {
+                throw new IllegalArgumentException("--follow plays back " + FOLLOWED + " from " + demoModel + ": " + c
+                        + " is missing");
             }
+        }
+        Gpt2Config config = Gpt2Config.read(checkpoints.get(0).resolve("config.json"));
+        long perCheckpoint = neurons == null ? (long) config.layers() * config.inner()
+                : NeuronSelection.parse(neurons).count(config.inner());
+        Path tokenizerFile = tokenizer != null ? tokenizer : demoModel.resolve("tokenizer.json");
+        long timeout = timeoutSeconds * 1_000_000_000L;
+        try (TrainingRunDemo run = new TrainingRunDemo(clients, dataDir.resolve("training-run").resolve(
+                demoModel.getFileName().toString()), tokenizerFile, runner, meters)) {
+            run.playBack(checkpoints, clock, out, timeout);
+            run.awaitScores(scorer, perCheckpoint, clock, timeout);
+            clock.done("all checkpoints scored");
+            out.println();
+            out.printf("%s: %d checkpoints x %,d neurons explained and scored%n", run.model(), checkpoints.size(), perCheckpoint);
+            out.println();
+            reportPerCheckpoint(out, scorer, run.model(), FOLLOWED);
+            out.println();
+            out.println("checkpoint     written  released  first score  all scored   (s from start; first score - written = delay)");
+            run.timelines().forEach((name, t) -> out.printf("%-13s %8.1f %9.1f %12.1f %11.1f   delay %.1f s%n", name,
+                    t.written, t.released, t.firstScore, t.allScored, t.firstScore - t.written));
+            Path file = exportResults(scorer, run.model() + "-follow");
+            out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
+        }
+    }
+
+    /** Per-layer mean scores, one column per checkpoint. */
+    private static void reportPerCheckpoint(PrintStream out, Scorer scorer, String modelName, List<String> checkpoints) {
+        Map<String, Map<Integer, LayerAggregate>> byCheckpoint = new LinkedHashMap<>();
+        for (LayerAggregate layer : scorer.stores().layers()) {
+            if (layer.model().equals(modelName)) {
+                byCheckpoint.computeIfAbsent(layer.checkpoint(), c -> new TreeMap<>()).put(layer.layer(), layer);
+            }
+        }
+        out.print("mean score per layer:\nlayer");
+        checkpoints.forEach(c -> out.printf("  %12s", c));
+        out.println();
+        java.util.SortedSet<Integer> layers = new java.util.TreeSet<>();
+        byCheckpoint.values().forEach(m -> layers.addAll(m.keySet()));
+        for (int l : layers) {
+            out.printf("%5d", l);
+            for (String c : checkpoints) {
+                LayerAggregate a = byCheckpoint.getOrDefault(c, Map.of()).get(l);
+                out.printf("  %12s", a == null ? "-" : String.format("%.3f", a.mean()));
+            }
+            out.println();
         }
     }
 
@@ -236,10 +301,10 @@ public class DemoCommand implements Callable<Integer> {
         clock.stages().forEach((stage, seconds) -> out.printf("  %-18s %6.1f s%n", stage, seconds));
     }
 
-    private Path exportResults(Scorer scorer, ProduceSummary produced) throws IOException {
+    private Path exportResults(Scorer scorer, String name) throws IOException {
         Files.createDirectories(results);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path file = results.resolve(produced.run().model() + "-" + produced.run().checkpoint() + "-" + stamp + ".jsonl");
+        Path file = results.resolve(name + "-" + stamp + ".jsonl");
         Exporter.export(scorer, file);
         return file;
     }
