@@ -45,8 +45,15 @@ public final class CheckpointWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CheckpointWatcher.class);
     private static final String REFUSED = "refused-";
 
-    /** What the watcher releases under which model name, how often it polls, and the backlog policy. */
-    public record Settings(String model, Duration pollInterval, BacklogPolicy backlog) {}
+    /**
+     * What the watcher releases under which model name, how often it polls, the backlog policy, and
+     * the step after whose release it stops (a training run's last step; null = never).
+     */
+    public record Settings(String model, Duration pollInterval, BacklogPolicy backlog, Long untilStep) {
+        public Settings(String model, Duration pollInterval, BacklogPolicy backlog) {
+            this(model, pollInterval, backlog, null);
+        }
+    }
 
     private final KafkaClients clients;
     private final CheckpointSource source;
@@ -85,6 +92,9 @@ public final class CheckpointWatcher implements AutoCloseable {
         start();
         while (running) {
             pollOnce();
+            if (!running) {
+                return;
+            }
             try {
                 if (wake.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
                     wake.drainPermits();
@@ -176,6 +186,10 @@ public final class CheckpointWatcher implements AutoCloseable {
         producer.commitTransaction();
         released.add(c.name());
         releasedCount.increment();
+        if (settings.untilStep() != null && c.step() != null && c.step() >= settings.untilStep()) {
+            log.info("released step {} (--until-step {}): stopping", c.step(), settings.untilStep());
+            running = false;
+        }
         log.info("released {} / {} (step {}) from {}", settings.model(), c.name(), c.step() == null ? "?" : c.step(),
                 local.folder());
     }

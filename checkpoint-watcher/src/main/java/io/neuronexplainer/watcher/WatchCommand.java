@@ -98,6 +98,10 @@ public class WatchCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--once", description = "Poll once, release what is ready, and exit.")
     boolean once;
 
+    @Option(names = "--until-step", description = "Exit once a checkpoint at or past this training step is released "
+            + "(the run's last step); default: watch until stopped.")
+    Long untilStep;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -105,7 +109,10 @@ public class WatchCommand implements Callable<Integer>, CliCommand {
     public Integer call() {
         return ServiceMain.run(() -> {
             CheckpointWatcher.Settings settings = new CheckpointWatcher.Settings(modelName(), Duration.ofSeconds(pollSeconds),
-                    backlog());
+                    backlog(), untilStep);
+            if (pollSeconds <= 0) {
+                throw new IllegalArgumentException("--poll-s must be positive, not " + pollSeconds);
+            }
             CheckpointSource source = source();
             try (Connection kafka = connection.open();
                  MetricsServer http = MetricsServer.start(CheckpointWatcher.STAGE, httpHost, httpPort);
