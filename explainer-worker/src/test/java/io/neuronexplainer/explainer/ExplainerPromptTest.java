@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Golden tests: the expected prompts are written out here from DESIGN.md's rules. */
+/** Golden tests: the expected prompts are written out here from the method's rules (README.md, "The method"). */
 class ExplainerPromptTest {
     static ActivationWindow window(long index, List<String> tokens, float... acts) {
         List<Float> a = new ArrayList<>();

@@ -34,7 +34,7 @@ class DeployConfigTest {
                 checked.add(service.getKey());
             }
         });
-        assertEquals(List.of("producer", "explainer", "simulator", "scorer"), checked);
+        assertEquals(List.of("watcher", "producer", "explainer", "simulator", "scorer"), checked);
     }
 
     @Test
@@ -48,7 +48,7 @@ class DeployConfigTest {
                 }
             }
         }
-        assertEquals(List.of("producer", "explainer", "simulator", "scorer"), checked);
+        assertEquals(List.of("watcher", "producer", "explainer", "simulator", "scorer"), checked);
     }
 
     @Test

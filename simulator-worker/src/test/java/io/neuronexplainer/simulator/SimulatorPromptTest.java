@@ -7,7 +7,7 @@ import io.neuronexplainer.llm.FewShotExample;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Golden test: the expected prompt is written out here from DESIGN.md's rules. */
+/** Golden test: the expected prompt is written out here from the method's rules (README.md, "The method"). */
 class SimulatorPromptTest {
     static final String EXPECTED = ""
             + "We're studying neurons in a neural network. Each neuron looks for some particular thing in a short "

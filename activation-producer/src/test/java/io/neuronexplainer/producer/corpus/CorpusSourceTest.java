@@ -36,7 +36,7 @@ class CorpusSourceTest {
         assertEquals("europarl-en", europarl.name());
         List<Document> docs = readAll(europarl);
         System.out.println("Europarl English documents: " + docs.size());
-        // 17,597 lines in ~20 languages; DESIGN.md expects about 1,250 English ones.
+        // 17,597 lines in ~20 languages; the Europarl sample holds about 1,250 English ones.
         assertTrue(docs.size() > 1_200 && docs.size() < 1_350, "English documents: " + docs.size());
         for (Document d : docs) {
             assertTrue(EnglishDetector.isEnglish(d.text()), d.source());

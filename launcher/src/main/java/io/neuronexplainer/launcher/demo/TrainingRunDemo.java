@@ -61,7 +61,14 @@ final class TrainingRunDemo implements AutoCloseable {
                 new CheckpointWatcher.Settings(model, Duration.ofMillis(500), BacklogPolicy.ALL_OLDEST_FIRST), meters);
         this.follower = new CheckpointFollower(clients, runner, CheckpointFollower.GROUP, null, true);
         this.watcherThread = daemon("checkpoint-watcher", watcher::run);
-        this.followerThread = daemon("producer-follow", follower::run);
+        this.followerThread = daemon("producer-follow", () -> {
+            try {
+                runner.corpusFingerprint(); // read while the first checkpoint settles, not after its release
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            follower.run();
+        });
     }
 
     String model() {
