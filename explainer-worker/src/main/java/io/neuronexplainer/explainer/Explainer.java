@@ -14,6 +14,12 @@ public interface Explainer extends AutoCloseable {
     /** The model used, or "none". */
     String model();
 
+    /**
+     * The version of the prompt its explanations are written with, as recorded in
+     * Explanation.prompt_version: part of the explanation id, which the worker needs before the call.
+     */
+    String promptVersion();
+
     CompletableFuture<ExplainerResult> explain(NeuronActivations neuron);
 
     @Override

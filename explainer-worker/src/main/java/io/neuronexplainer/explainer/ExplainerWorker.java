@@ -22,7 +22,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The explainer stage on Kafka: each NeuronActivations record becomes an Explanation and a
- * SimulationRequest (the scoring windows' tokens, never their activations), exactly once.
+ * SimulationRequest (the scoring windows' tokens, never their activations), exactly once and
+ * once per explanation id: the same neuron and run delivered again is not explained again.
  */
 public final class ExplainerWorker {
     public static final String STAGE = "explainer-worker";
@@ -35,7 +36,7 @@ public final class ExplainerWorker {
                 AvroDeserializer.of(clients.registry(), NeuronKey.class),
                 AvroDeserializer.of(clients.registry(), NeuronActivations.class),
                 (key, neuron) -> process(explainer, neuron),
-                ExplainerWorker::attempts, meters);
+                ExplainerWorker::attempts, neuron -> ExplanationId.of(neuron, explainer), meters);
     }
 
     /** Default settings of this stage: group {@code explainer-worker} reading {@code neuron-activations}. */
@@ -47,10 +48,15 @@ public final class ExplainerWorker {
         if (result == null || result.text() == null || result.text().isBlank()) {
             throw new IllegalStateException(explainer.method() + " returned an empty explanation");
         }
-        String id = ExplanationId.of(neuron, explainer.method(), explainer.model(), result.promptVersion());
+        if (!explainer.promptVersion().equals(result.promptVersion())) {
+            // The id was settled before the call from the declared version; a different one would break it.
+            throw new IllegalStateException(explainer.method() + " wrote with prompt version " + result.promptVersion()
+                    + " but declares " + explainer.promptVersion());
+        }
+        String id = ExplanationId.of(neuron, explainer);
         NeuronKey key = neuron.getNeuron();
         Explanation explanation = new Explanation(key, id, result.text(), explainer.method(), explainer.model(),
-                result.promptVersion(), result.promptTokens(), result.completionTokens(), Instant.now());
+                result.promptVersion(), result.promptTokens(), result.completionTokens(), Instant.now(), neuron.getRun().getRunId());
         return List.of(new Output(Topics.NEURON_EXPLANATIONS, key, explanation),
                 new Output(Topics.SIMULATION_REQUESTS, key, simulationRequest(neuron, id, result.text())));
     }
@@ -64,7 +70,7 @@ public final class ExplainerWorker {
         for (ActivationWindow w : neuron.getScoringRandomWindows()) {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
         }
-        return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows);
+        return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId());
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

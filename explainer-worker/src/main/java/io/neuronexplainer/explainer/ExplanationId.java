@@ -13,4 +13,9 @@ public final class ExplanationId {
     public static String of(NeuronActivations neuron, String method, String model, String promptVersion) {
         return Identities.explanationId(neuron.getNeuron(), neuron.getRun().getRunId(), method, model, promptVersion);
     }
+
+    /** The id of the explanation {@code explainer} would write of {@code neuron}, known before it is written. */
+    public static String of(NeuronActivations neuron, Explainer explainer) {
+        return of(neuron, explainer.method(), explainer.model(), explainer.promptVersion());
+    }
 }

@@ -40,6 +40,11 @@ public final class OpenAiExplainer implements Explainer {
     }
 
     @Override
+    public String promptVersion() {
+        return ExplainerPrompt.VERSION;
+    }
+
+    @Override
     public CompletableFuture<ExplainerResult> explain(NeuronActivations neuron) {
         ExplainerPrompt prompt;
         try {

@@ -58,6 +58,11 @@ public final class TokenPatternExplainer implements Explainer {
     }
 
     @Override
+    public String promptVersion() {
+        return PROMPT_VERSION;
+    }
+
+    @Override
     public CompletableFuture<ExplainerResult> explain(NeuronActivations neuron) {
         try {
             String text = explain(neuron.getExplanationWindows());

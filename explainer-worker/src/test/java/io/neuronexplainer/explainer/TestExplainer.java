@@ -32,13 +32,18 @@ final class TestExplainer implements Explainer {
     }
 
     @Override
+    public String promptVersion() {
+        return "test-v1";
+    }
+
+    @Override
     public CompletableFuture<ExplainerResult> explain(NeuronActivations neuron) {
         int n = neuron.getNeuron().getNeuron();
         return CompletableFuture.supplyAsync(() -> {
             if (failing.contains(n)) {
                 throw new LlmException("HTTP 500 from the test server, gave up", FAILED_ATTEMPTS, null);
             }
-            return new ExplainerResult(" the token of neuron " + n, "test-v1", 100, 7);
+            return new ExplainerResult(" the token of neuron " + n, promptVersion(), 100, 7);
         }, CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS));
     }
 }

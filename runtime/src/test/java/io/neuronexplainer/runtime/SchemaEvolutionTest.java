@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.runtime.test.TestKafka;
@@ -13,9 +14,14 @@ import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.Explanation;
 import io.neuronexplainer.schemas.IncompatibleSchemaException;
 import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.RegistryClient;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.SimulationRequest;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -98,6 +104,53 @@ class SchemaEvolutionTest {
         // And the newer reader sees the new field.
         GenericRecord read = new AvroDeserializer<GenericRecord>(registry, v2).deserialize(TOPIC, values.get(0));
         assertEquals(0.0, read.get("temperature"), "default fills the field v1 lacked");
+    }
+
+    /** The schema as it was before the identity fields: the same without {@code fields}. */
+    static Schema without(Schema schema, Set<String> fields) throws Exception {
+        ObjectNode json = (ObjectNode) JSON.readTree(schema.toString());
+        ArrayNode kept = JSON.createArrayNode();
+        json.withArray("fields").forEach(f -> {
+            if (!fields.contains(f.path("name").asText())) {
+                kept.add(f);
+            }
+        });
+        json.set("fields", kept);
+        return new Schema.Parser().parse(json.toString());
+    }
+
+    @Test
+    void theIdentityFieldsAreBackwardCompatibleAndReadAsTheirDefaultsFromOlderRecords() throws Exception {
+        RegistryClient registry = clients.registry();
+        Map<Schema, Set<String>> added = Map.of(
+                Explanation.getClassSchema(), Set.of("run_id"),
+                SimulationRequest.getClassSchema(), Set.of("run_id"),
+                Simulation.getClassSchema(), Set.of("run_id"),
+                NeuronScore.getClassSchema(), Set.of("run_id", "score_id", "scorer_kind", "carried_from"));
+        for (var entry : added.entrySet()) {
+            Schema current = entry.getKey();
+            Schema older = without(current, entry.getValue());
+            String subject = "identity-evolution-" + current.getName() + "-value";
+            registry.register(subject, older);
+            registry.register(subject, current); // refused with IncompatibleSchemaException if not BACKWARD
+        }
+        // An older NeuronScore read with the current schema: the defaults fill the new fields.
+        NeuronScore sample = SampleRecords.score(SampleRecords.key(1, 2));
+        Schema older = without(NeuronScore.getClassSchema(), Set.of("run_id", "score_id", "scorer_kind", "carried_from"));
+        GenericRecord old = new GenericData.Record(older);
+        GenericRecord asGeneric = (GenericRecord) SpecificData.get().deepCopy(NeuronScore.getClassSchema(), sample);
+        for (Schema.Field f : older.getFields()) {
+            old.put(f.name(), GenericData.get().deepCopy(f.schema(), asGeneric.get(f.name())));
+        }
+        old.put("scored_at", sample.getScoredAt().toEpochMilli());
+        String topic = "identity-evolution-scores";
+        byte[] bytes = new AvroSerializer<GenericRecord>(registry, false).serialize(topic, old);
+        NeuronScore read = AvroDeserializer.of(registry, NeuronScore.class).deserialize(topic, bytes);
+        assertEquals("", read.getRunId());
+        assertEquals("", read.getScoreId());
+        assertEquals("simulation", read.getScorerKind());
+        assertEquals(null, read.getCarriedFrom());
+        assertEquals(sample.getCorrelation(), read.getCorrelation());
     }
 
     @Test

@@ -50,6 +50,14 @@ public final class Topics {
         return topic + "-dlq";
     }
 
+    /**
+     * The compacted topic where a worker group records, per input partition, the identities it
+     * has produced (one marker per identity), so input delivered again is not processed again.
+     */
+    public static String processed(String groupId) {
+        return groupId + "-processed";
+    }
+
     /** Every topic: the data topics and one dead-letter topic per data topic. */
     public static List<Spec> all() {
         List<Spec> all = new ArrayList<>(DATA);

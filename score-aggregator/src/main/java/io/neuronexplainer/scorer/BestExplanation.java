@@ -9,9 +9,10 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Keeps every score of a neuron (one per explanation, a re-score replaces the old one) and
- * forwards the neuron's current best explanation: the highest top-and-random correlation, ties
- * broken by explanation id so the choice does not depend on arrival order.
+ * Keeps every score of a neuron, keyed by its identity (one per explanation, run and simulator
+ * method), and forwards the neuron's current best explanation: the highest top-and-random
+ * correlation, ties broken by explanation id then score id so the choice does not depend on
+ * arrival order.
  */
 final class BestExplanation implements FixedKeyProcessor<NeuronKey, NeuronScore, NeuronScore> {
     private FixedKeyProcessorContext<NeuronKey, NeuronScore> context;
@@ -26,7 +27,7 @@ final class BestExplanation implements FixedKeyProcessor<NeuronKey, NeuronScore,
     @Override
     public void process(FixedKeyRecord<NeuronKey, NeuronScore> record) {
         NeuronScore score = record.value();
-        scores.put(StoreKeys.explanation(record.key(), score.getExplanationId()), score);
+        scores.put(StoreKeys.score(record.key(), score.getScoreId()), score);
         String prefix = StoreKeys.neuron(record.key());
         NeuronScore best = null;
         try (KeyValueIterator<String, NeuronScore> it = scores.range(prefix, prefix + '\uffff')) {
@@ -42,6 +43,10 @@ final class BestExplanation implements FixedKeyProcessor<NeuronKey, NeuronScore,
 
     static boolean better(NeuronScore a, NeuronScore b) {
         int c = Double.compare(a.getCorrelation(), b.getCorrelation());
-        return c > 0 || (c == 0 && a.getExplanationId().compareTo(b.getExplanationId()) < 0);
+        if (c != 0) {
+            return c > 0;
+        }
+        int e = a.getExplanationId().compareTo(b.getExplanationId());
+        return e < 0 || (e == 0 && a.getScoreId().compareTo(b.getScoreId()) < 0);
     }
 }

@@ -1,5 +1,6 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Simulation;
@@ -11,15 +12,39 @@ import java.util.OptionalDouble;
 /**
  * Scores one explanation of one neuron: its simulation against the neuron's scoring windows.
  * The headline {@code correlation} is over all tokens of the top and random scoring windows
- * concatenated (not a mean of per-window scores), as in OpenAI's neuron-explainer.
+ * concatenated (not a mean of per-window scores), as in OpenAI's neuron-explainer. The score is
+ * of the activations' run, and its id is {@link Identities#scoreId} of it.
  */
 public final class ExplanationScorer {
     private ExplanationScorer() {}
+
+    /** The run whose windows the activations are; "" when they carry none. */
+    public static String runId(NeuronActivations activations) {
+        return activations.getRun() == null ? "" : activations.getRun().getRunId();
+    }
+
+    /**
+     * Whether the simulation is of the activations' run, so its windows are theirs. A simulation
+     * without a run id (written before simulations carried one) is taken to be.
+     */
+    public static boolean sameRun(NeuronActivations activations, Simulation simulation) {
+        return simulation.getRunId().isEmpty() || simulation.getRunId().equals(runId(activations));
+    }
+
+    /** The identity of the score of this simulation against these activations. */
+    public static String scoreId(NeuronActivations activations, Simulation simulation) {
+        return Identities.scoreId(activations.getNeuron(), runId(activations), simulation.getExplanationId(),
+                Identities.SIMULATION_SCORER, simulation.getSimulatorMethod(), null);
+    }
 
     public static NeuronScore score(NeuronActivations activations, Simulation simulation, Instant at) {
         if (!activations.getNeuron().equals(simulation.getNeuron())) {
             throw new InvalidSimulationException("simulation is of neuron " + simulation.getNeuron()
                     + " but activations are of " + activations.getNeuron());
+        }
+        if (!sameRun(activations, simulation)) {
+            throw new InvalidSimulationException("simulation is of run " + simulation.getRunId()
+                    + " but activations are of run " + runId(activations));
         }
         WindowPairing pairing = WindowPairing.of(activations, simulation);
         double[] t = WindowPairing.actual(pairing.all());
@@ -47,6 +72,10 @@ public final class ExplanationScorer {
                 .setRandomWindows(pairing.random().size())
                 .setTokens(t.length)
                 .setScoredAt(at)
+                .setRunId(runId(activations))
+                .setScorerKind(Identities.SIMULATION_SCORER)
+                .setCarriedFrom(null)
+                .setScoreId(scoreId(activations, simulation))
                 .build();
     }
 

@@ -3,6 +3,7 @@ package io.neuronexplainer.scorer;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
@@ -45,7 +46,8 @@ public final class Exporter {
      * Reads {@code neuron-activations}, {@code neuron-simulations} and {@code neuron-scores} from
      * the beginning to their current end (read_committed) and writes the file. A simulation whose
      * score was compacted away ({@code neuron-scores} keeps one record per neuron) is scored
-     * again with the same function the scorer uses. Holds the run in memory (about 20 KB a neuron).
+     * again with the same function the scorer uses, if it is of the activations' run; scores are
+     * kept one per score id. Holds the run in memory (about 20 KB a neuron).
      *
      * @return the number of neurons written
      */
@@ -103,11 +105,12 @@ public final class Exporter {
             case Topics.NEURON_ACTIVATIONS -> activations.put(key, actDe.deserialize(r.topic(), r.value()));
             case Topics.NEURON_SIMULATIONS -> {
                 Simulation s = simDe.deserialize(r.topic(), r.value());
-                simulations.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(s.getExplanationId(), s);
+                simulations.computeIfAbsent(key, k -> new LinkedHashMap<>())
+                        .put(StoreKeys.simulation(key, s.getExplanationId(), s.getSimulatorMethod()), s);
             }
             default -> {
                 NeuronScore s = scoreDe.deserialize(r.topic(), r.value());
-                scores.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(s.getExplanationId(), s);
+                scores.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(scoreId(s), s);
             }
         }
     }
@@ -120,20 +123,26 @@ public final class Exporter {
         Map<NeuronKey, ObjectNode> docs = new TreeMap<>();
         for (NeuronKey key : neurons) {
             NeuronActivations truth = activations.get(key);
-            Map<String, NeuronScore> byExplanation = scores.computeIfAbsent(key, k -> new LinkedHashMap<>());
+            Map<String, NeuronScore> byId = scores.computeIfAbsent(key, k -> new LinkedHashMap<>());
             List<Simulation> sims = new ArrayList<>(simulations.getOrDefault(key, Map.of()).values());
             for (Simulation s : sims) {
-                if (truth != null && !byExplanation.containsKey(s.getExplanationId())) {
+                if (truth != null && ExplanationScorer.sameRun(truth, s) && !byId.containsKey(ExplanationScorer.scoreId(truth, s))) {
                     try {
-                        byExplanation.put(s.getExplanationId(), ExplanationScorer.score(truth, s, Instant.now()));
+                        byId.put(ExplanationScorer.scoreId(truth, s), ExplanationScorer.score(truth, s, Instant.now()));
                     } catch (InvalidSimulationException e) {
                         // The scorer sent it to the dead-letter topic; nothing to export.
                     }
                 }
             }
-            docs.put(key, NeuronDocument.of(key, truth, new ArrayList<>(byExplanation.values()), sims));
+            docs.put(key, NeuronDocument.of(key, truth, new ArrayList<>(byId.values()), sims));
         }
         return docs.values();
+    }
+
+    /** A score's identity; computed from its fields for a score written before scores carried it. */
+    static String scoreId(NeuronScore s) {
+        return !s.getScoreId().isEmpty() ? s.getScoreId() : Identities.scoreId(s.getNeuron(), s.getRunId(), s.getExplanationId(),
+                s.getScorerKind(), s.getSimulatorMethod(), s.getCarriedFrom());
     }
 
     /** Writes the file from a running scorer's stores (its local partitions). */

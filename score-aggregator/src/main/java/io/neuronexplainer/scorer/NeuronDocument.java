@@ -55,6 +55,7 @@ public final class NeuronDocument {
             o.put("explanation_text", sim.getExplanationText());
             o.put("simulator_method", sim.getSimulatorMethod());
             o.put("simulator_model", sim.getSimulatorModel());
+            o.put("run_id", sim.getRunId());
             ArrayNode ws = o.putArray("windows");
             for (SimulatedWindow w : sim.getWindows()) {
                 ObjectNode wo = ws.addObject();
@@ -79,6 +80,10 @@ public final class NeuronDocument {
     public static ObjectNode score(NeuronScore score) {
         ObjectNode o = JSON.objectNode();
         o.set("neuron", key(score.getNeuron()));
+        o.put("score_id", score.getScoreId());
+        o.put("run_id", score.getRunId());
+        o.put("scorer_kind", score.getScorerKind());
+        o.put("carried_from", score.getCarriedFrom());
         o.put("explanation_id", score.getExplanationId());
         o.put("explanation_text", score.getExplanationText());
         o.put("explainer_method", score.getExplainerMethod());

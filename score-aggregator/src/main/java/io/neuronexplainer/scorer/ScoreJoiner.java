@@ -14,22 +14,32 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.TimestampedKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Joins simulations with their neuron's true activations whichever arrives first. Every
- * simulation is kept (keyed by neuron + explanation id); a simulation arriving after the
- * activations is scored at once, and activations arriving score every simulation of the neuron
- * waiting for them. The activations store is the KTable of {@code neuron-activations}, already
- * updated when its record reaches this processor.
+ * Joins simulations with their neuron's true activations whichever arrives first, once per score
+ * identity. Every simulation is kept (keyed by neuron, explanation id and simulator method); a
+ * simulation arriving after the activations is scored at once, and activations arriving score
+ * every simulation of the neuron waiting for them. A simulation is scored only against
+ * activations of its own run (one of another run waits for its run's), and only if no score of
+ * that identity exists yet: a simulation or activations delivered again make no second score.
+ * The activations store is the KTable of {@code neuron-activations}, already updated when its
+ * record reaches this processor; the scores store is written by {@link BestExplanation} before
+ * the next record reaches this one.
  */
 final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOutcome> {
+    private static final Logger log = LoggerFactory.getLogger(ScoreJoiner.class);
+
     private final ScorerMetrics metrics;
     private final Deserializer<NeuronActivations> activationsReader;
     private FixedKeyProcessorContext<NeuronKey, JoinOutcome> context;
     private TimestampedKeyValueStore<NeuronKey, byte[]> activations;
     private TimestampedKeyValueStore<String, Simulation> simulations;
+    private KeyValueStore<String, NeuronScore> scores;
 
     ScoreJoiner(ScorerMetrics metrics, Deserializer<NeuronActivations> activationsReader) {
         this.metrics = metrics;
@@ -41,6 +51,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         this.context = context;
         this.activations = context.getStateStore(ScorerTopology.ACTIVATIONS_STORE);
         this.simulations = context.getStateStore(ScorerTopology.SIMULATIONS_STORE);
+        this.scores = context.getStateStore(ScorerTopology.SCORES_STORE);
     }
 
     @Override
@@ -54,17 +65,19 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
     }
 
     private void onSimulation(FixedKeyRecord<NeuronKey, Arrival> record, Simulation simulation) {
-        String key = StoreKeys.explanation(record.key(), simulation.getExplanationId());
+        String key = StoreKeys.simulation(record.key(), simulation.getExplanationId(), simulation.getSimulatorMethod());
         ValueAndTimestamp<byte[]> truth = activations.get(record.key());
+        simulations.put(key, ValueAndTimestamp.make(simulation, record.timestamp()));
         if (truth == null) {
-            simulations.put(key, ValueAndTimestamp.make(simulation, record.timestamp()));
+            return;
+        }
+        NeuronActivations decoded = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, truth.value());
+        if (!toScore(decoded, simulation)) {
             return;
         }
         var meta = context.recordMetadata().orElse(null);
-        JoinOutcome outcome = join(activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, truth.value()), simulation, meta == null ? -1 : meta.partition(),
-                meta == null ? -1 : meta.offset());
+        JoinOutcome outcome = join(decoded, simulation, meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset());
         if (outcome.isScore()) {
-            simulations.put(key, ValueAndTimestamp.make(simulation, record.timestamp()));
             metrics.joinWait(record.timestamp() - truth.timestamp());
         } else {
             simulations.delete(key);
@@ -83,16 +96,31 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         }
         NeuronActivations truth = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, encoded);
         for (KeyValue<String, ValueAndTimestamp<Simulation>> entry : waiting) {
+            if (!toScore(truth, entry.value.value())) {
+                continue;
+            }
             JoinOutcome outcome = join(truth, entry.value.value(), -1, -1);
             if (outcome.isScore()) {
-                // A simulation older than these activations waited for them; a re-sent
-                // neuron re-scores its simulations too (then this overstates the wait).
                 metrics.joinWait(Math.max(0, record.timestamp() - entry.value.timestamp()));
             } else {
                 simulations.delete(entry.key);
             }
             context.forward(record.withValue(outcome));
         }
+    }
+
+    /** Whether the simulation is of the activations' run and has no score yet. */
+    private boolean toScore(NeuronActivations truth, Simulation simulation) {
+        if (!ExplanationScorer.sameRun(truth, simulation)) {
+            log.debug("simulation {} of run {} waits: the activations of {} are of run {}", simulation.getExplanationId(),
+                    simulation.getRunId(), truth.getNeuron(), ExplanationScorer.runId(truth));
+            return false;
+        }
+        if (scores.get(StoreKeys.score(truth.getNeuron(), ExplanationScorer.scoreId(truth, simulation))) != null) {
+            metrics.duplicateSkipped();
+            return false;
+        }
+        return true;
     }
 
     private JoinOutcome join(NeuronActivations truth, Simulation simulation, int partition, long offset) {

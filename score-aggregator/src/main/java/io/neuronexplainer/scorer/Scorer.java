@@ -168,6 +168,11 @@ public final class Scorer implements AutoCloseable {
         return metrics.scoresTotal();
     }
 
+    /** Joins not scored because a score of their identity already existed, since this instance started. */
+    public double duplicatesSkipped() {
+        return metrics.duplicatesSkipped();
+    }
+
     /** The HTTP port, or -1 when there is no HTTP endpoint. */
     public int httpPort() {
         return http == null ? -1 : http.port();

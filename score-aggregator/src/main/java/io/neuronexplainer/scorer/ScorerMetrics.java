@@ -13,18 +13,22 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The scorer's own meters. {@code neuron_scores_total} (rate() of it is scores per second);
  * {@code neuron_join_wait_seconds}, the record-time gap between a neuron's activations and a
- * simulation; and per (model, checkpoint, layer) gauges of the best-score distribution, read
+ * simulation; {@code neuron_scores_duplicates_skipped_total}, joins whose score already existed;
+ * and per (model, checkpoint, layer) gauges of the best-score distribution, read
  * from the layer aggregates so they never count a re-scored neuron twice.
  */
 public final class ScorerMetrics {
     private final MeterRegistry registry;
     private final Counter scores;
+    private final Counter duplicates;
     private final Timer joinWait;
     private final Map<String, LayerAggregate> layers = new ConcurrentHashMap<>();
 
     public ScorerMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.scores = Counter.builder("neuron.scores").description("Explanations scored").register(registry);
+        this.duplicates = Counter.builder("neuron.scores.duplicates.skipped")
+                .description("Joins not scored because a score of their identity was already made").register(registry);
         this.joinWait = Timer.builder("neuron.join.wait")
                 .description("Time between a neuron's activations and a simulation of it (record timestamps)")
                 .publishPercentileHistogram()
@@ -34,6 +38,14 @@ public final class ScorerMetrics {
 
     void scored(NeuronScore score) {
         scores.increment();
+    }
+
+    void duplicateSkipped() {
+        duplicates.increment();
+    }
+
+    public double duplicatesSkipped() {
+        return duplicates.count();
     }
 
     void joinWait(long millis) {

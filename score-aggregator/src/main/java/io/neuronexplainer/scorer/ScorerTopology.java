@@ -39,8 +39,11 @@ import org.apache.kafka.streams.state.Stores;
  *                                                              └─► groupBy layer ─► aggregate "layer-aggregates"
  * </pre>
  *
+ * The "scores" store is keyed by score identity and read by ScoreJoiner too: a join whose score
+ * already exists (the simulation or the activations delivered again) makes no second score.
+ *
  * The layer aggregate is a KTable aggregate with an adder and a subtractor: when a neuron's best
- * score changes (a new explanation, or the same one scored again) its old contribution is
+ * score changes (a new explanation scored) its old contribution is
  * subtracted before the new one is added, so nothing is counted twice.
  */
 public final class ScorerTopology {
@@ -85,7 +88,7 @@ public final class ScorerTopology {
                         .filter((k, v) -> k != null && v != null)
                         .mapValues(Arrival::of));
         KStream<NeuronKey, JoinOutcome> outcomes = arrivals.processValues(() -> new ScoreJoiner(metrics, activationsReader),
-                Named.as("score-joiner"), ACTIVATIONS_STORE, SIMULATIONS_STORE);
+                Named.as("score-joiner"), ACTIVATIONS_STORE, SIMULATIONS_STORE, SCORES_STORE);
 
         KStream<NeuronKey, NeuronScore> scores = outcomes.filter((k, o) -> o.isScore()).mapValues(JoinOutcome::score);
         scores.to(Topics.NEURON_SCORES, Produced.with(keySerde, scoreSerde));

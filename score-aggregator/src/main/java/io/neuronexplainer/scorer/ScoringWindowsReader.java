@@ -3,10 +3,12 @@ package io.neuronexplainer.scorer;
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.ProducerRun;
 import io.neuronexplainer.schemas.RegistryClient;
 import io.neuronexplainer.schemas.WindowKind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,8 +25,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * Reads only what scoring needs from a NeuronActivations record: the key and the scoring
  * windows' indexes, kinds and activations. Avro schema resolution skips the tokens, token ids
  * and explanation windows without decoding them (most of the record), and one reader is kept
- * per writer schema and thread. The result is a NeuronActivations with empty token lists and no
- * stats or run: for {@link ExplanationScorer} only, never to be written anywhere.
+ * per writer schema and thread. The result is a NeuronActivations with empty token lists, no
+ * stats, and a run with only its id: for {@link ExplanationScorer} only, never to be written anywhere.
  */
 final class ScoringWindowsReader implements Deserializer<NeuronActivations> {
     static final Schema PROJECTION = projection();
@@ -43,10 +45,13 @@ final class ScoringWindowsReader implements Deserializer<NeuronActivations> {
         Schema thinWindow = Schema.createRecord(window.getName(), null, window.getNamespace(), false, List.of(
                 copy(window.getField("window_index")), copy(window.getField("kind")), copy(window.getField("activations"))));
         Schema windows = Schema.createArray(thinWindow);
+        Schema run = ProducerRun.getClassSchema();
+        Schema thinRun = Schema.createRecord(run.getName(), null, run.getNamespace(), false, List.of(copy(run.getField("run_id"))));
         Schema thin = Schema.createRecord(full.getName(), null, full.getNamespace(), false, List.of(
                 copy(full.getField("neuron")),
                 new Schema.Field("scoring_top_windows", windows),
-                new Schema.Field("scoring_random_windows", windows)));
+                new Schema.Field("scoring_random_windows", windows),
+                new Schema.Field("run", thinRun)));
         return thin;
     }
 
@@ -72,8 +77,9 @@ final class ScoringWindowsReader implements Deserializer<NeuronActivations> {
             GenericRecord k = (GenericRecord) r.get("neuron");
             NeuronKey key = new NeuronKey(k.get("model").toString(), k.get("checkpoint").toString(),
                     (Integer) k.get("layer"), (Integer) k.get("neuron"));
+            String runId = ((GenericRecord) r.get("run")).get("run_id").toString();
             return new NeuronActivations(key, List.of(), windows(r.get("scoring_top_windows")),
-                    windows(r.get("scoring_random_windows")), null, null);
+                    windows(r.get("scoring_random_windows")), null, new ProducerRun(runId, "", 0, 0, 0, 0L, Instant.EPOCH));
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot read NeuronActivations on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);

@@ -3,8 +3,8 @@ package io.neuronexplainer.scorer;
 import io.neuronexplainer.schemas.NeuronKey;
 
 /**
- * String keys of the scorer's stores. A neuron's key is a prefix of its explanations' keys, so
- * one prefix scan finds every explanation of a neuron; fields are NUL-separated because model
+ * String keys of the scorer's stores. A neuron's key is a prefix of its simulations' and scores'
+ * keys, so one prefix scan finds all of a neuron's; fields are NUL-separated because model
  * and checkpoint names are free text.
  */
 public final class StoreKeys {
@@ -14,8 +14,14 @@ public final class StoreKeys {
         return k.getModel() + '\0' + k.getCheckpoint() + '\0' + k.getLayer() + '\0' + k.getNeuron() + '\0';
     }
 
-    public static String explanation(NeuronKey k, String explanationId) {
-        return neuron(k) + explanationId;
+    /** A simulation: one per explanation and simulator method, as a score is. */
+    public static String simulation(NeuronKey k, String explanationId, String simulatorMethod) {
+        return neuron(k) + explanationId + '\0' + simulatorMethod;
+    }
+
+    /** A score, by its identity (Identities.scoreId). */
+    public static String score(NeuronKey k, String scoreId) {
+        return neuron(k) + scoreId;
     }
 
     public static String layer(NeuronKey k) {

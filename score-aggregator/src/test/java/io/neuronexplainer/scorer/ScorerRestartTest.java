@@ -113,7 +113,7 @@ class ScorerRestartTest {
 
                 List<NeuronScore> out = TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class);
                 Map<String, Long> perExplanation = out.stream().collect(Collectors.groupingBy(
-                        s -> StoreKeys.explanation(s.getNeuron(), s.getExplanationId()), Collectors.counting()));
+                        NeuronScore::getScoreId, Collectors.counting()));
                 List<String> twice = perExplanation.entrySet().stream().filter(e -> e.getValue() > 1)
                         .map(Map.Entry::getKey).toList();
                 assertEquals(List.of(), twice, "scored more than once");

@@ -196,10 +196,11 @@ class ScorerStreamsTest {
         });
         // Still two neurons, not three: the old best was subtracted.
         assertEquals(2, stores.layers().stream().filter(x -> x.layer() == 3).findFirst().orElseThrow().count());
-        // Re-sending the same simulation re-scores it without counting the neuron twice.
+        // Re-sending the same simulation makes no second score, nor counts the neuron twice.
         TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truthA.getNeuron(), better);
-        TopicIo.await("re-score", Duration.ofSeconds(30), () -> scorer.scoresComputed() >= 4);
-        Thread.sleep(500);
+        TopicIo.await("the copy seen", Duration.ofSeconds(30), () -> scorer.duplicatesSkipped() >= 1);
+        assertEquals(3, scorer.scoresComputed());
+        assertEquals(2, stores.scores(truthA.getNeuron()).size());
         assertEquals(2, stores.layers().stream().filter(x -> x.layer() == 3).findFirst().orElseThrow().count());
     }
 

@@ -7,6 +7,7 @@ import io.neuronexplainer.runtime.worker.Output;
 import io.neuronexplainer.runtime.worker.TransactionalWorker;
 import io.neuronexplainer.runtime.worker.WorkerSettings;
 import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.SimulatedWindow;
 import io.neuronexplainer.schemas.Simulation;
@@ -20,8 +21,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The simulator stage on Kafka: each SimulationRequest becomes a Simulation (a predicted
- * activation for every token of every window), exactly once; a prediction whose shape does not
- * match the request's windows is a dead letter, never a silently misaligned score.
+ * activation for every token of every window), exactly once and once per simulation identity
+ * (explanation, simulator method and model): a request delivered again is not simulated again.
+ * A prediction whose shape does not match the request's windows is a dead letter, never a
+ * silently misaligned score.
  */
 public final class SimulatorWorker {
     public static final String STAGE = "simulator-worker";
@@ -34,7 +37,12 @@ public final class SimulatorWorker {
                 AvroDeserializer.of(clients.registry(), NeuronKey.class),
                 AvroDeserializer.of(clients.registry(), SimulationRequest.class),
                 (key, request) -> process(simulator, request),
-                SimulatorWorker::attempts, meters);
+                SimulatorWorker::attempts, request -> identity(request, simulator), meters);
+    }
+
+    /** The identity of the Simulation {@code simulator} makes of {@code request}. */
+    static String identity(SimulationRequest request, Simulator simulator) {
+        return Identities.hash(request.getExplanationId(), simulator.method(), simulator.model());
     }
 
     /** Default settings of this stage: group {@code simulator-worker} reading {@code simulation-requests}. */
@@ -71,7 +79,8 @@ public final class SimulatorWorker {
             simulated.add(new SimulatedWindow(w.getWindowIndex(), w.getKind(), List.copyOf(predicted)));
         }
         return new Simulation(request.getNeuron(), request.getExplanationId(), request.getExplanationText(),
-                simulator.method(), simulator.model(), simulated, result.promptTokens(), result.completionTokens(), Instant.now());
+                simulator.method(), simulator.model(), simulated, result.promptTokens(), result.completionTokens(), Instant.now(),
+                request.getRunId());
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

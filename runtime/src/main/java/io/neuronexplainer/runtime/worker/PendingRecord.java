@@ -24,6 +24,10 @@ final class PendingRecord {
 
     // Owned by the worker loop.
     boolean finished;
+    /** What the record's outputs will be the identity of; null when the worker has no identities. */
+    String identity;
+    /** Its identity was already produced when it was read: its offset commits with no outputs. */
+    boolean duplicate;
 
     PendingRecord(ConsumerRecord<byte[], byte[]> raw) {
         this.raw = raw;

@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -64,6 +65,10 @@ import org.slf4j.LoggerFactory;
  * that does not deserialise becomes a dead letter (with its raw bytes) instead of stopping the
  * worker. Hand-written because Kafka Streams processes a partition's records one at a time,
  * which cannot keep dozens of slow LLM calls in flight.
+ *
+ * <p>Given the identity of what a record will produce, the worker is also idempotent on it
+ * ({@link ProcessedIdentities}): a record whose identity was already produced, by this instance
+ * or any earlier owner of its partition, commits its offset with no outputs and no LLM call.
  */
 public final class TransactionalWorker<K, V> {
     private static final Logger log = LoggerFactory.getLogger(TransactionalWorker.class);
@@ -77,6 +82,7 @@ public final class TransactionalWorker<K, V> {
     private final Deserializer<V> values;
     private final RecordProcessor<K, V> processor;
     private final ToIntFunction<Throwable> attemptsOf;
+    private final Function<? super V, String> identityOf;
     private final MeterRegistry registry;
     private final AvroSerializer<SpecificRecord> keySerializer;
     private final AvroSerializer<SpecificRecord> valueSerializer;
@@ -89,12 +95,14 @@ public final class TransactionalWorker<K, V> {
     private volatile Set<TopicPartition> assignment = Set.of();
     private volatile long done;
     private volatile long deadLetters;
+    private volatile long duplicatesSkipped;
 
     // Owned by the loop thread.
     private final Map<TopicPartition, ArrayDeque<PendingRecord>> pending = new HashMap<>();
     private final ArrayDeque<PendingRecord> backlog = new ArrayDeque<>();
     private KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<byte[], byte[]> producer;
+    private ProcessedIdentities processed;
     private RuntimeException fatal;
     private long transactions;
     private long rewinds;
@@ -104,15 +112,19 @@ public final class TransactionalWorker<K, V> {
 
     /**
      * @param attemptsOf how many tries a failure took (e.g. an LLM client's retry count), for the dead letter
+     * @param identityOf the identity of what a record's outputs will be, known before processing it
+     *        (e.g. the explanation id); null to process every record delivered, duplicates too
      */
     public TransactionalWorker(KafkaClients clients, WorkerSettings settings, Deserializer<K> keys, Deserializer<V> values,
-                               RecordProcessor<K, V> processor, ToIntFunction<Throwable> attemptsOf, MeterRegistry registry) {
+                               RecordProcessor<K, V> processor, ToIntFunction<Throwable> attemptsOf,
+                               Function<? super V, String> identityOf, MeterRegistry registry) {
         this.clients = clients;
         this.settings = settings;
         this.keys = keys;
         this.values = values;
         this.processor = processor;
         this.attemptsOf = attemptsOf;
+        this.identityOf = identityOf;
         this.registry = registry;
         this.keySerializer = new AvroSerializer<>(clients.registry(), true);
         this.valueSerializer = new AvroSerializer<>(clients.registry(), false);
@@ -137,6 +149,11 @@ public final class TransactionalWorker<K, V> {
 
     public long deadLetters() {
         return deadLetters;
+    }
+
+    /** Records committed without outputs because their identity had already been produced. */
+    public long duplicatesSkipped() {
+        return duplicatesSkipped;
     }
 
     /**
@@ -167,6 +184,10 @@ public final class TransactionalWorker<K, V> {
             } catch (KafkaException e) {
                 throw fatalError("cannot start transactions as " + settings.transactionalId(), e);
             }
+            if (identityOf != null) {
+                processed = ProcessedIdentities.open(clients, settings.inputTopic(), settings.groupId(),
+                        settings.stage() + "-" + settings.instanceId() + "-processed");
+            }
             consumer.subscribe(List.of(settings.inputTopic()), new Rebalance());
             log.info("{} {} consuming {} in group {} (transactional id {}, {} in flight at most)", settings.stage(),
                     settings.instanceId(), settings.inputTopic(), settings.groupId(), settings.transactionalId(), settings.maxInFlight());
@@ -175,7 +196,7 @@ public final class TransactionalWorker<K, V> {
             clientMetrics.forEach(KafkaClientMetrics::close);
             closeClients();
         }
-        WorkerSummary summary = new WorkerSummary(settings.stage(), done, deadLetters, transactions, rewinds,
+        WorkerSummary summary = new WorkerSummary(settings.stage(), done, deadLetters, duplicatesSkipped, transactions, rewinds,
                 Duration.ofNanos(System.nanoTime() - start), stoppedBecause);
         log.info("{}", summary.line());
         return summary;
@@ -196,6 +217,7 @@ public final class TransactionalWorker<K, V> {
             boolean wantInput = !draining && backlog.isEmpty() && tracked() < 4L * settings.maxInFlight() + 500;
             updatePause(wantInput);
             var records = pollConsumer(wantInput ? POLL : Duration.ZERO);
+            loadProcessedIdentities(records);
             for (ConsumerRecord<byte[], byte[]> raw : records) {
                 PendingRecord r = new PendingRecord(raw);
                 pending.computeIfAbsent(r.partition, p -> new ArrayDeque<>()).add(r);
@@ -235,6 +257,25 @@ public final class TransactionalWorker<K, V> {
             return List.of();
         } catch (FencedInstanceIdException e) {
             throw fatalError("another instance joined group " + settings.groupId() + " with instance id " + settings.instanceId(), e);
+        }
+    }
+
+    /**
+     * Reads the identities already produced for partitions whose first records just arrived:
+     * only now is their committed offset known to be stable (see {@link ProcessedIdentities}).
+     */
+    private void loadProcessedIdentities(Iterable<ConsumerRecord<byte[], byte[]>> records) {
+        if (processed == null) {
+            return;
+        }
+        Set<Integer> toLoad = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> raw : records) {
+            if (!processed.isLoaded(raw.partition())) {
+                toLoad.add(raw.partition());
+            }
+        }
+        if (!toLoad.isEmpty()) {
+            processed.load(toLoad);
         }
     }
 
@@ -283,6 +324,22 @@ public final class TransactionalWorker<K, V> {
             r.outputs = List.of();
             r.finished = true;
             return;
+        }
+        if (identityOf != null) {
+            try {
+                r.identity = identityOf.apply(value);
+            } catch (RuntimeException e) {
+                r.failure = e;
+                r.attempts = 1;
+                r.finished = true;
+                return;
+            }
+            if (processed.contains(r.partition.partition(), r.identity)) {
+                r.outputs = List.of();
+                r.duplicate = true;
+                r.finished = true;
+                return;
+            }
         }
         running.incrementAndGet();
         CompletableFuture<List<Output>> future;
@@ -382,17 +439,28 @@ public final class TransactionalWorker<K, V> {
             return;
         }
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<Integer, Set<String>> produced = new HashMap<>();
         long ok = 0;
         long failed = 0;
+        long duplicates = 0;
         try {
             producer.beginTransaction();
             for (var entry : ready.entrySet()) {
+                int partition = entry.getKey().partition();
+                Set<String> ids = produced.computeIfAbsent(partition, p -> new HashSet<>());
                 for (PendingRecord r : entry.getValue()) {
                     if (r.failed()) {
                         producer.send(deadLetter(r));
                         failed++;
+                    } else if (r.duplicate || (r.identity != null
+                            // Decided here, in offset order, too: two records of one identity may be in flight at once.
+                            && (processed.contains(partition, r.identity) || !ids.add(r.identity)))) {
+                        duplicates++;
                     } else {
                         r.outputs.forEach(producer::send);
+                        if (r.identity != null) {
+                            producer.send(processed.marker(partition, r.identity, r.raw.topic() + "-" + partition + "@" + r.offset()));
+                        }
                         ok++;
                     }
                 }
@@ -408,6 +476,9 @@ public final class TransactionalWorker<K, V> {
         consecutiveAborts = 0;
         transactions++;
         meters.transactions.increment();
+        if (processed != null) {
+            produced.forEach(processed::addAll);
+        }
         for (var entry : ready.entrySet()) {
             ArrayDeque<PendingRecord> q = pending.get(entry.getKey());
             for (int i = 0; i < entry.getValue().size(); i++) {
@@ -417,10 +488,15 @@ public final class TransactionalWorker<K, V> {
                 pending.remove(entry.getKey());
             }
         }
-        done += ok + failed;
+        done += ok + failed + duplicates;
         deadLetters += failed;
-        meters.done.increment(ok + failed);
+        duplicatesSkipped += duplicates;
+        meters.done.increment(ok + failed + duplicates);
         meters.deadLetters.increment(failed);
+        meters.duplicatesSkipped.increment(duplicates);
+        if (duplicates > 0) {
+            log.debug("{}: {} records skipped: their identity was already produced", settings.stage(), duplicates);
+        }
         retryFailedSerialisations();
     }
 
@@ -516,6 +592,14 @@ public final class TransactionalWorker<K, V> {
         backlog.removeIf(r -> r.partition.equals(p));
     }
 
+    /** Forgets a partition that is no longer this instance's, and the identities produced for it. */
+    private void release(TopicPartition p) {
+        forget(p);
+        if (processed != null) {
+            processed.drop(p.partition());
+        }
+    }
+
     private void closeClients() {
         pending.clear();
         backlog.clear();
@@ -533,6 +617,10 @@ public final class TransactionalWorker<K, V> {
         } catch (RuntimeException e) {
             log.warn("{}: closing the producer: {}", settings.stage(), e.toString());
         }
+        // After the consumer: closing it commits in the revocation callback, which needs the identities.
+        if (processed != null) {
+            processed.close();
+        }
         assignment = Set.of();
     }
 
@@ -549,20 +637,24 @@ public final class TransactionalWorker<K, V> {
             } catch (RuntimeException e) {
                 fatal = e;
             }
-            partitions.forEach(TransactionalWorker.this::forget);
+            partitions.forEach(TransactionalWorker.this::release);
             assignment = Set.copyOf(consumer.assignment().stream().filter(p -> !partitions.contains(p)).toList());
             log.info("{} {}: partitions revoked: {}", settings.stage(), settings.instanceId(), partitions);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            partitions.forEach(TransactionalWorker.this::forget);
+            partitions.forEach(TransactionalWorker.this::release);
             assignment = Set.copyOf(consumer.assignment().stream().filter(p -> !partitions.contains(p)).toList());
             log.info("{} {}: partitions lost: {}", settings.stage(), settings.instanceId(), partitions);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (processed != null) {
+                // Whatever was known of these is stale: another owner may have produced since.
+                partitions.forEach(p -> processed.drop(p.partition()));
+            }
             assignment = Set.copyOf(consumer.assignment());
             lastAssignedNanos = System.nanoTime();
             log.info("{} {}: partitions assigned: {}", settings.stage(), settings.instanceId(), partitions);

@@ -12,6 +12,7 @@ final class WorkerMeters {
     final Counter deadLetters;
     final Counter transactions;
     final Counter rewinds;
+    final Counter duplicatesSkipped;
     final Timer succeeded;
     final Timer failed;
 
@@ -24,6 +25,8 @@ final class WorkerMeters {
                 .description("Kafka transactions committed").register(registry);
         rewinds = Counter.builder("worker.rewinds").tag("stage", stage)
                 .description("Aborted transactions after which the worker re-read from its committed offsets").register(registry);
+        duplicatesSkipped = Counter.builder("worker.duplicates.skipped").tag("stage", stage)
+                .description("Records committed without outputs because their identity had already been produced").register(registry);
         succeeded = Timer.builder("worker.process.latency").tag("stage", stage).tag("outcome", "ok")
                 .description("Time from the start to the end of a record's processing").publishPercentileHistogram().register(registry);
         failed = Timer.builder("worker.process.latency").tag("stage", stage).tag("outcome", "failed")

@@ -5,6 +5,7 @@ import io.neuronexplainer.schemas.CheckpointRun;
 import io.neuronexplainer.schemas.CheckpointRunKey;
 import io.neuronexplainer.schemas.DeadLetter;
 import io.neuronexplainer.schemas.Explanation;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
@@ -44,25 +45,32 @@ public final class SampleRecords {
                 new ProducerRun("run-1", "europarl", 64, 20, 10, 42L, AT));
     }
 
+    /** The id of the sample explanation of {@code key}: one per neuron, as real explanation ids are. */
+    public static String explanationId(NeuronKey key) {
+        return Identities.explanationId(key, "run-1", "token-pattern-baseline", "none", "v1");
+    }
+
     public static Explanation explanation(NeuronKey key) {
-        return new Explanation(key, "expl-1", " the word cat", "token-pattern-baseline", "none", "v1", 0, 0, AT);
+        return new Explanation(key, explanationId(key), " the word cat", "token-pattern-baseline", "none", "v1", 0, 0, AT, "run-1");
     }
 
     public static SimulationRequest simulationRequest(NeuronKey key) {
-        return new SimulationRequest(key, "expl-1", " the word cat",
+        return new SimulationRequest(key, explanationId(key), " the word cat",
                 List.of(new TokenWindow(11L, WindowKind.TOP, List.of(" The", " cat", " sat")),
-                        new TokenWindow(40L, WindowKind.RANDOM, List.of(" A", " dog"))));
+                        new TokenWindow(40L, WindowKind.RANDOM, List.of(" A", " dog"))), "run-1");
     }
 
     public static Simulation simulation(NeuronKey key) {
-        return new Simulation(key, "expl-1", " the word cat", "token-pattern-baseline", "none",
+        return new Simulation(key, explanationId(key), " the word cat", "token-pattern-baseline", "none",
                 List.of(new SimulatedWindow(11L, WindowKind.TOP, List.of(0f, 10f, 0f)),
-                        new SimulatedWindow(40L, WindowKind.RANDOM, List.of(0f, 0f))), 0, 0, AT);
+                        new SimulatedWindow(40L, WindowKind.RANDOM, List.of(0f, 0f))), 0, 0, AT, "run-1");
     }
 
     public static NeuronScore score(NeuronKey key) {
-        return new NeuronScore(key, "expl-1", " the word cat", "token-pattern-baseline", "token-pattern-baseline",
-                0.81, 0.7, 0.0, 0.5, 0.4, List.of("random_correlation"), 1, 1, 5, AT);
+        return new NeuronScore(key, explanationId(key), " the word cat", "token-pattern-baseline", "token-pattern-baseline",
+                0.81, 0.7, 0.0, 0.5, 0.4, List.of("random_correlation"), 1, 1, 5, AT, "run-1",
+                Identities.scoreId(key, "run-1", explanationId(key), Identities.SIMULATION_SCORER, "token-pattern-baseline", null),
+                Identities.SIMULATION_SCORER, null);
     }
 
     public static CheckpointRunKey runKey() {
