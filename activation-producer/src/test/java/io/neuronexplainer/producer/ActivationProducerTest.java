@@ -11,6 +11,7 @@ import io.neuronexplainer.producer.corpus.DocumentReader;
 import io.neuronexplainer.producer.corpus.WindowCutter;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.TopicSnapshot;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.CheckpointRun;
@@ -49,12 +50,12 @@ class ActivationProducerTest {
     }
 
     static List<NeuronActivations> activationsOf(String model) {
-        return TopicContents.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
+        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
                 .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
     }
 
     static List<CheckpointRun> runsOf(String model) {
-        return TopicContents.read(clients, Topics.CHECKPOINT_RUNS, CheckpointRunKey.class, CheckpointRun.class).stream()
+        return TopicSnapshot.read(clients, Topics.CHECKPOINT_RUNS, CheckpointRunKey.class, CheckpointRun.class).stream()
                 .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
     }
 

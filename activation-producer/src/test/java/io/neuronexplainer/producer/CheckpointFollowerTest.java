@@ -8,6 +8,7 @@ import io.neuronexplainer.producer.corpus.CorpusSource;
 import io.neuronexplainer.producer.model.DefaultModel;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.TopicSnapshot;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.CheckpointKey;
@@ -73,7 +74,7 @@ class CheckpointFollowerTest {
     }
 
     static List<CheckpointRun> runs(String checkpoint) {
-        return TopicContents.read(clients, Topics.CHECKPOINT_RUNS, CheckpointRunKey.class, CheckpointRun.class).stream()
+        return TopicSnapshot.read(clients, Topics.CHECKPOINT_RUNS, CheckpointRunKey.class, CheckpointRun.class).stream()
                 .filter(r -> r.key().getModel().equals(MODEL) && r.key().getCheckpoint().equals(checkpoint))
                 .map(ConsumerRecord::value).toList();
     }
@@ -119,7 +120,7 @@ class CheckpointFollowerTest {
             assertEquals(10, runs.get(runs.size() - 1).getNeuronsEmitted());
         }
         assertFalse(Files.exists(downloaded), "a downloaded checkpoint's files are deleted after its run");
-        List<DeadLetter> letters = TopicContents.read(clients, Topics.deadLetter(Topics.CHECKPOINTS), CheckpointKey.class,
+        List<DeadLetter> letters = TopicSnapshot.read(clients, Topics.deadLetter(Topics.CHECKPOINTS), CheckpointKey.class,
                 DeadLetter.class).stream().map(ConsumerRecord::value).toList();
         assertEquals(1, letters.size(), letters.toString());
         assertTrue(letters.get(0).getErrorMessage().contains("model.safetensors"), letters.get(0).getErrorMessage());
@@ -143,7 +144,7 @@ class CheckpointFollowerTest {
     }
 
     static long neuronRecords() {
-        return TopicContents.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
+        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
                 .filter(r -> r.key().getModel().equals(MODEL)).count();
     }
 }

@@ -7,6 +7,7 @@ import io.neuronexplainer.producer.model.DefaultModel;
 import io.neuronexplainer.producer.model.Gpt2Model;
 import io.neuronexplainer.producer.model.Gpt2Tokenizer;
 import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.TopicSnapshot;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.runtime.test.TestRegistry;
 import io.neuronexplainer.schemas.ActivationWindow;
@@ -77,12 +78,12 @@ class ProduceCommandTest {
     }
 
     static List<NeuronActivations> activationsOf(String model) {
-        return TopicContents.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
+        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
                 .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
     }
 
     static List<CheckpointRun> runsOf(String model) {
-        return TopicContents.read(clients, Topics.CHECKPOINT_RUNS, CheckpointRunKey.class, CheckpointRun.class).stream()
+        return TopicSnapshot.read(clients, Topics.CHECKPOINT_RUNS, CheckpointRunKey.class, CheckpointRun.class).stream()
                 .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
     }
 
@@ -137,6 +138,34 @@ class ProduceCommandTest {
         assertEquals(40, done.getWindows());
         assertEquals(40 * 64, done.getTokens());
         assertEquals(1024, done.getNeuronsEmitted());
+    }
+
+    @Test
+    void theSameRunTwiceIsSkippedUnlessForced() {
+        String[] args = {"--model-name", "demo-twice", "--neurons", "0:0-4", "--windows", "20"};
+        String[] first = produce(args);
+        assertEquals("0", first[0], first[2]);
+        assertTrue(first[1].contains("neurons emitted: 5"), first[1]);
+        String runId = first[1].lines().findFirst().orElseThrow().split(" ")[1].replace(":", "");
+        assertTrue(runId.startsWith("run-"), first[1]);
+
+        String[] again = produce(args);
+        assertEquals("0", again[0], again[2]);
+        assertTrue(again[1].contains("run " + runId + ": demo-twice / final over europarl-en already COMPLETED"), again[1]);
+        assertEquals(5, activationsOf("demo-twice").size());
+        assertEquals(2, runsOf("demo-twice").size(), "no STARTED record for a skipped run");
+
+        // Another window budget is another run (other samples): it is not skipped.
+        String[] other = produce("--model-name", "demo-twice", "--neurons", "0:0-4", "--windows", "24");
+        assertTrue(other[1].contains("neurons emitted: 5"), other[1]);
+        assertTrue(!other[1].contains(runId), other[1]);
+
+        java.util.List<String> forced = new java.util.ArrayList<>(java.util.List.of(args));
+        forced.add("--force");
+        String[] force = produce(forced.toArray(String[]::new));
+        assertEquals("0", force[0], force[2]);
+        assertTrue(force[1].startsWith("run " + runId + ":"), "the same identity, run again: " + force[1]);
+        assertTrue(force[1].contains("neurons emitted: 5"), force[1]);
     }
 
     @Test
