@@ -1,6 +1,7 @@
 package io.neuronexplainer.producer;
 
 import io.neuronexplainer.producer.corpus.CorpusWindow;
+import io.neuronexplainer.producer.corpus.DocumentReader;
 import io.neuronexplainer.producer.corpus.WindowCutter;
 import io.neuronexplainer.producer.model.ActivationModel;
 import io.neuronexplainer.producer.model.TextTokenizer;
@@ -17,8 +18,10 @@ import io.neuronexplainer.schemas.NeuronStats;
 import io.neuronexplainer.schemas.ProducerRun;
 import io.neuronexplainer.schemas.WindowKind;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -33,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * model, keeps every requested layer's per-neuron top-K windows and a shared random sample, then
  * builds one NeuronActivations record per neuron. Memory depends on the model, the layers and K,
  * never on the corpus.
+ *
+ * <p>A pass can run over one shard of the corpus ({@link ShardRange}), hand snapshots of its
+ * state to a callback as it goes, continue from a saved state ({@link #restore}), and emit from
+ * the merged state of all shards ({@link #adopt}): the records are those of one whole pass.
  */
 public final class CorpusPass {
     private static final Logger log = LoggerFactory.getLogger(CorpusPass.class);
@@ -41,10 +48,17 @@ public final class CorpusPass {
     private final int[] layers;
     private final SamplingSettings settings;
     private final int batchSize;
-    private final List<LayerTopK> tops = new ArrayList<>();
-    private final TopWindowTokens topTokens = new TopWindowTokens();
-    private final WindowReservoir reservoir;
     private final Map<Integer, String> tokenTexts = new HashMap<>();
+    // The pass's state: replaced wholesale by restore and adopt.
+    private List<LayerTopK> tops = new ArrayList<>();
+    private TopWindowTokens topTokens = new TopWindowTokens();
+    private WindowReservoir reservoir;
+    private ShardRange range;
+    private long nextWindow;
+    private long documents;
+    private long windows;
+    private long tokensSkipped;
+    private double seconds;
     private PassResult result;
 
     public CorpusPass(ActivationModel model, TextTokenizer tokenizer, int[] layers, SamplingSettings settings,
@@ -87,8 +101,50 @@ public final class CorpusPass {
      */
     public PassResult run(WindowCutter cutter, String corpusName, Runnable onStarted, PassProgress progress)
             throws IOException {
+        return run(cutter, range == null ? ShardRange.all() : range, corpusName, onStarted, progress,
+                PassSnapshots.NONE, null);
+    }
+
+    /**
+     * A cutter for this pass's part of the corpus: from {@code range}'s first window, or from
+     * the next window of a {@link #restore restored} state, to the range's end. The last shard
+     * reads to the corpus's end when no window budget is set ({@code maxWindows} 0 or less), so
+     * its counts of documents and skipped tokens include the corpus's tail, as one pass's do.
+     */
+    public WindowCutter cutter(DocumentReader documents, ShardRange range, long maxWindows) {
+        checkRange(range);
+        long from = this.range != null ? nextWindow : range.from();
+        long to = range.open() || (range.last() && maxWindows <= 0) ? 0 : range.to();
+        return new WindowCutter(documents, tokenizer, settings.windowTokens(), from, to);
+    }
+
+    /**
+     * Runs over {@code range} (or the rest of it, after {@link #restore}), reading windows from
+     * {@code cutter} (see {@link #cutter}), and every {@code every} (null: never) hands
+     * {@code snapshots} a copy of the state taken between two batches; when the range is done,
+     * the finished state too. The copy is plain array copies on this thread (its pause is
+     * logged); writing it is the callback's business, off this thread ({@link SnapshotWriter}).
+     * An empty corpus (nothing in the first shard's range) is an error before {@code onStarted}.
+     * A pass restored from a finished state returns its result at once, reading nothing.
+     */
+    public PassResult run(WindowCutter cutter, ShardRange range, String corpusName, Runnable onStarted,
+                          PassProgress progress, PassSnapshots snapshots, Duration every) throws IOException {
+        checkRange(range);
+        if (result != null) {
+            // Restored from a finished shard's state (its process died before the merge): nothing to read.
+            log.info("{} was already done: nothing to run", this.range);
+            return result;
+        }
+        if (this.range == null) {
+            this.range = range;
+            this.nextWindow = range.from();
+        }
+        if (cutter.fromWindow() != nextWindow) {
+            throw new IllegalArgumentException("the cutter starts at window " + cutter.fromWindow()
+                    + " but the pass continues at window " + nextWindow + " (use CorpusPass.cutter)");
+        }
         List<CorpusWindow> batch = cutter.nextBatch(batchSize);
-        if (batch.isEmpty()) {
+        if (batch.isEmpty() && windows == 0 && range.from() == 0) {
             throw new IllegalArgumentException("corpus " + corpusName + ": empty, no window of "
                     + settings.windowTokens() + " tokens (" + cutter.documentsRead()
                     + " documents read, none that long)");
@@ -96,10 +152,20 @@ public final class CorpusPass {
         onStarted.run();
         progress.started();
         long startNanos = System.nanoTime();
+        long lastSnapshot = startNanos;
+        long everyNanos = every == null ? Long.MAX_VALUE : every.toNanos();
+        long baseDocuments = documents;
+        long baseWindows = windows;
+        long baseSkipped = tokensSkipped;
+        double baseSeconds = seconds;
         int tokens = settings.windowTokens();
         int neurons = model.neuronsPerLayer();
         float[][] activations = new float[layers.length][];
         while (!batch.isEmpty()) {
+            if (batch.get(0).index() != nextWindow) {
+                throw new IllegalStateException("window " + batch.get(0).index() + " read where window " + nextWindow
+                        + " was due");
+            }
             int[][] ids = new int[batch.size()][];
             for (int w = 0; w < ids.length; w++) {
                 ids[w] = batch.get(w).ids();
@@ -117,17 +183,129 @@ public final class CorpusPass {
                 topTokens.add(w);
             }
             topTokens.pruneIfLarge(tops);
-            progress.update(cutter.windowsCut(), cutter.windowsCut() * tokens, cutter.fractionDone());
+            nextWindow = cutter.nextWindow();
+            documents = baseDocuments + cutter.documentsRead();
+            windows = baseWindows + cutter.windowsCut();
+            tokensSkipped = baseSkipped + cutter.tokensSkipped();
+            long now = System.nanoTime();
+            seconds = baseSeconds + (now - startNanos) / 1e9;
+            progress.update(windows, windows * tokens, fraction(cutter));
+            if (now - lastSnapshot >= everyNanos) {
+                snapshot(snapshots, false);
+                lastSnapshot = System.nanoTime();
+            }
             batch = cutter.nextBatch(batchSize);
         }
+        // The cutter reads the corpus's tail (documents without a window) when asked for the next batch.
+        documents = baseDocuments + cutter.documentsRead();
+        tokensSkipped = baseSkipped + cutter.tokensSkipped();
+        seconds = baseSeconds + (System.nanoTime() - startNanos) / 1e9;
         progress.finish();
         topTokens.prune(tops);
-        log.info("pass done: {} windows in {} s; {} top windows' tokens kept; peak resident so far {} MiB",
-                cutter.windowsCut(), String.format("%.1f", (System.nanoTime() - startNanos) / 1e9), topTokens.size(),
-                PeakMemory.kib() / 1024);
-        result = new PassResult(cutter.documentsRead(), cutter.windowsCut(), cutter.windowsCut() * tokens,
-                cutter.tokensSkipped(), (System.nanoTime() - startNanos) / 1e9);
+        result = new PassResult(documents, windows, windows * tokens, tokensSkipped, seconds);
+        log.info("pass done: {} windows of {} in {} s; {} top windows' tokens kept; peak resident so far {} MiB",
+                windows, range, String.format("%.1f", seconds), topTokens.size(), PeakMemory.kib() / 1024);
+        if (snapshots != PassSnapshots.NONE) {
+            snapshot(snapshots, true);
+        }
         return result;
+    }
+
+    private double fraction(WindowCutter cutter) {
+        if (range.open() || range.windows() == 0) {
+            return cutter.fractionDone();
+        }
+        return Math.min(1.0, (double) (nextWindow - range.from()) / range.windows());
+    }
+
+    private void snapshot(PassSnapshots snapshots, boolean done) {
+        long start = System.nanoTime();
+        PassState copy = copyState(done);
+        long pauseMicros = (System.nanoTime() - start) / 1000;
+        log.info("snapshot of {} at window {}: state copied in {} ms", range, nextWindow,
+                String.format("%.1f", pauseMicros / 1000.0));
+        snapshots.save(copy);
+    }
+
+    private PassState copyState(boolean done) {
+        // Pruning first keeps the copy (and the file) to the windows some neuron keeps.
+        topTokens.prune(tops);
+        List<LayerTopK> copies = new ArrayList<>(tops.size());
+        for (LayerTopK top : tops) {
+            copies.add(top.copy());
+        }
+        return new PassState(settings, batchSize, layers, model.neuronsPerLayer(), range, nextWindow, done, copies,
+                reservoir.copy(), topTokens.copy(), documents, windows, tokensSkipped, seconds);
+    }
+
+    /**
+     * A copy of the pass's state: after {@link #run}, the finished shard (to save or merge);
+     * before, the restored or empty state.
+     */
+    public PassState state() {
+        if (range == null) {
+            throw new IllegalStateException("no state before run or restore");
+        }
+        return copyState(result != null);
+    }
+
+    /**
+     * Continues from {@code state} (a snapshot, usually of a killed process): the next
+     * {@link #run} starts at its next window. The pass takes the state's tables over (no copy):
+     * do not use {@code state} afterwards. A state of another pass shape is refused; a finished
+     * one leaves nothing to run.
+     */
+    public void restore(PassState state) {
+        if (range != null) {
+            throw new IllegalStateException("restore into a pass that has already run or restored");
+        }
+        checkCompatible(state);
+        take(state);
+        if (state.done()) {
+            result = state.result();
+        }
+        log.info("restored {} at window {} ({} windows done)", range, nextWindow, windows);
+    }
+
+    /**
+     * Takes a merged state of all the run's shards ({@link PassState#merge}) to {@link #emit}
+     * from; as for {@link #restore}, the state is taken over, not copied.
+     */
+    public void adopt(PassState merged) {
+        checkCompatible(merged);
+        if (!merged.done() || merged.range().shards() != 1) {
+            throw new IllegalArgumentException("adopt needs the merged state of a whole run, not " + merged.range()
+                    + (merged.done() ? "" : " (unfinished)"));
+        }
+        take(merged);
+        result = merged.result();
+    }
+
+    private void take(PassState state) {
+        tops = new ArrayList<>(state.tops());
+        reservoir = state.reservoir();
+        topTokens = state.tokens();
+        range = state.range();
+        nextWindow = state.nextWindow();
+        documents = state.documents();
+        windows = state.windows();
+        tokensSkipped = state.tokensSkipped();
+        seconds = state.seconds();
+    }
+
+    private void checkCompatible(PassState state) {
+        if (!settings.equals(state.settings()) || batchSize != state.batchSize()
+                || !Arrays.equals(layers, state.layers()) || model.neuronsPerLayer() != state.neuronsPerLayer()) {
+            throw new IllegalArgumentException("pass state of another pass: " + state.describe() + "; this pass: layers "
+                    + Arrays.toString(layers) + " x " + model.neuronsPerLayer() + " neurons, batch " + batchSize + ", "
+                    + settings);
+        }
+    }
+
+    private void checkRange(ShardRange range) {
+        if (this.range != null && !this.range.equals(range)) {
+            throw new IllegalArgumentException("this pass is of " + this.range + ", not " + range);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.neuronexplainer.producer.sampling;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -185,6 +186,133 @@ public final class LayerTopK {
         int s = heapSlot[i];
         heapSlot[i] = heapSlot[j];
         heapSlot[j] = s;
+    }
+
+    /** An independent copy: plain array copies, so a snapshot costs one read of the arrays. */
+    public LayerTopK copy() {
+        LayerTopK c = new LayerTopK(neurons, k, tokens);
+        System.arraycopy(heapMax, 0, c.heapMax, 0, heapMax.length);
+        System.arraycopy(heapIndex, 0, c.heapIndex, 0, heapIndex.length);
+        System.arraycopy(heapSlot, 0, c.heapSlot, 0, heapSlot.length);
+        System.arraycopy(kept, 0, c.kept, 0, kept.length);
+        System.arraycopy(size, 0, c.size, 0, size.length);
+        System.arraycopy(threshold, 0, c.threshold, 0, threshold.length);
+        System.arraycopy(sums, 0, c.sums, 0, sums.length);
+        c.windowsSeen = windowsSeen;
+        return c;
+    }
+
+    /**
+     * Adds {@code other}'s windows (another part of the corpus) to this one: per neuron the union
+     * of both kept sets, of which the top K by max activation stay, ties to the lower window
+     * index, the rule {@link #offer} applies, so merged parts keep exactly the windows one pass
+     * over all of them keeps. Sums and windows seen add (the mean may differ from one pass's in
+     * the last bits of a double: addition in another order). A window both keep counts once.
+     */
+    public void merge(LayerTopK other) {
+        if (other.neurons != neurons || other.k != k || other.tokens != tokens) {
+            throw new IllegalArgumentException("cannot merge a top-" + other.k + " of " + other.neurons + " neurons x "
+                    + other.tokens + " tokens into a top-" + k + " of " + neurons + " neurons x " + tokens + " tokens");
+        }
+        float[] candMax = new float[2 * k];
+        long[] candIndex = new long[2 * k];
+        int[] candOffset = new int[2 * k]; // where its token activations are: in mine or in other.kept
+        int[] order = new int[2 * k];
+        int[] chosen = new int[k];
+        float[] mine = new float[k * tokens];
+        for (int n = 0; n < neurons; n++) {
+            int h = n * k;
+            int mineCount = size[n];
+            int count = 0;
+            for (int i = 0; i < mineCount; i++, count++) {
+                candMax[count] = heapMax[h + i];
+                candIndex[count] = heapIndex[h + i];
+                candOffset[count] = heapSlot[h + i] * tokens;
+            }
+            for (int i = 0; i < other.size[n]; i++, count++) {
+                candMax[count] = other.heapMax[h + i];
+                candIndex[count] = other.heapIndex[h + i];
+                candOffset[count] = (h + other.heapSlot[h + i]) * tokens;
+            }
+            // Insertion sort, best first: at most 2K entries.
+            for (int i = 0; i < count; i++) {
+                int j = i;
+                while (j > 0 && better(candMax, candIndex, i, order[j - 1])) {
+                    order[j] = order[j - 1];
+                    j--;
+                }
+                order[j] = i;
+            }
+            int keep = 0;
+            for (int r = 0; r < count && keep < k; r++) {
+                int c = order[r];
+                if (keep > 0 && candIndex[chosen[keep - 1]] == candIndex[c]) {
+                    continue; // the same window from both sides (so the same max, adjacent)
+                }
+                chosen[keep++] = c;
+            }
+            System.arraycopy(kept, h * tokens, mine, 0, k * tokens);
+            // Stored worst first: a list sorted from worst to best is a valid min-heap.
+            for (int i = 0; i < keep; i++) {
+                int c = chosen[keep - 1 - i];
+                heapMax[h + i] = candMax[c];
+                heapIndex[h + i] = candIndex[c];
+                heapSlot[h + i] = i;
+                System.arraycopy(c < mineCount ? mine : other.kept, candOffset[c], kept, (h + i) * tokens, tokens);
+            }
+            size[n] = keep;
+            threshold[n] = keep == k ? heapMax[h] : Float.NEGATIVE_INFINITY;
+            sums[n] += other.sums[n];
+        }
+        windowsSeen += other.windowsSeen;
+    }
+
+    private static boolean better(float[] max, long[] index, int i, int j) {
+        return max[i] > max[j] || (max[i] == max[j] && index[i] < index[j]);
+    }
+
+    /** Bytes {@link #writeTo} writes for a layer of this shape. */
+    public static long serializedBytes(int neurons, int k, int tokens) {
+        long entries = (long) neurons * k;
+        return 8 + 4L * neurons + entries * (4 + 8 + 4) + entries * tokens * 4 + 8L * neurons;
+    }
+
+    /** Writes the whole table, array by array: windows seen, sizes, heaps, kept activations, sums. */
+    public void writeTo(StateOutput out) throws IOException {
+        out.writeLong(windowsSeen);
+        out.writeInts(size, 0, size.length);
+        out.writeFloats(heapMax, 0, heapMax.length);
+        out.writeLongs(heapIndex, 0, heapIndex.length);
+        out.writeInts(heapSlot, 0, heapSlot.length);
+        out.writeFloats(kept, 0, kept.length);
+        out.writeDoubles(sums, 0, sums.length);
+    }
+
+    /** Reads what {@link #writeTo} wrote for a table of this shape; an inconsistent table is an {@link IOException}. */
+    public static LayerTopK readFrom(StateInput in, int neurons, int k, int tokens) throws IOException {
+        LayerTopK t = new LayerTopK(neurons, k, tokens);
+        t.windowsSeen = in.readLong();
+        in.readInts(t.size, 0, t.size.length);
+        in.readFloats(t.heapMax, 0, t.heapMax.length);
+        in.readLongs(t.heapIndex, 0, t.heapIndex.length);
+        in.readInts(t.heapSlot, 0, t.heapSlot.length);
+        in.readFloats(t.kept, 0, t.kept.length);
+        in.readDoubles(t.sums, 0, t.sums.length);
+        if (t.windowsSeen < 0) {
+            throw new IOException("negative windows seen");
+        }
+        for (int n = 0; n < neurons; n++) {
+            if (t.size[n] < 0 || t.size[n] > k) {
+                throw new IOException("neuron " + n + " keeps " + t.size[n] + " windows, more than " + k);
+            }
+            for (int i = 0; i < t.size[n]; i++) {
+                if (t.heapSlot[n * k + i] < 0 || t.heapSlot[n * k + i] >= k) {
+                    throw new IOException("neuron " + n + " has a window in slot " + t.heapSlot[n * k + i]);
+                }
+            }
+            t.threshold[n] = t.size[n] == k ? t.heapMax[n * k] : Float.NEGATIVE_INFINITY;
+        }
+        return t;
     }
 
     /** A neuron's kept windows, best first (max descending, then window index ascending). */

@@ -1,6 +1,7 @@
 package io.neuronexplainer.producer.sampling;
 
 import io.neuronexplainer.producer.corpus.CorpusWindow;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -43,6 +44,56 @@ public final class TopWindowTokens {
         Arrays.sort(live);
         ids.keySet().removeIf(index -> Arrays.binarySearch(live, index) < 0);
         pruneAt = Math.max(MIN_PRUNE_SIZE, 2 * ids.size());
+    }
+
+    /** A copy of the store; the id arrays are shared, as nothing ever changes them. */
+    public TopWindowTokens copy() {
+        TopWindowTokens c = new TopWindowTokens();
+        c.ids.putAll(ids);
+        c.pruneAt = pruneAt;
+        return c;
+    }
+
+    /** Adds {@code other}'s windows (another part of the corpus); prune against the merged tops afterwards. */
+    public void merge(TopWindowTokens other) {
+        ids.putAll(other.ids);
+        pruneAt = Math.max(MIN_PRUNE_SIZE, 2 * ids.size());
+    }
+
+    /** Bytes {@link #writeTo} writes for windows of {@code windowTokens}. */
+    public long serializedBytes(int windowTokens) {
+        return 4 + (long) ids.size() * (8 + 4L * windowTokens);
+    }
+
+    /** Writes the windows in index order (so equal stores give equal bytes). */
+    public void writeTo(StateOutput out, int windowTokens) throws IOException {
+        long[] indices = ids.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        out.writeInt(indices.length);
+        for (long index : indices) {
+            int[] window = ids.get(index);
+            if (window.length != windowTokens) {
+                throw new IllegalStateException("window " + index + " has " + window.length + " tokens, not " + windowTokens);
+            }
+            out.writeLong(index);
+            out.writeInts(window, 0, windowTokens);
+        }
+    }
+
+    /** Reads what {@link #writeTo} wrote; at most {@code maxWindows} windows, more is an {@link IOException}. */
+    public static TopWindowTokens readFrom(StateInput in, int windowTokens, long maxWindows) throws IOException {
+        int count = in.readInt();
+        if (count < 0 || count > maxWindows) {
+            throw new IOException(count + " kept windows' tokens, at most " + maxWindows + " possible");
+        }
+        TopWindowTokens t = new TopWindowTokens();
+        for (int i = 0; i < count; i++) {
+            long index = in.readLong();
+            int[] window = new int[windowTokens];
+            in.readInts(window, 0, windowTokens);
+            t.ids.put(index, window);
+        }
+        t.pruneAt = Math.max(MIN_PRUNE_SIZE, 2 * count);
+        return t;
     }
 
     /** The ids of a window, or null if it was pruned. */
