@@ -190,7 +190,9 @@ public final class CorpusPass {
             long now = System.nanoTime();
             seconds = baseSeconds + (now - startNanos) / 1e9;
             progress.update(windows, windows * tokens, fraction(cutter));
-            if (now - lastSnapshot >= everyNanos) {
+            // After a short batch the cutter has read to the end (tail counts included): the
+            // finished state follows at once, and a snapshot here would count the tail twice on resume.
+            if (now - lastSnapshot >= everyNanos && batch.size() == batchSize) {
                 snapshot(snapshots, false);
                 lastSnapshot = System.nanoTime();
             }

@@ -6,11 +6,11 @@ import io.neuronexplainer.producer.sampling.StateInput;
 import io.neuronexplainer.producer.sampling.StateOutput;
 import io.neuronexplainer.producer.sampling.TopWindowTokens;
 import io.neuronexplainer.producer.sampling.WindowReservoir;
-import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * Everything a corpus pass (or one shard of it) needs to continue or to emit its records:
@@ -234,8 +235,13 @@ public final class PassState {
         } catch (NoSuchFileException e) {
             throw new IOException("pass state " + file + ": no such file");
         }
-        try (StateInput in = new StateInput(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+        try (InputStream stream = Files.newInputStream(file); StateInput in = new StateInput(stream)) {
             Header h = Header.read(in, file, size);
+            // The checksum first, over the whole file: then corruption is always named as such,
+            // and no damaged count can make the parser allocate or misread.
+            if (!checksumMatches(file, size)) {
+                throw new IOException("pass state " + file + ": corrupt (checksum mismatch)");
+            }
             long fixed = HEADER_BYTES + 4L * h.layers.length + 4
                     + h.layers.length * LayerTopK.serializedBytes(h.neurons, h.settings.topK(), h.settings.windowTokens());
             if (fixed > size) {
@@ -250,7 +256,7 @@ public final class PassState {
             TopWindowTokens tokens = TopWindowTokens.readFrom(in, h.settings.windowTokens(),
                     (long) h.layers.length * h.neurons * h.settings.topK());
             if (!in.verifyChecksum()) {
-                throw new IOException("pass state " + file + ": corrupt (checksum mismatch)");
+                throw new IOException("pass state " + file + ": changed while being read");
             }
             return new PassState(h.settings, h.batch, h.layers, h.neurons, h.range, h.nextWindow, h.done, tops,
                     reservoir, tokens, h.documents, h.windows, h.tokensSkipped, h.seconds);
@@ -263,6 +269,24 @@ public final class PassState {
                 throw e;
             }
             throw new IOException("pass state " + file + ": corrupt or unreadable (" + e.getMessage() + ")");
+        }
+    }
+
+    private static boolean checksumMatches(Path file, long size) throws IOException {
+        CRC32C crc = new CRC32C();
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            long left = size - 4;
+            while (left > 0) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n < 0) {
+                    throw new EOFException();
+                }
+                crc.update(buffer, 0, n);
+                left -= n;
+            }
+            byte[] stored = in.readNBytes(4);
+            return stored.length == 4 && ByteBuffer.wrap(stored).getInt() == (int) crc.getValue();
         }
     }
 

@@ -5,13 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.neuronexplainer.producer.CharTokenizer;
+import io.neuronexplainer.producer.TestCorpus;
+import java.util.ArrayList;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Documents cut into consecutive, non-overlapping, full-length windows. */
+/** Documents cut into consecutive, non-overlapping, full-length windows; ranges of them; counting them. */
 class WindowCutterTest {
 
     private static DocumentReader documents(String... texts) {
@@ -71,5 +73,60 @@ class WindowCutterTest {
 
     private static String text(int[] ids) {
         return new String(ids, 0, ids.length);
+    }
+
+    private static List<CorpusWindow> cut(WindowCutter cutter) throws IOException {
+        List<CorpusWindow> out = new ArrayList<>();
+        CorpusWindow w;
+        while ((w = cutter.next()) != null) {
+            out.add(w);
+        }
+        return out;
+    }
+
+    @Test
+    void rangesCutTheSameWindowsWithTheirGlobalIndicesAndTheirCountsAddUp() throws IOException {
+        List<CorpusWindow> all;
+        long documents;
+        long skipped;
+        try (WindowCutter whole = new WindowCutter(TestCorpus.documents(60, 8), new CharTokenizer(), 16, 0)) {
+            all = cut(whole);
+            documents = whole.documentsRead();
+            skipped = whole.tokensSkipped();
+        }
+        assertEquals(all.size(), WindowCutter.countWindows(TestCorpus.documents(60, 8), new CharTokenizer(), 16));
+        long[] cuts = {0, 37, 38, 200, all.size()};
+        long documentsSum = 0;
+        long skippedSum = 0;
+        List<CorpusWindow> joined = new ArrayList<>();
+        for (int i = 0; i + 1 < cuts.length; i++) {
+            boolean last = i + 2 == cuts.length;
+            try (WindowCutter part = new WindowCutter(TestCorpus.documents(60, 8), new CharTokenizer(), 16, cuts[i],
+                    last ? 0 : cuts[i + 1])) {
+                assertEquals(cuts[i], part.nextWindow());
+                List<CorpusWindow> windows = cut(part);
+                assertEquals(cuts[i + 1] - cuts[i], windows.size());
+                assertEquals(cuts[i + 1] - cuts[i], part.windowsCut());
+                joined.addAll(windows);
+                documentsSum += part.documentsRead();
+                skippedSum += part.tokensSkipped();
+            }
+        }
+        assertEquals(all.size(), joined.size());
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals(all.get(i).index(), joined.get(i).index());
+            assertArrayEquals(all.get(i).ids(), joined.get(i).ids());
+        }
+        assertEquals(documents, documentsSum);
+        assertEquals(skipped, skippedSum);
+    }
+
+    @Test
+    void aRangeBeyondTheCorpusIsEmpty() throws IOException {
+        try (WindowCutter cutter = new WindowCutter(documents("abcdefgh"), new CharTokenizer(), 4, 5, 9)) {
+            assertNull(cutter.next());
+            assertEquals(0, cutter.windowsCut());
+            assertEquals(0, cutter.documentsRead());
+        }
     }
 }
