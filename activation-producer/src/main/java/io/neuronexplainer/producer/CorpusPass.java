@@ -114,7 +114,7 @@ public final class CorpusPass {
     public WindowCutter cutter(DocumentReader documents, ShardRange range, long maxWindows) {
         checkRange(range);
         long from = this.range != null ? nextWindow : range.from();
-        long to = range.open() || (range.last() && maxWindows <= 0) ? 0 : range.to();
+        long to = range.last() && maxWindows <= 0 ? Long.MAX_VALUE : range.to();
         return new WindowCutter(documents, tokenizer, settings.windowTokens(), from, to);
     }
 
@@ -144,7 +144,7 @@ public final class CorpusPass {
                     + " but the pass continues at window " + nextWindow + " (use CorpusPass.cutter)");
         }
         List<CorpusWindow> batch = cutter.nextBatch(batchSize);
-        if (batch.isEmpty() && windows == 0 && range.from() == 0) {
+        if (batch.isEmpty() && windows == 0 && range.from() == 0 && range.to() > 0) {
             throw new IllegalArgumentException("corpus " + corpusName + ": empty, no window of "
                     + settings.windowTokens() + " tokens (" + cutter.documentsRead()
                     + " documents read, none that long)");

@@ -60,6 +60,24 @@ class CorpusPassShardsTest {
     }
 
     @Test
+    void moreShardsThanBatchesLeavesSomeEmptyAndStillMergesToOnePass() throws IOException {
+        PassResult[] expectedResult = new PassResult[1];
+        List<NeuronActivations> expected = SyntheticPass.onePass(expectedResult);
+        List<ShardRange> ranges = ShardRange.split(SyntheticPass.totalWindows(), 100, SyntheticPass.BATCH);
+        assertTrue(ranges.stream().anyMatch(r -> r.windows() == 0) && ranges.get(0).windows() == 0, "empty shards: " + ranges);
+        List<PassState> states = new ArrayList<>();
+        for (ShardRange range : ranges) {
+            CorpusPass pass = SyntheticPass.newPass();
+            SyntheticPass.run(pass, range);
+            states.add(pass.state());
+        }
+        CorpusPass emitter = SyntheticPass.newPass();
+        emitter.adopt(PassState.merge(states));
+        SyntheticPass.assertSameCounts(expectedResult[0], emitter.state().result());
+        SyntheticPass.assertSameRecords(expected, SyntheticPass.emit(emitter), "100 shards");
+    }
+
+    @Test
     void aKilledShardIsResumedByAnotherProcessFromTheSharedFolder() throws IOException {
         PassResult[] expectedResult = new PassResult[1];
         List<NeuronActivations> expected = SyntheticPass.onePass(expectedResult);

@@ -33,16 +33,17 @@ public final class WindowCutter implements AutoCloseable {
 
     /** @param maxWindows stop after this many windows; 0 or less for the whole corpus */
     public WindowCutter(DocumentReader documents, TextTokenizer tokenizer, int windowTokens, long maxWindows) {
-        this(documents, tokenizer, windowTokens, 0, maxWindows);
+        this(documents, tokenizer, windowTokens, 0, maxWindows <= 0 ? Long.MAX_VALUE : maxWindows);
     }
 
     /**
      * Cuts the windows numbered {@code fromWindow} (inclusive) to {@code toWindow} (exclusive) in
-     * corpus order; {@code toWindow} 0 or less (or {@link Long#MAX_VALUE}) for the corpus's end.
+     * corpus order; {@code toWindow} {@link Long#MAX_VALUE} for the corpus's end. An empty range
+     * reads nothing.
      */
     public WindowCutter(DocumentReader documents, TextTokenizer tokenizer, int windowTokens, long fromWindow,
                         long toWindow) {
-        if (fromWindow < 0 || (toWindow > 0 && toWindow < fromWindow)) {
+        if (fromWindow < 0 || toWindow < fromWindow) {
             throw new IllegalArgumentException("bad window range [" + fromWindow + ", " + toWindow + ")");
         }
         if (windowTokens <= 0) {
@@ -52,7 +53,7 @@ public final class WindowCutter implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.windowTokens = windowTokens;
         this.from = fromWindow;
-        this.maxWindows = toWindow <= 0 ? Long.MAX_VALUE : toWindow;
+        this.maxWindows = toWindow;
     }
 
     /**
@@ -72,10 +73,11 @@ public final class WindowCutter implements AutoCloseable {
 
     /** The next window, or null when the corpus or the window budget is used up. */
     public CorpusWindow next() throws IOException {
-        if (nextIndex >= maxWindows) {
-            return null;
-        }
         while (true) {
+            // Checked on every step: skipping can reach the end of an empty range [from, from).
+            if (nextIndex >= maxWindows) {
+                return null;
+            }
             int available = ids.length - position;
             if (available >= windowTokens) {
                 if (nextIndex >= from) {

@@ -102,7 +102,7 @@ class WindowCutterTest {
         for (int i = 0; i + 1 < cuts.length; i++) {
             boolean last = i + 2 == cuts.length;
             try (WindowCutter part = new WindowCutter(TestCorpus.documents(60, 8), new CharTokenizer(), 16, cuts[i],
-                    last ? 0 : cuts[i + 1])) {
+                    last ? Long.MAX_VALUE : cuts[i + 1])) {
                 assertEquals(cuts[i], part.nextWindow());
                 List<CorpusWindow> windows = cut(part);
                 assertEquals(cuts[i + 1] - cuts[i], windows.size());
@@ -119,6 +119,15 @@ class WindowCutterTest {
         }
         assertEquals(documents, documentsSum);
         assertEquals(skipped, skippedSum);
+    }
+
+    @Test
+    void anEmptyRangeReadsNothing() throws IOException {
+        try (WindowCutter cutter = new WindowCutter(documents("abcdefgh"), new CharTokenizer(), 4, 0, 0)) {
+            assertNull(cutter.next());
+            assertEquals(0, cutter.documentsRead());
+            assertEquals(1.0, cutter.fractionDone());
+        }
     }
 
     @Test
