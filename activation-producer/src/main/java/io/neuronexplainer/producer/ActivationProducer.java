@@ -21,29 +21,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The activation-producer service: runs a {@link CorpusPass} and writes its records to Kafka.
- * A CheckpointRun STARTED record goes out once the corpus is known to have windows, RUNNING
- * records with progress (windows done / total, ETA) every {@link #RUNNING_EVERY}; then all
- * NeuronActivations records and the COMPLETED record are written in ONE transaction, so
- * read_committed consumers see either the whole run or none of it; on failure the
- * transaction is aborted and a FAILED record with the message is written.
- *
- * <p>The transactional id is derived from (model, checkpoint, corpus), so a second run of the
- * same key fences a zombie first one instead of interleaving with it.
+ * The activation-producer's writes to Kafka around a {@link CorpusPass}, in two steps that can run
+ * in different processes:
+ * <ol>
+ *   <li>{@link #pass}: runs (or continues) the pass over a shard of the corpus, writing a STARTED
+ *   record once the corpus is known to have windows and RUNNING records with progress (windows done
+ *   / total, ETA) every {@link #RUNNING_EVERY}, and handing snapshots of the pass state on;</li>
+ *   <li>{@link #emit}: from a complete state, writes every neuron's record in transactions of
+ *   {@link #EMIT_BATCH} records, each with a RUNNING record saying how many neurons are committed,
+ *   so a producer killed while emitting is resumed after them and nothing is written twice; the
+ *   last transaction holds the COMPLETED record.</li>
+ * </ol>
+ * A failure writes a FAILED record with the message. Transactional ids are derived from the run id
+ * (and the shard), so a second process doing the same work fences a zombie first one.
  */
 public final class ActivationProducer {
     private static final Logger log = LoggerFactory.getLogger(ActivationProducer.class);
-    /** Ample for sending a large model's records (the transaction only spans the emission). */
+    /** Ample for a transaction of one batch of records. */
     static final int TRANSACTION_TIMEOUT_MS = 900_000;
     /** How often a RUNNING record reports the pass's progress, by default. */
     static final Duration RUNNING_EVERY = Duration.ofSeconds(10);
-
-    /** What the run's records say beyond its identity: the checkpoint's step, the neurons asked for, the window budget. */
-    public record RunDetails(Long step, String neurons, long windowBudget) {
-        public static final RunDetails NONE = new RunDetails(null, "", 0);
-    }
-
+    /** Neuron records per emission transaction: about 25 MB for GPT-2 small's records. */
+    static final int EMIT_BATCH = 2_000;
     public static final String STAGE = "activation-producer";
+
+    /**
+     * What the run's records say beyond its identity: the checkpoint's step, the neurons asked for,
+     * the window budget, and the shard of the pass a process runs (-1 for the whole run).
+     */
+    public record RunDetails(Long step, String neurons, long windowBudget, int shard, int shards) {
+        public static final RunDetails NONE = new RunDetails(null, "", 0);
+
+        public RunDetails(Long step, String neurons, long windowBudget) {
+            this(step, neurons, windowBudget, -1, 1);
+        }
+
+        RunDetails forShard(int shard, int shards) {
+            return new RunDetails(step, neurons, windowBudget, shard, shards);
+        }
+    }
 
     private final KafkaClients clients;
     private final long runningEveryNanos;
@@ -58,7 +74,7 @@ public final class ActivationProducer {
         this.runningEveryNanos = runningEvery.toNanos();
     }
 
-    /** Runs the pass and emits every neuron's record; returns the counts. Throws, after writing FAILED, on error. */
+    /** Runs the whole pass in this process and emits every neuron's record; returns the counts. */
     public ProduceSummary produce(RunIdentity run, CorpusPass pass, WindowCutter cutter, PassProgress progress)
             throws IOException {
         return produce(run, pass, cutter, progress, null, RunDetails.NONE);
@@ -67,67 +83,152 @@ public final class ActivationProducer {
     /** As {@link #produce(RunIdentity, CorpusPass, WindowCutter, PassProgress)}, emitting only the selected neurons (null = all). */
     public ProduceSummary produce(RunIdentity run, CorpusPass pass, WindowCutter cutter, PassProgress progress,
                                   NeuronSelection selection, RunDetails details) throws IOException {
-        Map<String, Object> config = clients.producer("activation-producer-" + run.model() + "-" + run.checkpoint()
-                + "-" + run.corpus());
-        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
-        long startNanos = System.nanoTime();
+        long start = System.nanoTime();
+        PassResult result = pass(run, details, pass, cutter, progress, null, PassSnapshots.NONE, null);
+        return emit(run, details, pass, selection, result, start);
+    }
+
+    /**
+     * Runs the pass over the cutter's windows (a shard's, when {@code range} is given; the whole run's
+     * when null), handing a copy of the state to {@code snapshots} every {@code snapshotEvery}
+     * (never when null) and the finished state at the end. Writes the shard's (or, unsharded, the
+     * run's) STARTED and RUNNING records.
+     */
+    public PassResult pass(RunIdentity run, RunDetails details, CorpusPass pass, WindowCutter cutter,
+                           PassProgress progress, ShardRange range, PassSnapshots snapshots,
+                           Duration snapshotEvery) throws IOException {
+        String transactionalId = "activation-producer-" + run.runId() + (details.shard() < 0 ? "" : "-shard-" + details.shard());
+        CheckpointRunKey key = key(run, details.shard());
         Instant startedAt = Instant.now();
-        CheckpointRunKey runKey = new CheckpointRunKey(run.model(), run.checkpoint(), run.corpus(), run.runId());
-        long neuronsTotal = selection == null ? (long) pass.layers().length * pass.neuronsPerLayer()
-                : selection.count(pass.neuronsPerLayer());
-        try (KafkaProducer<SpecificRecord, SpecificRecord> producer = new KafkaProducer<>(config,
-                new AvroSerializer<>(clients.registry(), true), new AvroSerializer<>(clients.registry(), false))) {
-            producer.initTransactions();
-            log.info("transactional producer ready in {} ms", (System.nanoTime() - startNanos) / 1_000_000);
+        try (KafkaProducer<SpecificRecord, SpecificRecord> producer = transactional(transactionalId)) {
             boolean[] started = {false};
             try {
-                PassResult result = pass.run(cutter, run.corpus(), () -> {
-                    writeState(producer, runKey, state(run, details, RunState.STARTED, pass, neuronsTotal, 0, 0, 0, null,
-                            null, startedAt));
+                return pass.run(cutter, range == null ? ShardRange.all() : range, run.corpus(), () -> {
+                    writeState(producer, key, state(run, details, RunState.STARTED, pass, 0, 0, 0, windowsTotal(details, range),
+                            null, null, startedAt));
                     started[0] = true;
-                    log.info("run {}: {} / {} over corpus {} started", run.runId(), run.model(), run.checkpoint(),
-                            run.corpus());
-                }, new RunningRecords(progress, producer, runKey, run, details, pass, neuronsTotal, startedAt));
-
-                long emitStart = System.nanoTime();
-                producer.beginTransaction();
-                AtomicReference<Exception> sendError = new AtomicReference<>();
-                long[] sent = {0};
-                pass.emit(run, Instant.now(), record -> {
-                    if (selection != null && !selection.includes(record.getNeuron().getLayer(), record.getNeuron().getNeuron())) {
-                        return;
-                    }
-                    sent[0]++;
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, record.getNeuron(), record),
-                            (metadata, e) -> {
-                                if (e != null) {
-                                    sendError.compareAndSet(null, e);
-                                }
-                            });
-                });
-                long emitted = sent[0];
-                producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, runKey, state(run, details, RunState.COMPLETED,
-                        pass, neuronsTotal, emitted, result.windows(), result.tokens(), null, 0.0, startedAt)));
-                producer.flush();
-                if (sendError.get() != null) {
-                    throw new KafkaException("cannot write to " + Topics.NEURON_ACTIVATIONS + ": "
-                            + sendError.get().getMessage(), sendError.get());
-                }
-                producer.commitTransaction();
-                log.info("run {}: {} neuron records written and committed in {} s", run.runId(), emitted,
-                        String.format("%.1f", (System.nanoTime() - emitStart) / 1e9));
-                return new ProduceSummary(run, result, emitted, (System.nanoTime() - startNanos) / 1e9);
+                    log.info("run {}: {} / {} over corpus {}{} started", run.runId(), run.model(), run.checkpoint(),
+                            run.corpus(), details.shard() < 0 ? "" : ", shard " + details.shard() + " of " + details.shards());
+                }, new RunningRecords(progress, producer, key, run, details, pass, windowsTotal(details, range), startedAt),
+                        snapshots, snapshotEvery);
             } catch (RuntimeException | IOException e) {
                 if (started[0]) {
-                    fail(producer, runKey, run, details, pass, neuronsTotal, startedAt, e);
+                    fail(producer, key, run, details, pass, startedAt, e);
                 }
                 throw e;
             }
         }
     }
 
-    private void fail(KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey runKey, RunIdentity run,
-                      RunDetails details, CorpusPass pass, long neuronsTotal, Instant startedAt, Exception cause) {
+    /**
+     * Writes every (selected) neuron's record from a pass holding the complete state, in batches,
+     * after those a previous attempt committed; the run's COMPLETED record goes with the last batch.
+     *
+     * @param startNanos when the run began, for the summary's wall time
+     */
+    public ProduceSummary emit(RunIdentity run, RunDetails details, CorpusPass pass, NeuronSelection selection,
+                               PassResult result, long startNanos) {
+        RunDetails whole = details.forShard(-1, details.shards());
+        CheckpointRunKey key = key(run, -1);
+        long neuronsTotal = neuronsTotal(pass, selection);
+        long committed = committedNeurons(key);
+        if (committed > 0) {
+            log.info("run {}: {} of {} neuron records were committed before; emitting the rest", run.runId(), committed,
+                    neuronsTotal);
+        }
+        Instant startedAt = Instant.now();
+        long emitStart = System.nanoTime();
+        try (KafkaProducer<SpecificRecord, SpecificRecord> producer = transactional("activation-producer-" + run.runId()
+                + "-emit")) {
+            try {
+                AtomicReference<Exception> sendError = new AtomicReference<>();
+                long[] index = {0};
+                long[] inBatch = {0};
+                producer.beginTransaction();
+                pass.emit(run, Instant.now(), record -> {
+                    if (selection != null && !selection.includes(record.getNeuron().getLayer(), record.getNeuron().getNeuron())) {
+                        return;
+                    }
+                    index[0]++;
+                    if (index[0] <= committed) {
+                        return;
+                    }
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, record.getNeuron(), record),
+                            (metadata, e) -> {
+                                if (e != null) {
+                                    sendError.compareAndSet(null, e);
+                                }
+                            });
+                    if (++inBatch[0] == EMIT_BATCH) {
+                        producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.RUNNING,
+                                pass, index[0], result.windows(), result.tokens(), result.windows(), null, null, startedAt)));
+                        commit(producer, sendError);
+                        producer.beginTransaction();
+                        inBatch[0] = 0;
+                    }
+                });
+                long emitted = index[0];
+                producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.COMPLETED,
+                        pass, emitted, result.windows(), result.tokens(), result.windows(), null, 0.0, startedAt)));
+                commit(producer, sendError);
+                log.info("run {}: {} neuron records written and committed in {} s", run.runId(), emitted - committed,
+                        String.format("%.1f", (System.nanoTime() - emitStart) / 1e9));
+                return new ProduceSummary(run, result, emitted, (System.nanoTime() - startNanos) / 1e9);
+            } catch (RuntimeException e) {
+                fail(producer, key, run, whole, pass, startedAt, e);
+                throw e;
+            }
+        }
+    }
+
+    private static void commit(KafkaProducer<SpecificRecord, SpecificRecord> producer, AtomicReference<Exception> sendError) {
+        producer.flush();
+        if (sendError.get() != null) {
+            throw new KafkaException("cannot write to " + Topics.NEURON_ACTIVATIONS + ": " + sendError.get().getMessage(),
+                    sendError.get());
+        }
+        producer.commitTransaction();
+    }
+
+    /** Neurons of this run a previous attempt committed: the count in its latest RUNNING record, if that is the latest. */
+    private long committedNeurons(CheckpointRunKey key) {
+        CheckpointRun latest = CheckpointRuns.read(clients).latest(key);
+        return latest != null && latest.getState() == RunState.RUNNING ? latest.getNeuronsEmitted() : 0;
+    }
+
+    private KafkaProducer<SpecificRecord, SpecificRecord> transactional(String transactionalId) {
+        Map<String, Object> config = clients.producer(transactionalId);
+        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
+        long start = System.nanoTime();
+        KafkaProducer<SpecificRecord, SpecificRecord> producer = new KafkaProducer<>(config,
+                new AvroSerializer<>(clients.registry(), true), new AvroSerializer<>(clients.registry(), false));
+        try {
+            producer.initTransactions();
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
+        log.info("transactional producer {} ready in {} ms", transactionalId, (System.nanoTime() - start) / 1_000_000);
+        return producer;
+    }
+
+    static CheckpointRunKey key(RunIdentity run, int shard) {
+        return new CheckpointRunKey(run.model(), run.checkpoint(), run.corpus(), run.runId(), shard);
+    }
+
+    private static long neuronsTotal(CorpusPass pass, NeuronSelection selection) {
+        return selection == null ? (long) pass.layers().length * pass.neuronsPerLayer() : selection.count(pass.neuronsPerLayer());
+    }
+
+    private static Long windowsTotal(RunDetails details, ShardRange range) {
+        if (range != null && range.to() != Long.MAX_VALUE) {
+            return range.to() - range.from();
+        }
+        return details.windowBudget() > 0 ? details.windowBudget() : null;
+    }
+
+    private void fail(KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey key, RunIdentity run,
+                      RunDetails details, CorpusPass pass, Instant startedAt, Exception cause) {
         try {
             producer.abortTransaction();
         } catch (RuntimeException ignored) {
@@ -135,8 +236,7 @@ public final class ActivationProducer {
         }
         String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         try {
-            writeState(producer, runKey, state(run, details, RunState.FAILED, pass, neuronsTotal, 0, 0, 0, message, null,
-                    startedAt));
+            writeState(producer, key, state(run, details, RunState.FAILED, pass, 0, 0, 0, null, message, null, startedAt));
         } catch (RuntimeException e) {
             log.warn("run {}: could not write its FAILED record: {}", run.runId(), e.getMessage());
         }
@@ -150,12 +250,16 @@ public final class ActivationProducer {
     }
 
     private static CheckpointRun state(RunIdentity run, RunDetails details, RunState state, CorpusPass pass,
-                                       long neuronsTotal, long emitted, long windows, long tokens, String message,
+                                       long emitted, long windows, long tokens, Long windowsTotal, String message,
                                        Double etaSeconds, Instant startedAt) {
-        return new CheckpointRun(run.model(), run.checkpoint(), run.corpus(), run.runId(), state,
-                pass.layers().length, neuronsTotal, emitted, windows, tokens,
-                details.windowBudget() > 0 ? details.windowBudget() : null, etaSeconds, details.neurons(), details.step(),
-                STAGE, message, startedAt, Instant.now());
+        return CheckpointRun.newBuilder().setModel(run.model()).setCheckpoint(run.checkpoint()).setCorpus(run.corpus())
+                .setRunId(run.runId()).setState(state).setLayers(pass.layers().length)
+                .setNeuronsTotal(details.neurons().isEmpty() ? (long) pass.layers().length * pass.neuronsPerLayer()
+                        : NeuronSelection.parse(details.neurons()).count(pass.neuronsPerLayer())).setNeuronsEmitted(emitted)
+                .setWindows(windows).setTokens(tokens).setWindowsTotal(windowsTotal).setEtaSeconds(etaSeconds)
+                .setNeurons(details.neurons()).setStep(details.step()).setStage(STAGE)
+                .setShard(details.shard()).setShards(details.shards()).setMessage(message)
+                .setStartedAt(startedAt).setUpdatedAt(Instant.now()).build();
     }
 
     /** Passes progress on, and every {@code runningEveryNanos} writes a RUNNING record with windows done, total and ETA. */
@@ -166,20 +270,20 @@ public final class ActivationProducer {
         private final RunIdentity run;
         private final RunDetails details;
         private final CorpusPass pass;
-        private final long neuronsTotal;
+        private final Long windowsTotal;
         private final Instant startedAt;
         private long passStart = System.nanoTime();
         private long lastWritten = passStart;
 
         RunningRecords(PassProgress inner, KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey key,
-                       RunIdentity run, RunDetails details, CorpusPass pass, long neuronsTotal, Instant startedAt) {
+                       RunIdentity run, RunDetails details, CorpusPass pass, Long windowsTotal, Instant startedAt) {
             this.inner = inner;
             this.producer = producer;
             this.key = key;
             this.run = run;
             this.details = details;
             this.pass = pass;
-            this.neuronsTotal = neuronsTotal;
+            this.windowsTotal = windowsTotal;
             this.startedAt = startedAt;
         }
 
@@ -200,7 +304,7 @@ public final class ActivationProducer {
             lastWritten = now;
             double elapsed = (now - passStart) / 1e9;
             Double eta = Double.isNaN(fraction) || fraction <= 0 ? null : elapsed * (1 - fraction) / fraction;
-            writeState(producer, key, state(run, details, RunState.RUNNING, pass, neuronsTotal, 0, windows, tokens, null,
+            writeState(producer, key, state(run, details, RunState.RUNNING, pass, 0, windows, tokens, windowsTotal, null,
                     eta, startedAt));
         }
 

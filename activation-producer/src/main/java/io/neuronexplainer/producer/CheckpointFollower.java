@@ -3,8 +3,9 @@ package io.neuronexplainer.producer;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
-import io.neuronexplainer.schemas.CheckpointKey;
 import io.neuronexplainer.schemas.CheckpointReleased;
+import io.neuronexplainer.schemas.CheckpointRunKey;
+import io.neuronexplainer.schemas.PassShard;
 import io.neuronexplainer.schemas.DeadLetter;
 import io.neuronexplainer.schemas.Topics;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,16 +36,20 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The producer as a service ({@code produce --follow}): consumes {@code checkpoints} in a consumer
- * group, so several instances share the released checkpoints, and runs each one once through a
- * {@link CheckpointRunner}. A checkpoint's offset is committed only after its run COMPLETED (or it
- * was skipped as already done, or dead-lettered as unreadable), so a killed instance's checkpoint is
- * run by the next owner of its partition. While a pass runs, the partitions are paused and the
- * consumer keeps polling, so a pass of hours never exceeds the group's poll interval.
+ * The producer as a service ({@code produce --follow}): consumes {@code checkpoints} and
+ * {@code pass-shards} in one consumer group. A released checkpoint is planned into shards of its
+ * pass ({@code --shards}, 1 by default), published to {@code pass-shards}; the group's instances
+ * share the shards, each run through a {@link CheckpointRunner} with snapshots, and the instance
+ * that finishes the last shard merges and emits the run. A record's offset is committed only after
+ * its work is done (planned, shard run, or dead-lettered as unrunnable), so a killed instance's
+ * shard is taken by the partition's next owner and continued from its last snapshot. While a pass
+ * runs, the partitions are paused and the consumer keeps polling, so a pass of hours never exceeds
+ * the group's poll interval.
  */
 public final class CheckpointFollower implements AutoCloseable {
     public static final String GROUP = "activation-producer";
@@ -54,8 +60,8 @@ public final class CheckpointFollower implements AutoCloseable {
     private final CheckpointRunner runner;
     private final boolean keepFiles;
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final AvroDeserializer<CheckpointKey> keys;
     private final AvroDeserializer<CheckpointReleased> values;
+    private final AvroDeserializer<PassShard> shards;
     private final ExecutorService passes = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "producer-pass");
         t.setDaemon(true);
@@ -81,13 +87,13 @@ public final class CheckpointFollower implements AutoCloseable {
             config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
         }
         this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.keys = AvroDeserializer.of(clients.registry(), CheckpointKey.class);
         this.values = AvroDeserializer.of(clients.registry(), CheckpointReleased.class);
+        this.shards = AvroDeserializer.of(clients.registry(), PassShard.class);
     }
 
     /** Follows until {@link #stop()}; returns the number of checkpoints run to completion. */
     public long run() {
-        consumer.subscribe(List.of(Topics.CHECKPOINTS), new ConsumerRebalanceListener() {
+        consumer.subscribe(List.of(Topics.CHECKPOINTS, Topics.PASS_SHARDS), new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
 
@@ -112,15 +118,35 @@ public final class CheckpointFollower implements AutoCloseable {
         return completed.get();
     }
 
-    /** Runs one released checkpoint in the pass thread while this thread keeps the group membership alive. */
+    /** Does one record's work in the pass thread while this thread keeps the group membership alive. */
     private void handle(ConsumerRecord<byte[], byte[]> record) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-        CheckpointReleased released;
+        Callable<Void> work;
+        String what;
         try {
-            released = values.deserialize(record.topic(), record.value());
-            if (released == null) {
-                commit(tp, record.offset());
-                return;
+            if (record.topic().equals(Topics.PASS_SHARDS)) {
+                PassShard shard = shards.deserialize(record.topic(), record.value());
+                if (shard == null) {
+                    commit(tp, record.offset());
+                    return;
+                }
+                what = shard.getModel() + " / " + shard.getCheckpoint() + " shard " + (shard.getShard() + 1) + " of "
+                        + shard.getShards();
+                work = () -> {
+                    runShard(shard);
+                    return null;
+                };
+            } else {
+                CheckpointReleased released = values.deserialize(record.topic(), record.value());
+                if (released == null) {
+                    commit(tp, record.offset());
+                    return;
+                }
+                what = released.getModel() + " / " + released.getCheckpoint();
+                work = () -> {
+                    plan(released);
+                    return null;
+                };
             }
         } catch (RuntimeException e) {
             deadLetter(record, e);
@@ -129,21 +155,13 @@ public final class CheckpointFollower implements AutoCloseable {
         }
         while (running) {
             consumer.pause(consumer.assignment());
-            Future<CheckpointRunner.Outcome> pass = passes.submit(() -> runner.run(new CheckpointRunner.Checkpoint(
-                    Path.of(released.getFolder()), Path.of(released.getTokenizer()), released.getModel(),
-                    released.getCheckpoint(), released.getStep())));
+            Future<Void> pass = passes.submit(work);
             try {
                 while (!pass.isDone()) {
                     consumer.pause(consumer.assignment()); // a rebalance may have assigned new partitions
                     rewind(consumer.poll(Duration.ofMillis(200)));
                 }
-                CheckpointRunner.Outcome outcome = pass.get();
-                if (outcome.skipped()) {
-                    skipped.incrementAndGet();
-                } else {
-                    completed.incrementAndGet();
-                }
-                deleteDownloaded(released);
+                pass.get();
                 commit(tp, record.offset());
                 return;
             } catch (java.util.concurrent.ExecutionException e) {
@@ -151,14 +169,13 @@ public final class CheckpointFollower implements AutoCloseable {
                 if (cause instanceof IllegalArgumentException) {
                     // The checkpoint itself cannot be run (unreadable weights, shapes that do not match): its own fault.
                     failed.incrementAndGet();
-                    log.error("checkpoint {} / {} cannot be run: {}", released.getModel(), released.getCheckpoint(),
-                            cause.getMessage());
+                    log.error("{} cannot be run: {}", what, cause.getMessage());
                     deadLetter(record, cause);
                     commit(tp, record.offset());
                     return;
                 }
-                log.error("checkpoint {} / {} failed ({}); trying again in {} s", released.getModel(),
-                        released.getCheckpoint(), cause == null ? e.getMessage() : cause.getMessage(), RETRY_AFTER.toSeconds());
+                log.error("{} failed ({}); trying again in {} s", what,
+                        cause == null ? e.getMessage() : cause.getMessage(), RETRY_AFTER.toSeconds());
                 sleepPolling(RETRY_AFTER);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -166,6 +183,42 @@ public final class CheckpointFollower implements AutoCloseable {
             } finally {
                 consumer.resume(consumer.paused());
             }
+        }
+    }
+
+    /** Splits a released checkpoint's pass into shards for the group, or skips a run already done. */
+    private void plan(CheckpointReleased released) throws Exception {
+        CheckpointRunner.Checkpoint c = new CheckpointRunner.Checkpoint(Path.of(released.getFolder()),
+                released.getTokenizer().isEmpty() ? null : Path.of(released.getTokenizer()), released.getModel(),
+                released.getCheckpoint(), released.getStep());
+        List<PassShard> planned = runner.plan(c, released.getDownloaded());
+        if (planned.isEmpty()) {
+            skipped.incrementAndGet();
+            deleteDownloaded(released.getDownloaded(), released.getFolder(), released.getModel(), released.getCheckpoint());
+            return;
+        }
+        try (KafkaProducer<SpecificRecord, SpecificRecord> producer = new KafkaProducer<>(clients.producer(null),
+                new AvroSerializer<>(clients.registry(), true), new AvroSerializer<>(clients.registry(), false))) {
+            int partitions = producer.partitionsFor(Topics.PASS_SHARDS).size();
+            for (PassShard shard : planned) {
+                // Spread evenly over the partitions, so the group's instances take different shards.
+                int partition = (int) ((long) shard.getShard() * partitions / shard.getShards());
+                producer.send(new ProducerRecord<>(Topics.PASS_SHARDS, partition, new CheckpointRunKey(shard.getModel(),
+                        shard.getCheckpoint(), shard.getCorpus(), shard.getRunId(), shard.getShard()), shard)).get();
+            }
+        }
+        log.info("{} / {}: pass planned as {} shard(s)", released.getModel(), released.getCheckpoint(), planned.size());
+    }
+
+    private void runShard(PassShard shard) throws Exception {
+        CheckpointRunner.ShardOutcome outcome = runner.runShard(shard);
+        if (outcome.skipped()) {
+            skipped.incrementAndGet();
+        } else if (outcome.summary() != null) {
+            completed.incrementAndGet();
+        }
+        if (outcome.skipped() || outcome.summary() != null) {
+            deleteDownloaded(shard.getDownloaded(), shard.getFolder(), shard.getModel(), shard.getCheckpoint());
         }
     }
 
@@ -190,17 +243,16 @@ public final class CheckpointFollower implements AutoCloseable {
         consumer.commitSync(Map.of(tp, new OffsetAndMetadata(offset + 1)));
     }
 
-    private void deleteDownloaded(CheckpointReleased released) {
-        if (!released.getDownloaded() || keepFiles) {
+    private void deleteDownloaded(boolean downloaded, String folderName, String model, String checkpoint) {
+        if (!downloaded || keepFiles || !Files.isDirectory(Path.of(folderName))) {
             return;
         }
-        Path folder = Path.of(released.getFolder());
+        Path folder = Path.of(folderName);
         try (Stream<Path> files = Files.walk(folder)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-            log.info("deleted the downloaded files of {} / {} ({}); --keep-files keeps them", released.getModel(),
-                    released.getCheckpoint(), folder);
+            log.info("deleted the downloaded files of {} / {} ({}); --keep-files keeps them", model, checkpoint, folder);
         } catch (IOException e) {
             log.warn("could not delete the downloaded files in {}: {}", folder, e.getMessage());
         }
@@ -212,17 +264,12 @@ public final class CheckpointFollower implements AutoCloseable {
                 record.value() == null ? null : ByteBuffer.wrap(record.value()),
                 cause.getClass().getName(), cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),
                 1, Instant.now());
-        try (KafkaProducer<SpecificRecord, SpecificRecord> producer = new KafkaProducer<>(clients.producer(null),
-                new AvroSerializer<>(clients.registry(), true), new AvroSerializer<>(clients.registry(), false))) {
-            CheckpointKey key = null;
-            try {
-                key = record.key() == null ? null : keys.deserialize(record.topic(), record.key());
-            } catch (RuntimeException undecodable) {
-                // The key itself is bad: the dead letter keeps its raw bytes in the value.
-            }
-            producer.send(new ProducerRecord<>(Topics.deadLetter(Topics.CHECKPOINTS), key, letter)).get(30, TimeUnit.SECONDS);
+        // The key goes as it came (raw bytes): the dead letter stays on the failed record's partition key.
+        try (KafkaProducer<byte[], SpecificRecord> producer = new KafkaProducer<>(clients.producer(null),
+                new ByteArraySerializer(), new AvroSerializer<>(clients.registry(), false))) {
+            producer.send(new ProducerRecord<>(Topics.deadLetter(record.topic()), record.key(), letter)).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot write a dead letter for checkpoint record " + record.partition() + "/"
+            throw new IllegalStateException("cannot write a dead letter for " + record.topic() + " record " + record.partition() + "/"
                     + record.offset() + ": " + e.getMessage(), e);
         }
     }

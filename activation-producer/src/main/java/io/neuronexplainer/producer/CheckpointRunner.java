@@ -4,14 +4,19 @@ import io.neuronexplainer.producer.ActivationProducer.RunDetails;
 import io.neuronexplainer.producer.corpus.CorpusFingerprint;
 import io.neuronexplainer.producer.corpus.CorpusSource;
 import io.neuronexplainer.producer.corpus.WindowCutter;
+import io.neuronexplainer.producer.model.Gpt2Checkpoint;
 import io.neuronexplainer.producer.model.Gpt2Model;
 import io.neuronexplainer.producer.model.Gpt2Tokenizer;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.CheckpointRun;
+import io.neuronexplainer.schemas.PassShard;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -21,7 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs checkpoints through the producer with one corpus and one set of sampling settings (a
  * series): computes each run's identity, skips a run already COMPLETED with that identity unless
- * forced, and otherwise runs the pass and writes its records.
+ * forced, and otherwise runs the pass, snapshotting its state to a {@link PassSnapshotStore} so a
+ * pass cut short (kill -9, a lost machine) is continued, by this process or another, from its last
+ * snapshot; then writes the records. A pass split into shards ({@link #plan}, {@link #runShard}) is
+ * merged and emitted by the process that finishes its last shard.
  */
 public final class CheckpointRunner {
     private static final Logger log = LoggerFactory.getLogger(CheckpointRunner.class);
@@ -36,6 +44,17 @@ public final class CheckpointRunner {
         }
     }
 
+    /** Where snapshots go, how often, how many shards a followed checkpoint's pass is split into, and whether files are kept. */
+    public record Resilience(PassSnapshotStore snapshots, Duration snapshotEvery, int shards, boolean keepFiles) {
+        public static final Resilience NONE = new Resilience(null, Duration.ZERO, 1, false);
+
+        public Resilience {
+            if (shards < 1) {
+                throw new IllegalArgumentException("--shards must be >= 1, not " + shards);
+            }
+        }
+    }
+
     private final KafkaClients clients;
     private final CorpusSource corpus;
     private final String corpusName;
@@ -47,6 +66,7 @@ public final class CheckpointRunner {
     private final int[] layers;
     private final boolean force;
     private final Supplier<PassProgress> progress;
+    private final Resilience resilience;
     private String fingerprint;
 
     /**
@@ -58,6 +78,12 @@ public final class CheckpointRunner {
     public CheckpointRunner(KafkaClients clients, CorpusSource corpus, String corpusName, SamplingSettings settings,
                             long windows, int batch, String neurons, int[] layers, boolean force,
                             Supplier<PassProgress> progress) {
+        this(clients, corpus, corpusName, settings, windows, batch, neurons, layers, force, progress, Resilience.NONE);
+    }
+
+    public CheckpointRunner(KafkaClients clients, CorpusSource corpus, String corpusName, SamplingSettings settings,
+                            long windows, int batch, String neurons, int[] layers, boolean force,
+                            Supplier<PassProgress> progress, Resilience resilience) {
         if (windows < 0) {
             throw new IllegalArgumentException("--windows must be >= 0 (0 = the whole corpus), not " + windows);
         }
@@ -76,6 +102,7 @@ public final class CheckpointRunner {
         this.layers = layers;
         this.force = force;
         this.progress = progress;
+        this.resilience = resilience;
     }
 
     /** The corpus's fingerprint, read once: every checkpoint of the series shares it. */
@@ -92,26 +119,163 @@ public final class CheckpointRunner {
         return RunIdentity.of(c.model(), c.checkpoint(), corpusName, corpusFingerprint(), settings, windows);
     }
 
-    /** Runs {@code c} unless the same run already completed (and not forced). */
+    private Optional<CheckpointRun> completedBefore(RunIdentity run) {
+        if (force) {
+            return Optional.empty();
+        }
+        Optional<CheckpointRun> done = CheckpointRuns.read(clients).completed(run.runId(), neurons);
+        done.ifPresent(d -> log.info("run {} ({} / {} over {}) already COMPLETED at {}: skipped (--force runs it again)",
+                run.runId(), run.model(), run.checkpoint(), run.corpus(), d.getUpdatedAt()));
+        return done;
+    }
+
+    /**
+     * Runs {@code c} in this process unless the same run already completed (and not forced):
+     * continues from its snapshot if an earlier attempt left one, and emits only the neuron records
+     * an earlier attempt did not commit.
+     */
     public Outcome run(Checkpoint c) throws IOException {
         RunIdentity run = identity(c);
-        if (!force) {
-            Optional<CheckpointRun> done = CheckpointRuns.read(clients).completed(run.runId(), neurons);
-            if (done.isPresent()) {
-                log.info("run {} ({} / {} over {}) already COMPLETED at {}: skipped (--force runs it again)", run.runId(),
-                        run.model(), run.checkpoint(), run.corpus(), done.get().getUpdatedAt());
-                return new Outcome(run, null, done.get());
-            }
+        Optional<CheckpointRun> done = completedBefore(run);
+        if (done.isPresent()) {
+            return new Outcome(run, null, done.get());
         }
+        long start = System.nanoTime();
+        ShardRange whole = whole();
+        RunDetails details = new RunDetails(c.step(), neurons, windows);
         try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(c.folder(), c.tokenizer());
              Gpt2Model gpt2 = Gpt2Model.load(c.folder())) {
-            int[] chosen = layers != null ? layers : NeuronSelection.layersToRun(selection, gpt2.layers());
-            CorpusPass pass = new CorpusPass(gpt2, tok, chosen, settings, batch);
-            try (WindowCutter cutter = new WindowCutter(corpus.open(), tok, settings.windowTokens(), windows)) {
-                ProduceSummary summary = new ActivationProducer(clients).produce(run, pass, cutter, progress.get(), selection,
-                        new RunDetails(c.step(), neurons, windows));
-                return new Outcome(run, summary, null);
+            CorpusPass pass = newPass(gpt2, tok);
+            PassResult result = runRange(run, details, pass, whole);
+            ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection, result, start);
+            cleanUp(run);
+            return new Outcome(run, summary, null);
+        }
+    }
+
+    /**
+     * The shards of {@code c}'s pass for the producer group to share, or none when the run is
+     * already COMPLETED (then {@code skipped} names it). Without a window budget the corpus's
+     * windows are counted first (tokenizing only), so the shards' boundaries are known.
+     */
+    public List<PassShard> plan(Checkpoint c, boolean downloaded) throws IOException {
+        RunIdentity run = identity(c);
+        if (completedBefore(run).isPresent()) {
+            return List.of();
+        }
+        // An unrunnable checkpoint (no weights, a corrupt header, shapes unlike its config) fails here, before
+        // any shard is handed out: reading the header costs nothing beside a pass.
+        try (Gpt2Checkpoint ignored = Gpt2Checkpoint.open(c.folder())) {
+            // opening checks names and shapes
+        }
+        long total = windows;
+        if (total == 0 && resilience.shards() > 1) {
+            try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(c.folder(), c.tokenizer())) {
+                total = WindowCutter.countWindows(corpus.open(), tok, settings.windowTokens());
             }
+        }
+        List<ShardRange> ranges = resilience.shards() == 1 ? List.of(whole())
+                : ShardRange.split(total, resilience.shards(), batch);
+        List<PassShard> shards = new ArrayList<>();
+        for (ShardRange r : ranges) {
+            shards.add(PassShard.newBuilder().setModel(c.model()).setCheckpoint(c.checkpoint()).setStep(c.step())
+                    .setFolder(c.folder().toString()).setTokenizer(c.tokenizer() == null ? "" : c.tokenizer().toString())
+                    .setDownloaded(downloaded).setCorpus(run.corpus()).setRunId(run.runId()).setShard(r.shard())
+                    .setShards(r.shards()).setFromWindow(r.from()).setToWindow(r.to()).setWindowsTotal(total).build());
+        }
+        return shards;
+    }
+
+    /** What running one shard came to: the run's summary when this process merged and emitted it, else null. */
+    public record ShardOutcome(RunIdentity run, ProduceSummary summary, boolean skipped) {}
+
+    /**
+     * Runs one shard of a planned pass (continuing from its snapshot), then, if every shard is done
+     * and this process holds the merge claim, merges the shards' states and emits the run.
+     */
+    public ShardOutcome runShard(PassShard task) throws IOException {
+        Checkpoint c = new Checkpoint(Path.of(task.getFolder()), task.getTokenizer().isEmpty() ? null : Path.of(task.getTokenizer()),
+                task.getModel(), task.getCheckpoint(), task.getStep());
+        RunIdentity run = identity(c);
+        if (!run.runId().equals(task.getRunId())) {
+            throw new IllegalArgumentException("pass shard of run " + task.getRunId() + " was planned with other corpus or "
+                    + "sampling settings than this producer's (run " + run.runId() + "): give every producer of the group the same");
+        }
+        if (completedBefore(run).isPresent()) {
+            return new ShardOutcome(run, null, true);
+        }
+        long start = System.nanoTime();
+        ShardRange range = new ShardRange(task.getShard(), task.getShards(), task.getFromWindow(), task.getToWindow());
+        RunDetails details = new RunDetails(c.step(), neurons, windows, task.getShard(), task.getShards());
+        try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(c.folder(), c.tokenizer());
+             Gpt2Model gpt2 = Gpt2Model.load(c.folder())) {
+            CorpusPass pass = newPass(gpt2, tok);
+            runRange(run, details, pass, range);
+            log.info("run {}: shard {} of {} done", run.runId(), range.shard() + 1, range.shards());
+            if (range.shards() == 1) {
+                ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection,
+                        pass.state().result(), start);
+                cleanUp(run);
+                return new ShardOutcome(run, summary, false);
+            }
+            PassSnapshotStore store = resilience.snapshots();
+            if (store == null) {
+                throw new IllegalStateException("a pass in shards needs a snapshot folder the producers share");
+            }
+            if (!store.allDone(run.runId(), range.shards())) {
+                return new ShardOutcome(run, null, false);
+            }
+            if (!store.tryClaimMerge(run.runId(), range.shard())) {
+                log.info("run {}: another producer merges the shards", run.runId());
+                return new ShardOutcome(run, null, false);
+            }
+            PassState merged = store.merged(run.runId(), range.shards()).orElseThrow();
+            pass.adopt(merged);
+            PassResult result = merged.result();
+            log.info("run {}: {} shards merged ({} windows); emitting", run.runId(), range.shards(), result.windows());
+            ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection, result, start);
+            cleanUp(run);
+            return new ShardOutcome(run, summary, false);
+        }
+    }
+
+    /** Continues (or starts) the pass over {@code range} from the store's latest snapshot of that shard. */
+    private PassResult runRange(RunIdentity run, RunDetails details, CorpusPass pass, ShardRange range)
+            throws IOException {
+        PassSnapshotStore store = resilience.snapshots();
+        Optional<PassState> saved = store == null ? Optional.empty() : store.latest(run.runId(), range.shard(), range.shards());
+        if (saved.isPresent()) {
+            pass.restore(saved.get());
+            log.info("run {}: shard {} of {} resumed from window {} (its last snapshot; windows {} to {})", run.runId(),
+                    range.shard() + 1, range.shards(), saved.get().nextWindow(), range.from(),
+                    range.to() == Long.MAX_VALUE ? "the end" : range.to());
+        }
+        Duration every = resilience.snapshotEvery().isZero() ? null : resilience.snapshotEvery();
+        ActivationProducer producer = new ActivationProducer(clients);
+        try (WindowCutter cutter = pass.cutter(corpus.open(), range, windows)) {
+            if (store == null) {
+                return producer.pass(run, details, pass, cutter, progress.get(), range, PassSnapshots.NONE, null);
+            }
+            // Closing the writer waits for the last write: the finished shard, for the merge and a resumed emission.
+            try (SnapshotWriter writer = store.writer(run.runId())) {
+                return producer.pass(run, details, pass, cutter, progress.get(), range, writer, every);
+            }
+        }
+    }
+
+    /** The one range of an unsplit pass: the window budget, or the whole corpus. */
+    private ShardRange whole() {
+        return windows > 0 ? new ShardRange(0, 1, 0, windows) : ShardRange.all();
+    }
+
+    private CorpusPass newPass(Gpt2Model gpt2, Gpt2Tokenizer tok) {
+        int[] chosen = layers != null ? layers : NeuronSelection.layersToRun(selection, gpt2.layers());
+        return new CorpusPass(gpt2, tok, chosen, settings, batch);
+    }
+
+    private void cleanUp(RunIdentity run) throws IOException {
+        if (resilience.snapshots() != null && !resilience.keepFiles()) {
+            resilience.snapshots().delete(run.runId());
         }
     }
 }

@@ -37,9 +37,14 @@ public final class CheckpointRuns {
      */
     public Optional<CheckpointRun> completed(String runId, String neurons) {
         return latest.values().stream()
-                .filter(r -> r.getRunId().equals(runId) && r.getState() == RunState.COMPLETED)
+                .filter(r -> r.getRunId().equals(runId) && r.getState() == RunState.COMPLETED && r.getShard() < 0)
                 .filter(r -> r.getNeurons().isEmpty() || r.getNeurons().equals(neurons))
                 .findFirst();
+    }
+
+    /** The latest record of one key (a run, or one shard of it), or null. */
+    public CheckpointRun latest(CheckpointRunKey key) {
+        return latest.get(key);
     }
 
     public Collection<CheckpointRun> all() {

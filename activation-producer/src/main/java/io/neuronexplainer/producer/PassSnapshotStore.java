@@ -125,20 +125,27 @@ public final class PassSnapshotStore {
     }
 
     /**
-     * Claims the run's merge: true for the first caller only (atomic file creation, also across
-     * processes on the shared folder). The claim names its process, for people.
+     * Claims the run's merge for the task of shard {@code shard}: true when this call made the claim
+     * (atomic link creation, also across processes on the shared folder), or when the claim already
+     * names the same shard. Why the shard and not the process: the claimer commits its shard's task
+     * only after the merge and emission, so if it dies the task goes to another process, which must
+     * take the merge over; the task of any other shard finds the claim taken and leaves it.
      */
-    public boolean tryClaimMerge(String runId) throws IOException {
+    public boolean tryClaimMerge(String runId, int shard) throws IOException {
         Path claim = runDir(runId).resolve(MERGE_CLAIM);
         Files.createDirectories(claim.getParent());
+        Path mine = Files.createTempFile(claim.getParent(), "merge-", ".claim");
         try {
-            Files.createFile(claim);
+            Files.writeString(mine, "shard " + shard + "\n" + ManagementFactory.getRuntimeMXBean().getName() + " "
+                    + Instant.now() + "\n", StandardCharsets.UTF_8);
+            Files.createLink(claim, mine);
+            return true;
         } catch (FileAlreadyExistsException e) {
-            return false;
+            String held = Files.readString(claim, StandardCharsets.UTF_8);
+            return held.startsWith("shard " + shard + "\n");
+        } finally {
+            Files.deleteIfExists(mine);
         }
-        Files.writeString(claim, ManagementFactory.getRuntimeMXBean().getName() + " " + Instant.now() + "\n",
-                StandardCharsets.UTF_8);
-        return true;
     }
 
     /** Deletes the run's folder and everything in it (after its records are committed). */

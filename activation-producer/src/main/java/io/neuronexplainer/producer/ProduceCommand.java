@@ -13,6 +13,7 @@ import io.neuronexplainer.runtime.ServiceMain;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -92,8 +93,8 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
             + "settings) already COMPLETED. Stages downstream still make no second record of an identity.")
     boolean force;
 
-    @Option(names = "--keep-files", description = "With --follow: keep a downloaded checkpoint's files after its run "
-            + "completed (default: delete them).")
+    @Option(names = "--keep-files", description = "Keep a run's snapshots and (with --follow) a downloaded checkpoint's "
+            + "files after the run completed (default: delete them).")
     boolean keepFiles;
 
     @Option(names = "--group-id", defaultValue = CheckpointFollower.GROUP,
@@ -104,6 +105,22 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
             description = "With --follow: a stable instance id (e.g. the pod name) so a restart keeps its partitions. "
                     + "Env: NEURON_INSTANCE_ID.")
     String instanceId;
+
+    @Option(names = "--snapshot-dir", paramLabel = "DIR",
+            description = "Where the pass state is snapshotted, so a pass cut short is continued, by this producer or "
+                    + "another, from its last snapshot (with several producers: a folder they share; default: "
+                    + "<data-dir>/snapshots).")
+    Path snapshotDir;
+
+    @Option(names = "--snapshot-every", paramLabel = "SECONDS", defaultValue = "120",
+            description = "Seconds of pass between snapshots; at most this much work is redone after a crash "
+                    + "(default: ${DEFAULT-VALUE}; 0 = no snapshots).")
+    long snapshotEverySeconds;
+
+    @Option(names = "--shards", defaultValue = "1",
+            description = "With --follow: split each checkpoint's pass into this many shards for the group's producers "
+                    + "to share; the last to finish merges them (default: ${DEFAULT-VALUE}).")
+    int shards;
 
     @Mixin
     ConnectionOptions connection;
@@ -124,8 +141,17 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
                 throw new IllegalArgumentException("--model " + modelDir + ": no such folder");
             }
             try (Connection kafka = connection.open()) {
+                if (snapshotEverySeconds < 0) {
+                    throw new IllegalArgumentException("--snapshot-every must be >= 0, not " + snapshotEverySeconds);
+                }
+                if (shards > 1 && !follow) {
+                    throw new IllegalArgumentException("--shards splits the pass among the producers of a group: use it with --follow");
+                }
+                Path snapshots = snapshotDir != null ? snapshotDir : connection.dataDir().resolve("snapshots");
+                CheckpointRunner.Resilience resilience = new CheckpointRunner.Resilience(new PassSnapshotStore(snapshots),
+                        Duration.ofSeconds(snapshotEverySeconds), shards, keepFiles);
                 CheckpointRunner runner = new CheckpointRunner(kafka.clients(), source, corpusName, settings, windows,
-                        batch, neurons, layers, force, ProgressReporter::forThisProcess);
+                        batch, neurons, layers, force, ProgressReporter::forThisProcess, resilience);
                 runner.corpusFingerprint(); // an unreadable corpus fails here, before any checkpoint
                 if (follow) {
                     return follow(kafka, runner);

@@ -70,7 +70,8 @@ class CheckpointFollowerTest {
 
     CheckpointRunner runner() {
         return new CheckpointRunner(clients, CorpusSource.of(null), null, SamplingSettings.defaults(), 40, 8, "0:0-9",
-                null, false, () -> PassProgress.NONE);
+                null, false, () -> PassProgress.NONE, new CheckpointRunner.Resilience(new PassSnapshotStore(dir.resolve("snapshots")),
+                        java.time.Duration.ZERO, 1, false));
     }
 
     static List<CheckpointRun> runs(String checkpoint) {

@@ -196,9 +196,11 @@ public final class CheckpointWatcher implements AutoCloseable {
 
     private void refuse(CheckpointCandidate c, String reason) {
         Instant now = Instant.now();
-        CheckpointRunKey key = new CheckpointRunKey(settings.model(), c.name(), "", REFUSED + c.revision());
-        CheckpointRun run = new CheckpointRun(settings.model(), c.name(), "", "", RunState.FAILED, 0, 0L, 0L, 0L, 0L,
-                null, null, "", c.step(), STAGE, reason, now, now);
+        CheckpointRunKey key = new CheckpointRunKey(settings.model(), c.name(), "", REFUSED + c.revision(), -1);
+        CheckpointRun run = CheckpointRun.newBuilder().setModel(settings.model()).setCheckpoint(c.name()).setCorpus("")
+                .setRunId("").setState(RunState.FAILED).setLayers(0).setNeuronsTotal(0L).setNeuronsEmitted(0L)
+                .setWindows(0L).setTokens(0L).setStep(c.step()).setStage(STAGE).setMessage(reason)
+                .setStartedAt(now).setUpdatedAt(now).build();
         DeadLetter letter = new DeadLetter(STAGE, Topics.CHECKPOINTS, -1, -1L, null, null,
                 CheckpointRejectedException.class.getName(), c.name() + " (revision " + c.revision() + "): " + reason, 1, now);
         producer.beginTransaction();

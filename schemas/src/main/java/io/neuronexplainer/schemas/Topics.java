@@ -24,6 +24,8 @@ public final class Topics {
     public static final String CHECKPOINT_RUNS = "checkpoint-runs";
     /** Checkpoints the watcher released, one record each, for the producer service (docs/architecture.md). */
     public static final String CHECKPOINTS = "checkpoints";
+    /** Shards of checkpoints' corpus passes, for the producer instances of the group to share. */
+    public static final String PASS_SHARDS = "pass-shards";
 
     /** A topic and whether Kafka keeps only the latest record per key. */
     public record Spec(String name, boolean compact) {
@@ -41,7 +43,8 @@ public final class Topics {
             new Spec(NEURON_SIMULATIONS, false),
             new Spec(NEURON_SCORES, true),
             new Spec(CHECKPOINT_RUNS, true),
-            new Spec(CHECKPOINTS, true));
+            new Spec(CHECKPOINTS, true),
+            new Spec(PASS_SHARDS, false));
 
     private Topics() {}
 

@@ -6,6 +6,7 @@ import io.neuronexplainer.explainer.ExplainerBackendOptions;
 import io.neuronexplainer.explainer.ExplainerWorker;
 import io.neuronexplainer.producer.CheckpointName;
 import io.neuronexplainer.producer.CheckpointRunner;
+import io.neuronexplainer.producer.PassSnapshotStore;
 import io.neuronexplainer.producer.NeuronSelection;
 import io.neuronexplainer.producer.ProduceSummary;
 import io.neuronexplainer.producer.ProgressReporter;
@@ -151,8 +152,10 @@ public class DemoCommand implements Callable<Integer> {
                 Thread explainerThread = start("explainer-worker", explainers::run);
                 Thread simulatorThread = start("simulator-worker", simulators::run);
                 try {
+                    // Snapshots only of finished passes (for the merge), none during: the demo's passes are short.
                     CheckpointRunner runner = new CheckpointRunner(clients, source, null, SAMPLING, windows, 16, neurons,
-                            null, true, ProgressReporter::forThisProcess);
+                            null, true, ProgressReporter::forThisProcess, new CheckpointRunner.Resilience(
+                                    new PassSnapshotStore(dataDir.resolve("snapshots")), java.time.Duration.ZERO, 1, false));
                     if (follow) {
                         runFollow(out, clients, runner, meters, scorer, explainers, simulators, clock, modelDir);
                     } else {

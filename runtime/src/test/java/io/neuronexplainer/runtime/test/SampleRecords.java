@@ -74,12 +74,14 @@ public final class SampleRecords {
     }
 
     public static CheckpointRunKey runKey() {
-        return new CheckpointRunKey("demo-gpt2", "final", "europarl", "run-1");
+        return new CheckpointRunKey("demo-gpt2", "final", "europarl", "run-1", -1);
     }
 
     public static CheckpointRun run() {
-        return new CheckpointRun("demo-gpt2", "final", "europarl", "run-1", RunState.COMPLETED, 6, 3072L, 3072L,
-                2000L, 128_000L, 2000L, null, "", 6000L, "activation-producer", null, AT, AT.plusSeconds(30));
+        return CheckpointRun.newBuilder().setModel("demo-gpt2").setCheckpoint("final").setCorpus("europarl")
+                .setRunId("run-1").setState(RunState.COMPLETED).setLayers(6).setNeuronsTotal(3072L).setNeuronsEmitted(3072L)
+                .setWindows(2000L).setTokens(128_000L).setWindowsTotal(2000L).setStep(6000L)
+                .setStartedAt(AT).setUpdatedAt(AT.plusSeconds(30)).build();
     }
 
     public static DeadLetter deadLetter() {
