@@ -103,7 +103,7 @@ public final class ActivationProducer {
         try (KafkaProducer<SpecificRecord, SpecificRecord> producer = transactional(transactionalId)) {
             boolean[] started = {false};
             try {
-                return pass.run(cutter, range == null ? ShardRange.all() : range, run.corpus(), () -> {
+                PassResult result = pass.run(cutter, range == null ? ShardRange.all() : range, run.corpus(), () -> {
                     writeState(producer, key, state(run, details, RunState.STARTED, pass, 0, 0, 0, windowsTotal(details, range),
                             null, null, startedAt));
                     started[0] = true;
@@ -111,6 +111,12 @@ public final class ActivationProducer {
                             run.corpus(), details.shard() < 0 ? "" : ", shard " + details.shard() + " of " + details.shards());
                 }, new RunningRecords(progress, producer, key, run, details, pass, windowsTotal(details, range), startedAt),
                         snapshots, snapshotEvery);
+                if (details.shard() >= 0) {
+                    // A shard's own end: its windows count in the whole run's progress from now on.
+                    writeState(producer, key, state(run, details, RunState.COMPLETED, pass, 0, result.windows(),
+                            result.tokens(), windowsTotal(details, range), null, 0.0, startedAt));
+                }
+                return result;
             } catch (RuntimeException | IOException e) {
                 if (started[0]) {
                     fail(producer, key, run, details, pass, startedAt, e);
@@ -304,8 +310,37 @@ public final class ActivationProducer {
             lastWritten = now;
             double elapsed = (now - passStart) / 1e9;
             Double eta = Double.isNaN(fraction) || fraction <= 0 ? null : elapsed * (1 - fraction) / fraction;
-            writeState(producer, key, state(run, details, RunState.RUNNING, pass, 0, windows, tokens, windowsTotal, null,
-                    eta, startedAt));
+            CheckpointRun mine = state(run, details, RunState.RUNNING, pass, 0, windows, tokens, windowsTotal, null, eta,
+                    startedAt);
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, mine));
+            if (details.shard() >= 0) {
+                producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key(run, -1), wholeRun(mine)));
+            }
+            producer.commitTransaction();
+        }
+
+        /** The whole run's progress: this shard's, plus the other shards' latest RUNNING or finished records. */
+        private CheckpointRun wholeRun(CheckpointRun mine) {
+            long windows = mine.getWindows();
+            long tokens = mine.getTokens();
+            long total = mine.getWindowsTotal() == null ? 0 : mine.getWindowsTotal();
+            double eta = mine.getEtaSeconds() == null ? 0 : mine.getEtaSeconds();
+            CheckpointRuns known = CheckpointRuns.read(clients);
+            for (int shard = 0; shard < details.shards(); shard++) {
+                if (shard == details.shard()) {
+                    continue;
+                }
+                CheckpointRun other = known.latest(key(run, shard));
+                if (other != null) {
+                    windows += other.getWindows();
+                    tokens += other.getTokens();
+                    total += other.getWindowsTotal() == null ? 0 : other.getWindowsTotal();
+                    eta = Math.max(eta, other.getEtaSeconds() == null ? 0 : other.getEtaSeconds());
+                }
+            }
+            return CheckpointRun.newBuilder(mine).setShard(-1).setWindows(windows).setTokens(tokens)
+                    .setWindowsTotal(total == 0 ? null : total).setEtaSeconds(eta).build();
         }
 
         @Override

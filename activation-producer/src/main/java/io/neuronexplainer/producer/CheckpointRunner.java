@@ -206,7 +206,9 @@ public final class CheckpointRunner {
         }
         long start = System.nanoTime();
         ShardRange range = new ShardRange(task.getShard(), task.getShards(), task.getFromWindow(), task.getToWindow());
-        RunDetails details = new RunDetails(c.step(), neurons, windows, task.getShard(), task.getShards());
+        // One shard is the whole run: its records are the run's (shard -1).
+        RunDetails details = task.getShards() == 1 ? new RunDetails(c.step(), neurons, windows)
+                : new RunDetails(c.step(), neurons, windows, task.getShard(), task.getShards());
         try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(c.folder(), c.tokenizer());
              Gpt2Model gpt2 = Gpt2Model.load(c.folder())) {
             CorpusPass pass = newPass(gpt2, tok);
