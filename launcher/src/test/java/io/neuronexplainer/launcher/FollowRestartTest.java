@@ -12,6 +12,7 @@ import io.neuronexplainer.schemas.CheckpointReleased;
 import io.neuronexplainer.schemas.Explanation;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.Topics;
@@ -122,7 +123,7 @@ class FollowRestartTest {
                     SimulationRequest::getExplanationId, 3 * PER_CHECKPOINT);
             assertOnePerIdentity(clients, Topics.NEURON_SIMULATIONS, NeuronKey.class, Simulation.class,
                     s -> s.getExplanationId() + "/" + s.getSimulatorMethod(), 3 * PER_CHECKPOINT);
-            assertOnePerIdentity(clients, Topics.NEURON_SCORES, NeuronKey.class, NeuronScore.class,
+            assertOnePerIdentity(clients, Topics.NEURON_SCORES, ScoreKey.class, NeuronScore.class,
                     NeuronScore::getScoreId, 3 * PER_CHECKPOINT);
         }
     }
@@ -145,9 +146,10 @@ class FollowRestartTest {
         Map<String, Integer> scored = Map.of();
         while (System.nanoTime() < deadline) {
             Map<String, java.util.Set<Integer>> neurons = new HashMap<>();
-            for (ConsumerRecord<NeuronKey, NeuronScore> r
-                    : TopicSnapshot.read(clients, Topics.NEURON_SCORES, NeuronKey.class, NeuronScore.class)) {
-                neurons.computeIfAbsent(r.key().getCheckpoint(), c -> new java.util.HashSet<>()).add(r.key().getNeuron());
+            for (ConsumerRecord<ScoreKey, NeuronScore> r
+                    : TopicSnapshot.read(clients, Topics.NEURON_SCORES, ScoreKey.class, NeuronScore.class)) {
+                NeuronKey k = r.value().getNeuron();
+                neurons.computeIfAbsent(k.getCheckpoint(), c -> new java.util.HashSet<>()).add(k.getNeuron());
             }
             scored = new HashMap<>();
             for (var e : neurons.entrySet()) {

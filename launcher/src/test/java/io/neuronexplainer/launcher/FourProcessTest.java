@@ -11,6 +11,7 @@ import io.neuronexplainer.runtime.test.TestRegistry;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,12 +92,12 @@ class FourProcessTest {
     static Map<String, Double> readScores(KafkaClients clients, int count, Duration timeout, Map<String, String> texts) {
         Map<String, Double> scores = new TreeMap<>();
         try (var consumer = new KafkaConsumer<>(clients.consumer("four-process-test"),
-                AvroDeserializer.of(clients.registry(), NeuronKey.class), AvroDeserializer.of(clients.registry(), NeuronScore.class))) {
+                AvroDeserializer.of(clients.registry(), ScoreKey.class), AvroDeserializer.of(clients.registry(), NeuronScore.class))) {
             consumer.subscribe(List.of(Topics.NEURON_SCORES));
             long deadline = System.nanoTime() + timeout.toNanos();
             while (scores.size() < count && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(500)).forEach(r -> {
-                    String id = r.key().getLayer() + ":" + r.key().getNeuron();
+                    String id = r.value().getNeuron().getLayer() + ":" + r.value().getNeuron().getNeuron();
                     scores.put(id, r.value().getCorrelation());
                     texts.put(id, r.value().getExplanationText());
                 });

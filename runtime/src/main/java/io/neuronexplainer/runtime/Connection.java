@@ -39,7 +39,7 @@ public final class Connection implements AutoCloseable {
         }
         Connection connection = new Connection(clients, embedded);
         try {
-            connection.prepare(options.partitions(), options.replication());
+            connection.prepare(options.partitions(), options.replication(), options.retention());
         } catch (RuntimeException | IOException e) {
             connection.close();
             throw e;
@@ -47,11 +47,11 @@ public final class Connection implements AutoCloseable {
         return connection;
     }
 
-    private void prepare(int partitions, short replication) throws IOException {
+    private void prepare(int partitions, short replication, java.time.Duration retention) throws IOException {
         clients.registry().subjects();
         try (Admin admin = Admin.create(clients.admin())) {
             clients.checkBroker(admin);
-            Topics.create(admin, partitions, replication, KafkaClients.CONNECT_TIMEOUT_MS);
+            Topics.create(admin, partitions, replication, retention, KafkaClients.CONNECT_TIMEOUT_MS);
         } catch (TimeoutException e) {
             throw new KafkaClients.UnreachableException("Kafka at " + clients.bootstrapServers()
                     + " did not answer while creating topics");

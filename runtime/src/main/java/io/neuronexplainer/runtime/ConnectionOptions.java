@@ -37,6 +37,11 @@ public class ConnectionOptions {
             description = "Partitions of topics this service creates when missing (default: ${DEFAULT-VALUE}); the ceiling on workers per group.")
     int partitions;
 
+    @Option(names = "--retention-hours", defaultValue = "168",
+            description = "How long topics this service creates with the delete policy keep records (default: "
+                    + "${DEFAULT-VALUE} = 7 days); compacted topics keep the latest record of every identity.")
+    long retentionHours = 168;
+
     @Option(names = "--replication-factor", defaultValue = "-1",
             description = "Replicas of topics this service creates (default: the broker's default).")
     short replication;
@@ -63,6 +68,7 @@ public class ConnectionOptions {
         o.dataDir = dir;
         o.partitions = partitions;
         o.replication = replication;
+        o.retentionHours = retentionHours;
         return o;
     }
 
@@ -80,6 +86,13 @@ public class ConnectionOptions {
 
     public short replication() {
         return replication;
+    }
+
+    public java.time.Duration retention() {
+        if (retentionHours <= 0) {
+            throw new IllegalArgumentException("--retention-hours must be positive, not " + retentionHours);
+        }
+        return java.time.Duration.ofHours(retentionHours);
     }
 
     /** Extra client properties from --kafka-config. */

@@ -11,6 +11,7 @@ import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.RegistryClient;
+import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -81,7 +82,7 @@ class SchemaRoundTripTest {
                 new ProducerRecord<>(Topics.NEURON_EXPLANATIONS, key, SampleRecords.explanation(key)),
                 new ProducerRecord<>(Topics.SIMULATION_REQUESTS, key, SampleRecords.simulationRequest(key)),
                 new ProducerRecord<>(Topics.NEURON_SIMULATIONS, key, SampleRecords.simulation(key)),
-                new ProducerRecord<>(Topics.NEURON_SCORES, key, SampleRecords.score(key)),
+                new ProducerRecord<>(Topics.NEURON_SCORES, new ScoreKey(key, "score-1"), SampleRecords.score(key)),
                 new ProducerRecord<>(Topics.CHECKPOINT_RUNS, SampleRecords.runKey(), SampleRecords.run()),
                 new ProducerRecord<>(Topics.deadLetter(Topics.NEURON_ACTIVATIONS), key, SampleRecords.deadLetter()));
         RegistryClient registry = clients.registry();

@@ -1,5 +1,6 @@
 package io.neuronexplainer.schemas;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,17 +22,31 @@ public final class Topics {
     public static final String SIMULATION_REQUESTS = "simulation-requests";
     public static final String NEURON_SIMULATIONS = "neuron-simulations";
     public static final String NEURON_SCORES = "neuron-scores";
+    /** Each neuron's best score so far, keyed by neuron (compacted: the latest best per neuron stays). */
+    public static final String NEURON_BEST_SCORES = "neuron-best-scores";
     public static final String CHECKPOINT_RUNS = "checkpoint-runs";
     /** Checkpoints the watcher released, one record each, for the producer service (docs/architecture.md). */
     public static final String CHECKPOINTS = "checkpoints";
     /** Shards of checkpoints' corpus passes, for the producer instances of the group to share. */
     public static final String PASS_SHARDS = "pass-shards";
 
-    /** A topic and whether Kafka keeps only the latest record per key. */
+    /** How long delete-policy topics keep records unless configured otherwise. */
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+
+    /**
+     * A topic and whether Kafka keeps only the latest record per key. Every compacted topic is
+     * keyed by the identity of what it holds (docs/architecture.md), so the log cleaner never erases
+     * a distinct record; the others are deleted after their retention.
+     */
     public record Spec(String name, boolean compact) {
         public Map<String, String> configs() {
-            return Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
-                    compact ? TopicConfig.CLEANUP_POLICY_COMPACT : TopicConfig.CLEANUP_POLICY_DELETE);
+            return configs(DEFAULT_RETENTION);
+        }
+
+        public Map<String, String> configs(Duration retention) {
+            return compact ? Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)
+                    : Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                            TopicConfig.RETENTION_MS_CONFIG, Long.toString(retention.toMillis()));
         }
     }
 
@@ -42,6 +57,7 @@ public final class Topics {
             new Spec(SIMULATION_REQUESTS, false),
             new Spec(NEURON_SIMULATIONS, false),
             new Spec(NEURON_SCORES, true),
+            new Spec(NEURON_BEST_SCORES, true),
             new Spec(CHECKPOINT_RUNS, true),
             new Spec(CHECKPOINTS, true),
             new Spec(PASS_SHARDS, false));
@@ -78,12 +94,18 @@ public final class Topics {
      */
     public static void create(Admin admin, int partitions, short replication, long timeoutMs)
             throws TimeoutException {
+        create(admin, partitions, replication, DEFAULT_RETENTION, timeoutMs);
+    }
+
+    /** As {@link #create(Admin, int, short, long)}, delete-policy topics keeping records for {@code retention}. */
+    public static void create(Admin admin, int partitions, short replication, Duration retention, long timeoutMs)
+            throws TimeoutException {
         try {
             Set<String> existing = admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS);
             List<NewTopic> missing = all().stream()
                     .filter(s -> !existing.contains(s.name()))
                     .map(s -> new NewTopic(s.name(), Optional.of(partitions),
-                            replication < 0 ? Optional.empty() : Optional.of(replication)).configs(s.configs()))
+                            replication < 0 ? Optional.empty() : Optional.of(replication)).configs(s.configs(retention)))
                     .collect(Collectors.toList());
             if (missing.isEmpty()) {
                 return;

@@ -44,10 +44,11 @@ public final class Exporter {
 
     /**
      * Reads {@code neuron-activations}, {@code neuron-simulations} and {@code neuron-scores} from
-     * the beginning to their current end (read_committed) and writes the file. A simulation whose
-     * score was compacted away ({@code neuron-scores} keeps one record per neuron) is scored
-     * again with the same function the scorer uses, if it is of the activations' run; scores are
-     * kept one per score id. Holds the run in memory (about 20 KB a neuron).
+     * the beginning to their current end (read_committed) and writes the file. A simulation with no
+     * score on the topic (scores written before neuron-scores was keyed by score identity were
+     * compacted to one per neuron) is scored again with the same function the scorer uses, if it is
+     * of the activations' run; scores are kept one per score id. Holds the run in memory (about
+     * 20 KB a neuron).
      *
      * @return the number of neurons written
      */
@@ -100,7 +101,8 @@ public final class Exporter {
                              AvroDeserializer<NeuronScore> scoreDe, Map<NeuronKey, NeuronActivations> activations,
                              Map<NeuronKey, Map<String, Simulation>> simulations,
                              Map<NeuronKey, Map<String, NeuronScore>> scores) {
-        NeuronKey key = keys.deserialize(r.topic(), r.key());
+        // neuron-scores is keyed by score identity: its neuron is read from the score itself.
+        NeuronKey key = r.topic().equals(Topics.NEURON_SCORES) ? null : keys.deserialize(r.topic(), r.key());
         switch (r.topic()) {
             case Topics.NEURON_ACTIVATIONS -> activations.put(key, actDe.deserialize(r.topic(), r.value()));
             case Topics.NEURON_SIMULATIONS -> {
@@ -110,7 +112,7 @@ public final class Exporter {
             }
             default -> {
                 NeuronScore s = scoreDe.deserialize(r.topic(), r.value());
-                scores.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(scoreId(s), s);
+                scores.computeIfAbsent(s.getNeuron(), k -> new LinkedHashMap<>()).put(scoreId(s), s);
             }
         }
     }

@@ -6,6 +6,7 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.RegistryClient;
+import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
 import java.nio.ByteBuffer;
@@ -33,9 +34,9 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * neuron-activations ─► KTable "activations" ─┐
- *                                             ├─► ScoreJoiner ("simulations" store) ─► neuron-scores
+ *                                             ├─► ScoreJoiner ("simulations" store) ─► neuron-scores (keyed by score id)
  * neuron-simulations ─────────────────────────┘        │           └─► neuron-simulations-dlq (refused)
- *                                                      └─► BestExplanation ("scores") ─► KTable "best-scores"
+ *                                                      └─► BestExplanation ("scores") ─► KTable "best-scores" ─► neuron-best-scores
  *                                                              └─► groupBy layer ─► aggregate "layer-aggregates"
  * </pre>
  *
@@ -91,7 +92,10 @@ public final class ScorerTopology {
                 Named.as("score-joiner"), ACTIVATIONS_STORE, SIMULATIONS_STORE, SCORES_STORE);
 
         KStream<NeuronKey, NeuronScore> scores = outcomes.filter((k, o) -> o.isScore()).mapValues(JoinOutcome::score);
-        scores.to(Topics.NEURON_SCORES, Produced.with(keySerde, scoreSerde));
+        // Keyed by score identity, so compaction keeps every distinct score of a neuron (methods, explanations, runs).
+        Serde<ScoreKey> scoreKeySerde = AvroSerde.of(registry, ScoreKey.class, true);
+        scores.map((k, s) -> KeyValue.pair(new ScoreKey(k, s.getScoreId()), s), Named.as("by-score-id"))
+                .to(Topics.NEURON_SCORES, Produced.with(scoreKeySerde, scoreSerde));
 
         var simulationSerializer = simulationSerde.serializer();
         var keySerializer = keySerde.serializer();
@@ -106,6 +110,7 @@ public final class ScorerTopology {
                 .processValues(BestExplanation::new, Named.as("best-explanation"), SCORES_STORE)
                 .toTable(Named.as("best"), Materialized.<NeuronKey, NeuronScore, KeyValueStore<Bytes, byte[]>>as(BEST_STORE)
                         .withKeySerde(keySerde).withValueSerde(scoreSerde));
+        best.toStream(Named.as("best-out")).to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
         best.groupBy((k, s) -> KeyValue.pair(StoreKeys.layer(k), s), Grouped.with("by-layer", Serdes.String(), scoreSerde))
                 .aggregate(() -> null,
                         (layer, s, agg) -> (agg == null ? empty(s) : agg).add(s.getCorrelation()),

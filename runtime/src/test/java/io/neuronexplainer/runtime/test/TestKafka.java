@@ -15,6 +15,11 @@ public final class TestKafka implements AutoCloseable {
 
     /** Starts {@code brokers} brokers (combined with one controller when 1). */
     public static TestKafka start(int brokers) {
+        return start(brokers, java.util.Map.of());
+    }
+
+    /** As {@link #start(int)}, with more broker settings (e.g. a log cleaner that runs at once). */
+    public static TestKafka start(int brokers, java.util.Map<String, String> brokerSettings) {
         try {
             TestKitNodes nodes = new TestKitNodes.Builder()
                     .setCombined(brokers == 1)
@@ -22,15 +27,16 @@ public final class TestKafka implements AutoCloseable {
                     .setNumControllerNodes(1)
                     .build();
             short rf = (short) Math.min(3, brokers);
-            KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes)
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes)
                     .setConfigProp("offsets.topic.replication.factor", Short.toString(rf))
                     .setConfigProp("offsets.topic.num.partitions", "6")
                     .setConfigProp("transaction.state.log.replication.factor", Short.toString(rf))
                     .setConfigProp("transaction.state.log.min.isr", "1")
                     .setConfigProp("transaction.state.log.num.partitions", "6")
                     .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                    .setConfigProp("auto.create.topics.enable", "false")
-                    .build();
+                    .setConfigProp("auto.create.topics.enable", "false");
+            brokerSettings.forEach(builder::setConfigProp);
+            KafkaClusterTestKit cluster = builder.build();
             cluster.format();
             cluster.startup();
             cluster.waitForReadyBrokers();
