@@ -84,7 +84,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         if (!toScore(decoded, simulation)) {
             return;
         }
-        waiting.delete(key);
+        stopWaiting(key);
         var meta = context.recordMetadata().orElse(null);
         JoinOutcome outcome = join(decoded, simulation, meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset());
         if (outcome.isScore()) {
@@ -107,7 +107,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         NeuronActivations truth = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, encoded);
         for (KeyValue<String, ValueAndTimestamp<Simulation>> entry : held) {
             if (ExplanationScorer.sameRun(truth, entry.value.value())) {
-                waiting.delete(entry.key); // its run's activations are here: scored now, or already
+                stopWaiting(entry.key); // its run's activations are here: scored now, or already
             }
             if (!toScore(truth, entry.value.value())) {
                 continue;
@@ -137,6 +137,13 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
             return;
         }
         waiting.put(key, context.currentSystemTimeMs());
+    }
+
+    /** Forgets a waiting simulation; one that never waited writes nothing (a delete would log a tombstone). */
+    private void stopWaiting(String key) {
+        if (waiting.get(key) != null) {
+            waiting.delete(key);
+        }
     }
 
     /** Whether the simulation is of the activations' run and has no score yet. */
