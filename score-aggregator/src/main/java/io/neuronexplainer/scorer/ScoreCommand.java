@@ -58,6 +58,19 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
             description = "How often results are committed (exactly-once transactions) (default: ${DEFAULT-VALUE}).")
     int commitIntervalMs;
 
+    @Option(names = "--orphan-timeout", defaultValue = "1h", paramLabel = "DURATION",
+            description = "Dead-letter a simulation whose activations have not arrived after this long, to "
+                    + "neuron-simulations-dlq with the reason (default: ${DEFAULT-VALUE}; seconds, 90s, 30m, 1h or PT1H).")
+    String orphanTimeout;
+
+    private Duration orphanTimeout() {
+        try {
+            return DurationText.parse(orphanTimeout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--orphan-timeout: " + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() {
         return ServiceMain.run(() -> {
@@ -65,7 +78,7 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
                 throw new IllegalArgumentException("--exit-when-idle must be >= 0, got " + exitWhenIdle);
             }
             ScorerSettings settings = new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads,
-                    Map.of("consumer.session.timeout.ms", sessionTimeoutMs, "commit.interval.ms", commitIntervalMs));
+                    Map.of("consumer.session.timeout.ms", sessionTimeoutMs, "commit.interval.ms", commitIntervalMs), orphanTimeout());
             CountDownLatch stop = new CountDownLatch(1);
             CountDownLatch closed = new CountDownLatch(1);
             Thread hook = new Thread(() -> {

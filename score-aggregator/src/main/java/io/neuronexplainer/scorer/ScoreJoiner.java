@@ -1,5 +1,6 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * that identity exists yet: a simulation or activations delivered again make no second score.
  * The activations store is the KTable of {@code neuron-activations}, already updated when its
  * record reaches this processor; the scores store is written by {@link BestExplanation} before
- * the next record reaches this one.
+ * the next record reaches this one. A simulation not scored at once is also noted in the waiting
+ * store with the wall-clock time it began to wait, for {@link OrphanSweeper}; it leaves that store
+ * when it is scored, refused, or found scored already.
  */
 final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOutcome> {
     private static final Logger log = LoggerFactory.getLogger(ScoreJoiner.class);
@@ -40,6 +43,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
     private TimestampedKeyValueStore<NeuronKey, byte[]> activations;
     private TimestampedKeyValueStore<String, Simulation> simulations;
     private KeyValueStore<String, NeuronScore> scores;
+    private KeyValueStore<String, Long> waiting;
 
     ScoreJoiner(ScorerMetrics metrics, Deserializer<NeuronActivations> activationsReader) {
         this.metrics = metrics;
@@ -52,6 +56,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         this.activations = context.getStateStore(ScorerTopology.ACTIVATIONS_STORE);
         this.simulations = context.getStateStore(ScorerTopology.SIMULATIONS_STORE);
         this.scores = context.getStateStore(ScorerTopology.SCORES_STORE);
+        this.waiting = context.getStateStore(ScorerTopology.WAITING_STORE);
     }
 
     @Override
@@ -69,12 +74,17 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         ValueAndTimestamp<byte[]> truth = activations.get(record.key());
         simulations.put(key, ValueAndTimestamp.make(simulation, record.timestamp()));
         if (truth == null) {
+            startWaiting(key, record.key(), simulation);
             return;
         }
         NeuronActivations decoded = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, truth.value());
+        if (!ExplanationScorer.sameRun(decoded, simulation)) {
+            startWaiting(key, record.key(), simulation);
+        }
         if (!toScore(decoded, simulation)) {
             return;
         }
+        stopWaiting(key);
         var meta = context.recordMetadata().orElse(null);
         JoinOutcome outcome = join(decoded, simulation, meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset());
         if (outcome.isScore()) {
@@ -87,15 +97,18 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
 
     private void onActivations(FixedKeyRecord<NeuronKey, Arrival> record, byte[] encoded) {
         String prefix = StoreKeys.neuron(record.key());
-        List<KeyValue<String, ValueAndTimestamp<Simulation>>> waiting = new ArrayList<>();
+        List<KeyValue<String, ValueAndTimestamp<Simulation>>> held = new ArrayList<>();
         try (KeyValueIterator<String, ValueAndTimestamp<Simulation>> it = simulations.range(prefix, prefix + '\uffff')) {
-            it.forEachRemaining(waiting::add);
+            it.forEachRemaining(held::add);
         }
-        if (waiting.isEmpty()) {
+        if (held.isEmpty()) {
             return;
         }
         NeuronActivations truth = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, encoded);
-        for (KeyValue<String, ValueAndTimestamp<Simulation>> entry : waiting) {
+        for (KeyValue<String, ValueAndTimestamp<Simulation>> entry : held) {
+            if (ExplanationScorer.sameRun(truth, entry.value.value())) {
+                stopWaiting(entry.key); // its run's activations are here: scored now, or already
+            }
             if (!toScore(truth, entry.value.value())) {
                 continue;
             }
@@ -106,6 +119,30 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
                 simulations.delete(entry.key);
             }
             context.forward(record.withValue(outcome));
+        }
+    }
+
+    /**
+     * Notes when a simulation began to wait; a copy delivered later keeps the first one's time. A
+     * copy of one already scored against its own run (whose activations were since replaced) does
+     * not wait: it would only become a false orphan.
+     */
+    private void startWaiting(String key, NeuronKey neuron, Simulation simulation) {
+        if (waiting.get(key) != null) {
+            return;
+        }
+        if (!simulation.getRunId().isEmpty() && scores.get(StoreKeys.score(neuron, Identities.scoreId(neuron,
+                simulation.getRunId(), simulation.getExplanationId(), Identities.SIMULATION_SCORER,
+                simulation.getSimulatorMethod(), null))) != null) {
+            return;
+        }
+        waiting.put(key, context.currentSystemTimeMs());
+    }
+
+    /** Forgets a waiting simulation; one that never waited writes nothing (a delete would log a tombstone). */
+    private void stopWaiting(String key) {
+        if (waiting.get(key) != null) {
+            waiting.delete(key);
         }
     }
 

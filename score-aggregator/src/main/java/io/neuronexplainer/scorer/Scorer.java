@@ -87,7 +87,7 @@ public final class Scorer implements AutoCloseable {
     public static Scorer start(KafkaClients clients, ScorerSettings settings, MeterRegistry registry) throws IOException {
         Properties props = properties(clients, settings);
         ScorerMetrics metrics = new ScorerMetrics(registry);
-        KafkaStreams streams = new KafkaStreams(ScorerTopology.build(clients.registry(), metrics, props), props);
+        KafkaStreams streams = new KafkaStreams(ScorerTopology.build(clients.registry(), metrics, settings.orphanTimeout(), props), props);
         ScorerStores stores = new ScorerStores(streams,
                 AvroDeserializer.of(clients.registry(), io.neuronexplainer.schemas.NeuronActivations.class));
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
@@ -171,6 +171,16 @@ public final class Scorer implements AutoCloseable {
     /** Joins not scored because a score of their identity already existed, since this instance started. */
     public double duplicatesSkipped() {
         return metrics.duplicatesSkipped();
+    }
+
+    /** Simulations waiting for their activations in this instance's tasks, as their last orphan sweep counted. */
+    public long simulationsWaiting() {
+        return metrics.simulationsWaiting();
+    }
+
+    /** Simulations this instance dead-lettered as orphans since it started (including ones later aborted). */
+    public double orphansDeadLettered() {
+        return metrics.orphanedTotal();
     }
 
     /** The HTTP port, or -1 when there is no HTTP endpoint. */

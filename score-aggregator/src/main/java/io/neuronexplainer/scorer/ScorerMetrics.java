@@ -14,7 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * The scorer's own meters. {@code neuron_scores_total} (rate() of it is scores per second);
  * {@code neuron_join_wait_seconds}, the record-time gap between a neuron's activations and a
  * simulation; {@code neuron_scores_duplicates_skipped_total}, joins whose score already existed;
- * and per (model, checkpoint, layer) gauges of the best-score distribution, read
+ * {@code neuron_simulations_waiting}, simulations held for activations not arrived yet (summed over
+ * this instance's tasks, refreshed at each orphan sweep); {@code neuron_simulations_orphaned_total},
+ * simulations dead-lettered after waiting longer than the orphan timeout; and per (model, checkpoint, layer) gauges of the best-score distribution, read
  * from the layer aggregates so they never count a re-scored neuron twice.
  */
 public final class ScorerMetrics {
@@ -22,6 +24,8 @@ public final class ScorerMetrics {
     private final Counter scores;
     private final Counter duplicates;
     private final Timer joinWait;
+    private final Counter orphaned;
+    private final Map<String, Long> waitingByTask = new ConcurrentHashMap<>();
     private final Map<String, LayerAggregate> layers = new ConcurrentHashMap<>();
 
     public ScorerMetrics(MeterRegistry registry) {
@@ -34,6 +38,36 @@ public final class ScorerMetrics {
                 .publishPercentileHistogram()
                 .maximumExpectedValue(Duration.ofHours(1))
                 .register(registry);
+        this.orphaned = Counter.builder("neuron.simulations.orphaned")
+                .description("Simulations dead-lettered because their activations did not arrive within the orphan timeout")
+                .register(registry);
+        Gauge.builder("neuron.simulations.waiting", waitingByTask, ScorerMetrics::sum)
+                .description("Simulations waiting for their neuron's activations").register(registry);
+    }
+
+    private static double sum(Map<String, Long> counts) {
+        return counts.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** A task's count of waiting simulations, as its last sweep found it; -1 when the task left this instance. */
+    void waiting(String task, long count) {
+        if (count < 0) {
+            waitingByTask.remove(task);
+        } else {
+            waitingByTask.put(task, count);
+        }
+    }
+
+    public long simulationsWaiting() {
+        return (long) sum(waitingByTask);
+    }
+
+    void orphaned() {
+        orphaned.increment();
+    }
+
+    public double orphanedTotal() {
+        return orphaned.count();
     }
 
     void scored(NeuronScore score) {

@@ -1,20 +1,32 @@
 package io.neuronexplainer.scorer;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /**
  * How to run a scorer: its Streams application id (its consumer group, state and internal
  * topics), local state directory, HTTP endpoint (port 0 = a free one, -1 = none), stream
- * threads, and extra Streams properties (e.g. a shorter session timeout).
+ * threads, extra Streams properties (e.g. a shorter session timeout), and how long a simulation
+ * may wait for its activations before it is dead-lettered as an orphan.
  */
 public record ScorerSettings(String applicationId, Path stateDir, String httpHost, int httpPort, int threads,
-                             Map<String, Object> streamsOverrides) {
+                             Map<String, Object> streamsOverrides, Duration orphanTimeout) {
+    public static final Duration DEFAULT_ORPHAN_TIMEOUT = Duration.ofHours(1);
+
     public ScorerSettings {
         streamsOverrides = Map.copyOf(streamsOverrides);
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
+        if (orphanTimeout == null || orphanTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("--orphan-timeout must be positive, got " + orphanTimeout);
+        }
+    }
+
+    public ScorerSettings(String applicationId, Path stateDir, String httpHost, int httpPort, int threads,
+                          Map<String, Object> streamsOverrides) {
+        this(applicationId, stateDir, httpHost, httpPort, threads, streamsOverrides, DEFAULT_ORPHAN_TIMEOUT);
     }
 
     public static ScorerSettings defaults(String applicationId, Path stateDir) {
@@ -22,14 +34,18 @@ public record ScorerSettings(String applicationId, Path stateDir, String httpHos
     }
 
     public ScorerSettings withHttpPort(int port) {
-        return new ScorerSettings(applicationId, stateDir, httpHost, port, threads, streamsOverrides);
+        return new ScorerSettings(applicationId, stateDir, httpHost, port, threads, streamsOverrides, orphanTimeout);
     }
 
     public ScorerSettings withOverrides(Map<String, Object> overrides) {
-        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, overrides);
+        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, overrides, orphanTimeout);
     }
 
     public ScorerSettings withThreads(int n) {
-        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, n, streamsOverrides);
+        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, n, streamsOverrides, orphanTimeout);
+    }
+
+    public ScorerSettings withOrphanTimeout(Duration timeout) {
+        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, streamsOverrides, timeout);
     }
 }

@@ -10,6 +10,7 @@ import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -38,6 +39,7 @@ import org.apache.kafka.streams.state.Stores;
  * neuron-simulations ─────────────────────────┘        │           └─► neuron-simulations-dlq (refused)
  *                                                      └─► BestExplanation ("scores") ─► KTable "best-scores" ─► neuron-best-scores
  *                                                              └─► groupBy layer ─► aggregate "layer-aggregates"
+ * arrivals ─► OrphanSweeper ("waiting-simulations", wall-clock punctuator) ─► neuron-simulations-dlq (orphans)
  * </pre>
  *
  * The "scores" store is keyed by score identity and read by ScoreJoiner too: a join whose score
@@ -53,10 +55,12 @@ public final class ScorerTopology {
     public static final String SCORES_STORE = "scores";
     public static final String BEST_STORE = "best-scores";
     public static final String LAYERS_STORE = "layer-aggregates";
+    /** Simulations not scored yet, with the wall-clock time each began to wait. */
+    public static final String WAITING_STORE = "waiting-simulations";
 
     private ScorerTopology() {}
 
-    public static Topology build(RegistryClient registry, ScorerMetrics metrics, Properties props) {
+    public static Topology build(RegistryClient registry, ScorerMetrics metrics, Duration orphanTimeout, Properties props) {
         Serde<NeuronKey> keySerde = AvroSerde.of(registry, NeuronKey.class, true);
         Serde<NeuronActivations> activationsSerde = AvroSerde.of(registry, NeuronActivations.class, false);
         Serde<Simulation> simulationSerde = AvroSerde.of(registry, Simulation.class, false);
@@ -81,6 +85,9 @@ public final class ScorerTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(SCORES_STORE), Serdes.String(), scoreSerde)
                 .withCachingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(WAITING_STORE), Serdes.String(), Serdes.Long())
+                .withCachingDisabled());
 
         KStream<NeuronKey, Arrival> arrivals = activations.toStream(Named.as("activations-arrive"))
                 .filter((k, v) -> v != null)
@@ -89,7 +96,7 @@ public final class ScorerTopology {
                         .filter((k, v) -> k != null && v != null)
                         .mapValues(Arrival::of));
         KStream<NeuronKey, JoinOutcome> outcomes = arrivals.processValues(() -> new ScoreJoiner(metrics, activationsReader),
-                Named.as("score-joiner"), ACTIVATIONS_STORE, SIMULATIONS_STORE, SCORES_STORE);
+                Named.as("score-joiner"), ACTIVATIONS_STORE, SIMULATIONS_STORE, SCORES_STORE, WAITING_STORE);
 
         KStream<NeuronKey, NeuronScore> scores = outcomes.filter((k, o) -> o.isScore()).mapValues(JoinOutcome::score);
         // Keyed by score identity, so compaction keeps every distinct score of a neuron (methods, explanations, runs).
@@ -117,6 +124,11 @@ public final class ScorerTopology {
                         (layer, s, agg) -> (agg == null ? empty(s) : agg).remove(s.getCorrelation()),
                         Materialized.<String, LayerAggregate, KeyValueStore<Bytes, byte[]>>as(LAYERS_STORE)
                                 .withKeySerde(Serdes.String()).withValueSerde(new LayerAggregateSerde()));
+
+        // Built last, so the generated names of the nodes above stay as they were before it existed.
+        arrivals.process(() -> new OrphanSweeper(orphanTimeout, metrics, activationsReader, keySerializer, simulationSerializer),
+                        Named.as("orphan-sweeper"), ACTIVATIONS_STORE, SIMULATIONS_STORE, WAITING_STORE)
+                .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
         return builder.build(props);
     }
 

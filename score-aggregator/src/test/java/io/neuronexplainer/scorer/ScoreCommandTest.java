@@ -32,6 +32,30 @@ class ScoreCommandTest {
     }
 
     @Test
+    void badOrphanTimeoutsAreRefused() {
+        int[] exit = new int[1];
+        String err = stderrOf(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--orphan-timeout", "soon"));
+        assertEquals(1, exit[0]);
+        assertEquals("error: --orphan-timeout: not a duration: 'soon' (e.g. 3600, 90s, 30m, 1h or PT1H)", err.strip());
+        err = stderrOf(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--orphan-timeout", "0"));
+        assertEquals(1, exit[0]);
+        assertEquals("error: --orphan-timeout must be positive, got PT0S", err.strip());
+    }
+
+    @Test
+    void orphanTimeoutsReadAsSecondsUnitsOrIso() {
+        assertEquals(java.time.Duration.ofSeconds(90), DurationText.parse("90"));
+        assertEquals(java.time.Duration.ofSeconds(90), DurationText.parse("90s"));
+        assertEquals(java.time.Duration.ofMinutes(30), DurationText.parse("30m"));
+        assertEquals(java.time.Duration.ofHours(1), DurationText.parse("1h"));
+        assertEquals(java.time.Duration.ofHours(1), DurationText.parse("PT1H"));
+        assertEquals(java.time.Duration.ofMillis(1500), DurationText.parse("1500ms"));
+        assertEquals("1 h", DurationText.format(java.time.Duration.ofHours(1)));
+        assertEquals("90 s", DurationText.format(java.time.Duration.ofSeconds(90)));
+        assertEquals("1500 ms", DurationText.format(java.time.Duration.ofMillis(1500)));
+    }
+
+    @Test
     void benchNeedsAtLeastOneNeuron() {
         int[] exit = new int[1];
         String err = stderrOf(() -> exit[0] = new CommandLine(new ScorerBenchCommand()).execute("--neurons", "0"));

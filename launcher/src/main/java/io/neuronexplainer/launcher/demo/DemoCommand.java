@@ -145,6 +145,7 @@ public class DemoCommand implements Callable<Integer> {
             ScorerSettings scorerSettings = ScorerSettings.defaults("neuron-scorer-demo", dataDir.resolve("scorer-state"))
                     .withHttpPort(httpPort);
             try (Scorer scorer = Scorer.start(clients, scorerSettings, meters);
+                 FinishedNeurons finished = new FinishedNeurons(clients, scorer);
                  Explainer explainer = explainerOptions().create(meters);
                  Simulator simulator = simulatorOptions().create(meters)) {
                 TransactionalWorker<?, ?> explainers = ExplainerWorker.create(clients, ExplainerWorker.settings(maxInFlight), explainer, meters);
@@ -157,9 +158,9 @@ public class DemoCommand implements Callable<Integer> {
                             null, true, ProgressReporter::forThisProcess, new CheckpointRunner.Resilience(
                                     new PassSnapshotStore(dataDir.resolve("snapshots")), java.time.Duration.ZERO, 1, false));
                     if (follow) {
-                        runFollow(out, clients, runner, meters, scorer, explainers, simulators, clock, modelDir);
+                        runFollow(out, clients, runner, meters, scorer, finished, clock, modelDir);
                     } else {
-                        runOne(out, runner, modelDir, scorer, explainers, simulators, clock);
+                        runOne(out, runner, modelDir, scorer, finished, explainers, simulators, clock);
                     }
                     out.printf("viewer:   http://127.0.0.1:%d/%n", scorer.httpPort());
                     out.printf("wall time: %.1f s in all%n", clock.elapsed());
@@ -181,24 +182,25 @@ public class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void runOne(PrintStream out, CheckpointRunner runner, Path modelDir, Scorer scorer,
+    private void runOne(PrintStream out, CheckpointRunner runner, Path modelDir, Scorer scorer, FinishedNeurons finished,
                         TransactionalWorker<?, ?> explainers, TransactionalWorker<?, ?> simulators, StageClock clock)
             throws Exception {
         CheckpointName names = CheckpointName.fromFolder(modelDir);
         ProduceSummary produced = runner.run(new CheckpointRunner.Checkpoint(modelDir, tokenizer, names.model(),
                 names.checkpoint(), null)).summary();
         clock.done("producer");
-        awaitStages(clock, produced.neuronsEmitted(), explainers, simulators, scorer);
+        awaitStages(clock, produced.run().model(), produced.neuronsEmitted(), explainers, simulators, scorer, finished);
         out.println();
         report(out, scorer, produced, clock);
+        out.println();
+        reportDeadLetters(out, finished, produced.run().model());
         Path file = exportResults(scorer, produced.run().model() + "-" + produced.run().checkpoint());
         out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
     }
 
     /** The training run played back: three checkpoints through the watcher and the producer service. */
     private void runFollow(PrintStream out, KafkaClients clients, CheckpointRunner runner, MeterRegistry meters,
-                           Scorer scorer, TransactionalWorker<?, ?> explainers, TransactionalWorker<?, ?> simulators,
-                           StageClock clock, Path modelDir) throws Exception {
+                           Scorer scorer, FinishedNeurons finished, StageClock clock, Path modelDir) throws Exception {
         Path demoModel = model != null ? modelDir.getParent() : DefaultModel.folder().getParent();
         List<Path> checkpoints = FOLLOWED.stream().map(demoModel::resolve).toList();
         for (Path c : checkpoints) {
@@ -215,10 +217,11 @@ public class DemoCommand implements Callable<Integer> {
         try (TrainingRunDemo run = new TrainingRunDemo(clients, dataDir.resolve("training-run").resolve(
                 demoModel.getFileName().toString()), tokenizerFile, runner, meters)) {
             run.playBack(checkpoints, clock, out, timeout);
-            run.awaitScores(scorer, perCheckpoint, clock, timeout);
+            run.awaitScores(scorer, finished, perCheckpoint, clock, timeout);
             clock.done("all checkpoints scored");
             out.println();
             out.printf("%s: %d checkpoints x %,d neurons explained and scored%n", run.model(), checkpoints.size(), perCheckpoint);
+            reportDeadLetters(out, finished, run.model());
             out.println();
             reportPerCheckpoint(out, scorer, run.model(), FOLLOWED);
             out.println();
@@ -253,19 +256,26 @@ public class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Waits for each stage to have handled every neuron, noting when each got there. */
-    private void awaitStages(StageClock clock, long expected, TransactionalWorker<?, ?> explainers,
-                             TransactionalWorker<?, ?> simulators, Scorer scorer) throws InterruptedException {
+    /**
+     * Waits until every neuron is finished: scored, or named by a dead letter on any -dlq topic
+     * (it will get no score), as committed downstream. The worker counters only time the stages:
+     * {@code done()} already counts a worker's dead letters, and the simulator never sees a neuron
+     * the explainer dead-lettered.
+     */
+    private void awaitStages(StageClock clock, String modelName, long expected, TransactionalWorker<?, ?> explainers,
+                             TransactionalWorker<?, ?> simulators, Scorer scorer, FinishedNeurons finished) {
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         while (true) {
-            if (explainers.done() + explainers.deadLetters() >= expected) {
+            finished.poll(java.time.Duration.ofMillis(100));
+            if (explainers.done() >= expected) {
                 clock.done("explainer");
             }
-            if (simulators.done() + simulators.deadLetters() >= expected) {
+            if (simulators.done() + finished.deadLetteredFrom(Topics.NEURON_ACTIVATIONS) >= expected) {
                 clock.done("simulator");
             }
-            if (scorer.stores().scoredNeurons() >= expected - simulators.deadLetters() - explainers.deadLetters()
-                    && clock.isDone("simulator")) {
+            if (finished.count(modelName) >= expected) {
+                clock.done("explainer");
+                clock.done("simulator");
                 clock.done("scorer");
                 return;
             }
@@ -274,10 +284,23 @@ public class DemoCommand implements Callable<Integer> {
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("scoring did not finish within " + timeoutSeconds + " s: explained "
-                        + explainers.done() + ", simulated " + simulators.done() + ", scored "
-                        + scorer.stores().scoredNeurons() + " of " + expected + " neurons");
+                        + explainers.done() + ", simulated " + simulators.done() + ", " + finished.summary(modelName)
+                        + " of " + expected + " neurons");
             }
-            Thread.sleep(100);
+        }
+    }
+
+    /** The neurons scored and dead-lettered, and the first dead-lettered ones with their stage and reason. */
+    private static void reportDeadLetters(PrintStream out, FinishedNeurons finished, String modelName) {
+        out.println("neurons:  " + finished.summary(modelName));
+        List<FinishedNeurons.Letter> dead = finished.unscored(modelName);
+        for (FinishedNeurons.Letter l : dead.subList(0, Math.min(10, dead.size()))) {
+            String reason = l.reason() == null ? "" : l.reason().replaceAll("\\s+", " ");
+            out.printf("  %s %d:%-5d %s: %s%n", l.neuron().getCheckpoint(), l.neuron().getLayer(), l.neuron().getNeuron(),
+                    l.stage(), reason.length() > 160 ? reason.substring(0, 160) + "..." : reason);
+        }
+        if (dead.size() > 10) {
+            out.printf("  ... and %,d more%n", dead.size() - 10);
         }
     }
 

@@ -103,24 +103,29 @@ final class TrainingRunDemo implements AutoCloseable {
         }
     }
 
-    /** Waits until every checkpoint has {@code perCheckpoint} scored neurons, noting first and last score times. */
-    void awaitScores(Scorer scorer, long perCheckpoint, StageClock clock, long timeoutNanos) throws InterruptedException {
+    /**
+     * Waits until every checkpoint has {@code perCheckpoint} finished neurons (scored, or
+     * dead-lettered: they will get no score), noting first score and all-finished times.
+     */
+    void awaitScores(Scorer scorer, FinishedNeurons finished, long perCheckpoint, StageClock clock, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
-            Map<String, Long> counts = new LinkedHashMap<>();
+            finished.poll(Duration.ofMillis(100));
+            Map<String, Long> scoredOnly = new LinkedHashMap<>();
             for (LayerAggregate layer : scorer.stores().layers()) {
                 if (layer.model().equals(model)) {
-                    counts.merge(layer.checkpoint(), layer.count(), Long::sum);
+                    scoredOnly.merge(layer.checkpoint(), layer.count(), Long::sum);
                 }
             }
+            Map<String, Long> counts = finished.perCheckpoint(model);
             boolean all = true;
             for (Map.Entry<String, Timeline> e : timelines.entrySet()) {
-                long scored = counts.getOrDefault(e.getKey(), 0L);
+                long done = counts.getOrDefault(e.getKey(), 0L);
                 Timeline t = e.getValue();
-                if (scored > 0 && Double.isNaN(t.firstScore)) {
+                if (scoredOnly.getOrDefault(e.getKey(), 0L) > 0 && Double.isNaN(t.firstScore)) {
                     t.firstScore = clock.elapsed();
                 }
-                if (scored >= perCheckpoint && Double.isNaN(t.allScored)) {
+                if (done >= perCheckpoint && Double.isNaN(t.allScored)) {
                     t.allScored = clock.elapsed();
                 }
                 all &= !Double.isNaN(t.allScored);
@@ -132,11 +137,10 @@ final class TrainingRunDemo implements AutoCloseable {
                 throw new IllegalStateException("the scorer failed: " + scorer.failure().getMessage());
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("scoring did not finish in time: scored per checkpoint " + counts
+                throw new IllegalStateException("scoring did not finish in time: scored or dead-lettered per checkpoint " + counts
                         + " of " + perCheckpoint + " each; producer runs completed " + follower.completed()
                         + ", failed " + follower.failed());
             }
-            Thread.sleep(100);
         }
     }
 
