@@ -15,8 +15,12 @@ final class WorkerMeters {
     final Counter duplicatesSkipped;
     final Timer succeeded;
     final Timer failed;
+    private final MeterRegistry registry;
+    private final String stage;
 
     WorkerMeters(MeterRegistry registry, String stage, AtomicInteger inFlight) {
+        this.registry = registry;
+        this.stage = stage;
         done = Counter.builder("worker.records.done").tag("stage", stage)
                 .description("Records whose outputs (or dead letter) and offset committed").register(registry);
         deadLetters = Counter.builder("worker.dead.letters").tag("stage", stage)
@@ -33,5 +37,11 @@ final class WorkerMeters {
                 .description("Time from the start to the end of a record's processing").register(registry);
         Gauge.builder("worker.in.flight", inFlight, AtomicInteger::get).tag("stage", stage)
                 .description("Records being processed now").register(registry);
+    }
+
+    /** Records tried again after a transient fault, by the fault's reason. */
+    Counter retries(String reason) {
+        return Counter.builder("worker.retries").tag("stage", stage).tag("reason", reason)
+                .description("Records tried again after a transient fault (never dead-lettered for it)").register(registry);
     }
 }
