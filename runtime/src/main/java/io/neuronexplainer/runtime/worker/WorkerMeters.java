@@ -33,8 +33,9 @@ final class WorkerMeters {
                 .description("Records committed without outputs because their identity had already been produced").register(registry);
         succeeded = Timer.builder("worker.process.latency").tag("stage", stage).tag("outcome", "ok")
                 .description("Time from the start to the end of a record's processing").publishPercentileHistogram().register(registry);
+        // A histogram too: Prometheus cannot scrape one name as a histogram for one tag and a summary for another.
         failed = Timer.builder("worker.process.latency").tag("stage", stage).tag("outcome", "failed")
-                .description("Time from the start to the end of a record's processing").register(registry);
+                .description("Time from the start to the end of a record's processing").publishPercentileHistogram().register(registry);
         Gauge.builder("worker.in.flight", inFlight, AtomicInteger::get).tag("stage", stage)
                 .description("Records being processed now").register(registry);
     }
