@@ -34,7 +34,10 @@ public class ExplainCommand implements Callable<Integer>, CliCommand {
             try (MetricsServer metrics = MetricsServer.start(ExplainerWorker.STAGE, worker.metricsHost(), worker.metricsPort());
                  Explainer explainer = backend.create(metrics.registry());
                  Connection kafka = connection.open()) {
-                WorkerLifecycle.runUntilStopped(ExplainerWorker.create(kafka.clients(), settings, explainer, metrics.registry()), settings);
+                var stage = ExplainerWorker.create(kafka.clients(), settings, explainer, metrics.registry());
+                // /health/live and /health/ready beside /metrics: not ready while paused on a fault.
+                stage.health().serveOn(metrics);
+                WorkerLifecycle.runUntilStopped(stage, settings);
             }
             return 0;
         });

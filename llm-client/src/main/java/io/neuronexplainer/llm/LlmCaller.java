@@ -10,6 +10,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.neuronexplainer.runtime.worker.Fault;
+import io.neuronexplainer.runtime.worker.FaultClass;
+import io.neuronexplainer.runtime.worker.Faults;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,8 +42,12 @@ import org.slf4j.LoggerFactory;
  * instead: that makes every retry visible in the {@code llm.retries} counter and the final
  * attempt count exact in {@link LlmException} (the dead letter's {@code attempts}), and it lets
  * answers that arrive with HTTP 200 but cannot be parsed be retried by the same policy, which
- * the SDK cannot know about. Retried: 408, 409, 429, 5xx (honouring Retry-After), timeouts and
- * I/O errors, responses that are not valid JSON, and unparseable model output.
+ * the SDK cannot know about. Retried: what {@link Faults} calls transient (408, 409, 429, 5xx,
+ * honouring Retry-After; timeouts and I/O errors), responses that are not valid JSON, and
+ * unparseable model output. The final {@link LlmException} carries the last failure's
+ * {@link Fault}, so the worker acts on the same classification: it tries a transient failure
+ * again later, pauses on one that would fail every call (401, 403, a model not found), and
+ * dead-letters only what is the record's own (unusable answers, a request refused as such).
  */
 public final class LlmCaller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LlmCaller.class);
@@ -187,7 +194,7 @@ public final class LlmCaller implements AutoCloseable {
             if (!retryable(failure) || attempt >= settings.retry().maxAttempts()) {
                 result.completeExceptionally(new LlmException(settings.stage() + " LLM call to " + settings.model()
                         + " failed after " + attempt + (attempt == 1 ? " attempt: " : " attempts: ") + why,
-                        attempt, failure));
+                        attempt, failure, fault(failure)));
                 return;
             }
             Duration wait = retryAfter(failure).orElseGet(() -> settings.retry().backoff(attempt));
@@ -201,7 +208,7 @@ public final class LlmCaller implements AutoCloseable {
                         wait.toMillis(), TimeUnit.MILLISECONDS);
             } catch (RuntimeException rejected) {
                 result.completeExceptionally(new LlmException(settings.stage() + " LLM caller closed while retrying: "
-                        + why, attempt, failure));
+                        + why, attempt, failure, fault(failure)));
             }
         });
     }
@@ -222,14 +229,27 @@ public final class LlmCaller implements AutoCloseable {
         return t;
     }
 
+    /** Transient failures, and answers that could not be used (the next may be usable): both are tried again here. */
     static boolean retryable(Throwable t) {
+        return fault(t).is(FaultClass.TRANSIENT) || unusableAnswer(t);
+    }
+
+    /** What a failed call means, by {@link Faults}: the SDK's exceptions turned into the status and kinds it classifies. */
+    static Fault fault(Throwable t) {
         if (t instanceof OpenAIServiceException s) {
-            int code = s.statusCode();
-            return code == 408 || code == 409 || code == 429 || code >= 500;
+            return Faults.ofLlmStatus(s.statusCode(), s.code().orElse(null));
         }
-        return t instanceof OpenAIIoException || t instanceof OpenAIInvalidDataException
-                || t instanceof UnparseableOutputException || t instanceof TimeoutException
-                || t instanceof java.io.IOException;
+        if (unusableAnswer(t)) {
+            return Faults.unusableLlmAnswer();
+        }
+        if (t instanceof OpenAIIoException || t instanceof TimeoutException || t instanceof java.io.IOException) {
+            return new Fault(FaultClass.TRANSIENT, isTimeout(t) ? "llm_timeout" : "llm_io_error");
+        }
+        return Faults.classify(t);
+    }
+
+    private static boolean unusableAnswer(Throwable t) {
+        return t instanceof UnparseableOutputException || t instanceof OpenAIInvalidDataException;
     }
 
     /** A short, low-cardinality tag value for metrics. */

@@ -22,7 +22,8 @@ public class LlmServerOptions {
     int timeoutSeconds = 60;
 
     @Option(names = "--llm-max-attempts", defaultValue = "5",
-            description = "Tries per LLM call on 429/5xx/timeouts/unparseable output before a dead letter (default: ${DEFAULT-VALUE}).")
+            description = "Tries per LLM call on 429/5xx/timeouts/unparseable output; then unparseable output is a dead letter, "
+                    + "while 429/5xx/timeouts are tried again later by the worker (default: ${DEFAULT-VALUE}).")
     int maxAttempts = 5;
 
     @Option(names = "--llm-backoff-ms", defaultValue = "500",

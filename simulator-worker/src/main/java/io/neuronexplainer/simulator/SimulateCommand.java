@@ -34,7 +34,10 @@ public class SimulateCommand implements Callable<Integer>, CliCommand {
             try (MetricsServer metrics = MetricsServer.start(SimulatorWorker.STAGE, worker.metricsHost(), worker.metricsPort());
                  Simulator simulator = backend.create(metrics.registry());
                  Connection kafka = connection.open()) {
-                WorkerLifecycle.runUntilStopped(SimulatorWorker.create(kafka.clients(), settings, simulator, metrics.registry()), settings);
+                var stage = SimulatorWorker.create(kafka.clients(), settings, simulator, metrics.registry());
+                // /health/live and /health/ready beside /metrics: not ready while paused on a fault.
+                stage.health().serveOn(metrics);
+                WorkerLifecycle.runUntilStopped(stage, settings);
             }
             return 0;
         });

@@ -11,6 +11,7 @@ import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.test.CommittedRecords;
 import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.runtime.worker.FaultTiming;
 import io.neuronexplainer.runtime.worker.WorkerSummary;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
@@ -42,7 +43,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The simulator worker with its real chat-json backend against a local OpenAI-format server that
- * misbehaves per neuron: a 429 with Retry-After then success; 500 every time; misshapen JSON every time.
+ * misbehaves per neuron: a 429 with Retry-After then success; 500 for longer than the client's
+ * attempts, then success (transient: tried again by the worker, never a dead letter); misshapen JSON every time.
  */
 class SimulatorOpenAiFaultsTest {
     private static final Pattern MARKER = Pattern.compile("marker(\\d+)");
@@ -52,9 +54,11 @@ class SimulatorOpenAiFaultsTest {
 
     /** Requests for neuron 1 so far: only its first is answered 429. */
     private final AtomicInteger neuron1Calls = new AtomicInteger();
+    /** Requests for neuron 2 so far: its first ATTEMPTS + 2 are answered 500. */
+    private final AtomicInteger neuron2Calls = new AtomicInteger();
 
     @Test
-    void retryAfterIsHonouredAndRepeatedFailuresEndAsDeadLettersWithTheirReason() throws Exception {
+    void retryAfterIsHonouredServerErrorsAreWaitedOutAndMisshapenAnswersEndAsDeadLetters() throws Exception {
         try (OpenAiTestServer server = OpenAiTestServer.start(this::answer);
              TestKafka kafka = TestKafka.start(1)) {
             KafkaClients clients = kafka.clients();
@@ -71,21 +75,23 @@ class SimulatorOpenAiFaultsTest {
             // Backoff of 20 ms: a retry of neuron 1 that waited ~1 s can only have come from Retry-After.
             try (Simulator simulator = SimulatorBackendOptions.openai(server.baseUrl(), "chat-json", "sim-model")
                     .retries(ATTEMPTS, 20, 5).create(new SimpleMeterRegistry())) {
-                var worker = SimulatorWorker.create(clients, SimulatorWorker.settings(8), simulator, new SimpleMeterRegistry());
+                FaultTiming timing = new FaultTiming(Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(1));
+                var worker = SimulatorWorker.create(clients, SimulatorWorker.settings(8).withFaultTiming(timing), simulator,
+                        new SimpleMeterRegistry());
                 CompletableFuture<WorkerSummary> run = CompletableFuture.supplyAsync(worker::run);
                 var simulations = CommittedRecords.read(clients, Topics.NEURON_SIMULATIONS,
                         AvroDeserializer.of(clients.registry(), NeuronKey.class), AvroDeserializer.of(clients.registry(), Simulation.class),
-                        2, Duration.ofSeconds(30));
+                        3, Duration.ofSeconds(30));
                 var letters = CommittedRecords.read(clients, Topics.deadLetter(Topics.SIMULATION_REQUESTS), new ByteArrayDeserializer(),
-                        AvroDeserializer.of(clients.registry(), DeadLetter.class), 2, Duration.ofSeconds(30));
+                        AvroDeserializer.of(clients.registry(), DeadLetter.class), 1, Duration.ofSeconds(30));
                 worker.stop();
                 WorkerSummary summary = run.get(30, TimeUnit.SECONDS);
 
                 Map<Integer, List<Request>> seen = server.requests().stream()
                         .collect(Collectors.groupingBy(SimulatorOpenAiFaultsTest::neuronOf));
 
-                // Only neurons 1 and 4 are simulated, once each: nothing committed for the dead-lettered ones.
-                assertEquals(List.of(1, 4), simulations.stream().map(r -> r.key().getNeuron()).sorted().toList());
+                // Neurons 1, 2 and 4 are simulated, once each: nothing committed for the dead-lettered one.
+                assertEquals(List.of(1, 2, 4), simulations.stream().map(r -> r.key().getNeuron()).sorted().toList());
                 for (var r : simulations) {
                     int n = r.key().getNeuron();
                     Simulation s = r.value();
@@ -111,32 +117,28 @@ class SimulatorOpenAiFaultsTest {
                 // Neuron 4 is well answered the first time: the worker went on past the failures.
                 assertEquals(1, seen.get(4).size());
 
-                assertEquals(2, letters.size());
+                assertEquals(1, letters.size());
                 AvroDeserializer<SimulationRequest> requests = AvroDeserializer.of(clients.registry(), SimulationRequest.class);
                 Map<Integer, DeadLetter> byNeuron = letters.stream().map(ConsumerRecord::value).collect(Collectors.toMap(
                         l -> requests.deserialize(Topics.SIMULATION_REQUESTS, bytes(l.getValue())).getNeuron().getNeuron(), l -> l));
-                assertEquals(List.of(2, 3), byNeuron.keySet().stream().sorted().toList());
-                // Neuron 2: HTTP 500 every time.
-                DeadLetter serverError = byNeuron.get(2);
-                assertEquals(SimulatorWorker.STAGE, serverError.getStage());
-                assertEquals(Topics.SIMULATION_REQUESTS, serverError.getSourceTopic());
-                assertEquals(ATTEMPTS, serverError.getAttempts());
-                assertEquals(ATTEMPTS, seen.get(2).size());
-                assertTrue(serverError.getErrorMessage().contains("HTTP 500"), serverError.getErrorMessage());
-                assertEquals("io.neuronexplainer.llm.LlmException", serverError.getErrorClass());
+                assertEquals(List.of(3), byNeuron.keySet().stream().sorted().toList());
+                // Neuron 2: HTTP 500 beyond the client's attempts: the worker tried it again later, no dead letter.
+                assertEquals(ATTEMPTS + 3, seen.get(2).size());
                 // Neuron 3: 200 with JSON one number short in the first list, every time.
                 DeadLetter garbage = byNeuron.get(3);
+                assertEquals(SimulatorWorker.STAGE, garbage.getStage());
+                assertEquals(Topics.SIMULATION_REQUESTS, garbage.getSourceTopic());
                 assertEquals(ATTEMPTS, garbage.getAttempts());
                 assertEquals(ATTEMPTS, seen.get(3).size());
                 assertTrue(garbage.getErrorMessage().contains("unparseable model output: list 1 has 2 numbers for 3 tokens"),
                         garbage.getErrorMessage());
                 assertEquals("io.neuronexplainer.llm.LlmException", garbage.getErrorClass());
 
-                assertEquals(Map.of(1, 2, 2, ATTEMPTS, 3, ATTEMPTS, 4, 1),
+                assertEquals(Map.of(1, 2, 2, ATTEMPTS + 3, 3, ATTEMPTS, 4, 1),
                         seen.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().size())),
                         "every request named its neuron, and no neuron was asked more often than its story needs");
                 assertEquals(4, summary.done());
-                assertEquals(2, summary.deadLetters());
+                assertEquals(1, summary.deadLetters());
             }
         }
     }
@@ -149,7 +151,7 @@ class SimulatorOpenAiFaultsTest {
             return Reply.status(429, "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}")
                     .withHeader("Retry-After", "1");
         }
-        if (neuron == 2) {
+        if (neuron == 2 && neuron2Calls.getAndIncrement() < ATTEMPTS + 2) {
             return Reply.status(500, "{\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}");
         }
         if (neuron == 3) {

@@ -5,7 +5,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A worker's per-record work: the outputs of one consumed record, computed asynchronously. A
- * failed future (or a thrown exception) makes the record a dead letter.
+ * failed future (or a thrown exception) is acted on by its class ({@link Faults}): tried again,
+ * a pause, or a dead letter.
  */
 @FunctionalInterface
 public interface RecordProcessor<K, V> {

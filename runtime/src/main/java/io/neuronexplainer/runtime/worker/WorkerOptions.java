@@ -27,12 +27,18 @@ public class WorkerOptions {
     long commitIntervalMs = 100;
 
     @Option(names = "--metrics-port", defaultValue = "-1",
-            description = "Port of the Prometheus /metrics endpoint, 0 for a free one (default: ${DEFAULT-VALUE} = off).")
+            description = "Port of the Prometheus /metrics endpoint and of /health/live and /health/ready, 0 for a free one "
+                    + "(default: ${DEFAULT-VALUE} = off).")
     int metricsPort = -1;
 
     @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
             description = "Address /metrics binds, e.g. 0.0.0.0 in a container (default: ${DEFAULT-VALUE}).")
     String metricsHost = "127.0.0.1";
+
+    @Option(names = "--pause-probe-s", defaultValue = "15",
+            description = "While paused by a fault that would fail every record (e.g. the LLM refusing our key), how often the held "
+                    + "record is tried again to see whether the fault cleared (default: ${DEFAULT-VALUE}).")
+    double pauseProbeS = 15;
 
     public int metricsPort() {
         return metricsPort;
@@ -49,10 +55,16 @@ public class WorkerOptions {
         if (commitIntervalMs < 1) {
             throw new IllegalArgumentException("--commit-interval-ms must be at least 1, not " + commitIntervalMs);
         }
+        if (pauseProbeS <= 0) {
+            throw new IllegalArgumentException("--pause-probe-s must be positive, not " + pauseProbeS);
+        }
+        FaultTiming defaults = FaultTiming.defaults();
+        FaultTiming timing = new FaultTiming(defaults.firstRetry(), defaults.maxRetry(),
+                Duration.ofMillis(Math.round(pauseProbeS * 1000)), defaults.pausedLogEvery());
         boolean stable = instanceId != null && !instanceId.isBlank();
         return new WorkerSettings(stage, inputTopic, groupId == null ? stage : groupId,
                 stable ? instanceId : RandomInstanceId.next(), stable, maxInFlight,
                 exitWhenIdle == null ? null : Duration.ofMillis(Math.round(exitWhenIdle * 1000)),
-                Duration.ofMillis(commitIntervalMs), Duration.ofSeconds(30));
+                Duration.ofMillis(commitIntervalMs), Duration.ofSeconds(30), timing);
     }
 }

@@ -10,9 +10,11 @@ import java.time.Duration;
  *        a restarted instance with the same id then takes over its partitions, and fences its dead
  *        predecessor's open transaction, at once instead of after the session and transaction timeouts
  * @param exitWhenIdle stop once no input arrived for this long and nothing is in flight; null = run until stopped
+ * @param faultTiming how transient faults are retried and how a paused worker probes for the end of its fault
  */
 public record WorkerSettings(String stage, String inputTopic, String groupId, String instanceId, boolean staticMember,
-                             int maxInFlight, Duration exitWhenIdle, Duration commitInterval, Duration drainTimeout) {
+                             int maxInFlight, Duration exitWhenIdle, Duration commitInterval, Duration drainTimeout,
+                             FaultTiming faultTiming) {
     public WorkerSettings {
         if (maxInFlight < 1) {
             throw new IllegalArgumentException("--max-in-flight must be at least 1, not " + maxInFlight);
@@ -28,15 +30,20 @@ public record WorkerSettings(String stage, String inputTopic, String groupId, St
     /** Defaults for code and tests: a random instance id, 100 ms commits, 30 s drain on stop. */
     public static WorkerSettings of(String stage, String inputTopic, String groupId, int maxInFlight) {
         return new WorkerSettings(stage, inputTopic, groupId, RandomInstanceId.next(), false, maxInFlight, null,
-                Duration.ofMillis(100), Duration.ofSeconds(30));
+                Duration.ofMillis(100), Duration.ofSeconds(30), FaultTiming.defaults());
     }
 
     public WorkerSettings withInstance(String id, boolean isStatic) {
-        return new WorkerSettings(stage, inputTopic, groupId, id, isStatic, maxInFlight, exitWhenIdle, commitInterval, drainTimeout);
+        return new WorkerSettings(stage, inputTopic, groupId, id, isStatic, maxInFlight, exitWhenIdle, commitInterval, drainTimeout, faultTiming);
     }
 
     public WorkerSettings withExitWhenIdle(Duration idle) {
-        return new WorkerSettings(stage, inputTopic, groupId, instanceId, staticMember, maxInFlight, idle, commitInterval, drainTimeout);
+        return new WorkerSettings(stage, inputTopic, groupId, instanceId, staticMember, maxInFlight, idle, commitInterval, drainTimeout, faultTiming);
+    }
+
+    public WorkerSettings withFaultTiming(FaultTiming timing) {
+        return new WorkerSettings(stage, inputTopic, groupId, instanceId, staticMember, maxInFlight, exitWhenIdle, commitInterval,
+                drainTimeout, timing);
     }
 
     public String transactionalId() {
