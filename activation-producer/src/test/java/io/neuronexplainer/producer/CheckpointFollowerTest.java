@@ -26,7 +26,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -46,11 +45,8 @@ class CheckpointFollowerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = TestKafka.start(1);
+        kafka = TestKafka.start(1).withTopics(3);
         clients = kafka.clients();
-        try (Admin admin = Admin.create(clients.admin())) {
-            Topics.create(admin, 3, (short) 1, 30_000);
-        }
     }
 
     @AfterAll

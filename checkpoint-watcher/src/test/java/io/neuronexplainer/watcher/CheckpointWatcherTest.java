@@ -22,7 +22,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,11 +40,8 @@ class CheckpointWatcherTest {
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = TestKafka.start(1);
+        kafka = TestKafka.start(1).withTopics(3);
         clients = kafka.clients();
-        try (Admin admin = Admin.create(clients.admin())) {
-            Topics.create(admin, 3, (short) 1, 30_000);
-        }
     }
 
     @AfterAll

@@ -58,11 +58,8 @@ class PassResumeProcessTest {
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = TestKafka.start(1);
+        kafka = TestKafka.start(1).withTopics(6);
         clients = kafka.clients();
-        try (Admin admin = Admin.create(clients.admin())) {
-            Topics.create(admin, 6, (short) 1, 30_000);
-        }
         // A killed member's partitions move on after the session timeout: short here, so the test is quick.
         Path config = shared.resolve("client.properties");
         Files.writeString(config, "session.timeout.ms=6000\nheartbeat.interval.ms=1000\n");

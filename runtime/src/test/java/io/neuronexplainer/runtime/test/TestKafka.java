@@ -54,6 +54,16 @@ public final class TestKafka implements AutoCloseable {
         return cluster;
     }
 
+    /** Creates every topic of the system with {@code partitions} partitions, one replica each; returns this. */
+    public TestKafka withTopics(int partitions) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(clients().admin())) {
+            io.neuronexplainer.schemas.Topics.create(admin, partitions, (short) 1, 30_000);
+            return this;
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot create the topics: " + e, e);
+        }
+    }
+
     /** Client settings for this cluster and the JVM's shared test registry. */
     public KafkaClients clients() {
         return new KafkaClients(bootstrapServers(), TestRegistry.url());
