@@ -8,13 +8,15 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The real Apicurio Registry (2.6, in-memory storage) as a child process on loopback,
- * health-checked at start and stopped with this JVM. It serves the Confluent-compatible
- * API the project's serdes speak.
+ * The real Apicurio Registry (2.6) as a child process on loopback, health-checked at start and
+ * stopped with this JVM. It serves the Confluent-compatible API the project's serdes speak. Its
+ * schemas live in an H2 database: in memory, or in files under a storage folder so that they
+ * survive a restart as the broker's records do (records name their schema by id only).
  */
 public final class RegistryProcess implements AutoCloseable {
     public static final String HOME_PROPERTY = "neuron.registry.home";
@@ -33,20 +35,36 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the registry and waits until it reports ready.
+     * Starts a registry with in-memory storage (schemas gone when it stops) and waits until it
+     * reports ready.
      *
      * @param port the HTTP port, or 0 for a free one
      * @param logFile where the registry's own output goes
      */
     public static RegistryProcess start(int port, Path logFile) throws IOException {
+        return start(port, logFile, null);
+    }
+
+    /**
+     * Starts the registry and waits until it reports ready.
+     *
+     * @param port the HTTP port, or 0 for a free one
+     * @param logFile where the registry's own output goes
+     * @param storageDir where its schemas are kept across restarts (created if new), or null for memory only
+     */
+    public static RegistryProcess start(int port, Path logFile, Path storageDir) throws IOException {
         Path runner = findRunnerJar();
         int httpPort = port == 0 ? FreePort.find() : port;
         Files.createDirectories(logFile.toAbsolutePath().getParent());
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(List.of(java, "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPort,
-                "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false",
-                "-jar", runner.toString()))
+                "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false"));
+        if (storageDir != null) {
+            command.addAll(fileStorage(storageDir));
+        }
+        command.addAll(List.of("-jar", runner.toString()));
+        Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(logFile.toFile())
                 .start();
@@ -58,6 +76,19 @@ public final class RegistryProcess implements AutoCloseable {
             throw e;
         }
         return registry;
+    }
+
+    /**
+     * Apicurio's SQL storage on an H2 file database in {@code storageDir} (the settings its
+     * application.properties reads; user and password are its defaults, stated so that a later
+     * start opens the same database). WRITE_DELAY=0 flushes each commit at once, so a registry
+     * killed right after registering a schema still has it.
+     */
+    static List<String> fileStorage(Path storageDir) throws IOException {
+        Path dir = storageDir.toAbsolutePath();
+        Files.createDirectories(dir);
+        return List.of("-DREGISTRY_DATASOURCE_URL=jdbc:h2:file:" + dir.resolve("registry") + ";WRITE_DELAY=0",
+                "-DREGISTRY_DATASOURCE_USERNAME=sa", "-DREGISTRY_DATASOURCE_PASSWORD=sa");
     }
 
     private void awaitReady(Path logFile) throws IOException {
