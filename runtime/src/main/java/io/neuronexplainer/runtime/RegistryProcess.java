@@ -22,6 +22,7 @@ public final class RegistryProcess implements AutoCloseable {
     public static final String HOME_PROPERTY = "neuron.registry.home";
     public static final String HOME_ENV = "NEURON_REGISTRY_HOME";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+    private static final String PID_FILE = "registry.pid";
 
     private final Process process;
     private final int port;
@@ -60,14 +61,19 @@ public final class RegistryProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPort,
                 "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false"));
+        boolean recordPid = false;
         if (storageDir != null) {
             command.addAll(fileStorage(storageDir));
+            recordPid = stopOrphan(storageDir);
         }
         command.addAll(List.of("-jar", runner.toString()));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(logFile.toFile())
                 .start();
+        if (recordPid) {
+            Files.writeString(storageDir.resolve(PID_FILE), pidRecord(process));
+        }
         RegistryProcess registry = new RegistryProcess(process, httpPort);
         try {
             registry.awaitReady(logFile);
@@ -89,6 +95,54 @@ public final class RegistryProcess implements AutoCloseable {
         Files.createDirectories(dir);
         return List.of("-DREGISTRY_DATASOURCE_URL=jdbc:h2:file:" + dir.resolve("registry") + ";WRITE_DELAY=0",
                 "-DREGISTRY_DATASOURCE_USERNAME=sa", "-DREGISTRY_DATASOURCE_PASSWORD=sa");
+    }
+
+    /**
+     * Stops the registry an earlier run started on this storage and left behind (its JVM was
+     * killed, so its shutdown hook never ran): it would hold the database's lock. Only a live
+     * process whose command line names this storage and whose starting JVM is gone is stopped; a
+     * registry of a JVM still running is left alone (this start then fails on the lock).
+     *
+     * @return false when the storage's registry belongs to a JVM still running, whose record is kept
+     */
+    private static boolean stopOrphan(Path storageDir) throws IOException {
+        Path pidFile = storageDir.resolve(PID_FILE);
+        if (!Files.exists(pidFile)) {
+            return true;
+        }
+        String url = fileStorage(storageDir).get(0);
+        String[] recorded = Files.readString(pidFile).trim().split(" ");
+        try {
+            long registryPid = Long.parseLong(recorded[0]);
+            boolean starterAlive = recorded.length == 3 && ProcessHandle.of(Long.parseLong(recorded[1]))
+                    .flatMap(p -> p.info().startInstant())
+                    .map(started -> started.toEpochMilli() == Long.parseLong(recorded[2]))
+                    .orElse(false);
+            if (starterAlive) {
+                return false;
+            }
+            ProcessHandle.of(registryPid)
+                    .filter(p -> p.info().commandLine().map(c -> c.contains(url)).orElse(false))
+                    .ifPresent(orphan -> {
+                        orphan.destroy();
+                        try {
+                            orphan.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            orphan.destroyForcibly();
+                        }
+                    });
+        } catch (NumberFormatException e) {
+            // Not what we write: nothing to stop.
+        }
+        Files.deleteIfExists(pidFile);
+        return true;
+    }
+
+    /** The registry's pid, and this JVM's pid and start time (so that a reused pid is not taken for it). */
+    private static String pidRecord(Process registry) {
+        ProcessHandle self = ProcessHandle.current();
+        return registry.pid() + " " + self.pid() + " "
+                + self.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
     }
 
     private void awaitReady(Path logFile) throws IOException {

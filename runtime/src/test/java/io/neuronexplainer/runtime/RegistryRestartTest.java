@@ -2,6 +2,7 @@ package io.neuronexplainer.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.neuronexplainer.runtime.test.CommittedRecords;
@@ -16,6 +17,7 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.RegistryClient;
+import io.neuronexplainer.schemas.SchemaRegistryException;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.Topics;
@@ -132,6 +134,32 @@ class RegistryRestartTest {
                 }
             }
             assertEquals(new HashSet<>(keys.stream().map(SampleRecords::activations).toList()), new HashSet<>(activations));
+        }
+    }
+
+    @Test
+    void aRegistryLeftBehindByAKilledRunIsStoppedAndItsSchemasKept(@TempDir Path dir) throws Exception {
+        Path storage = dir.resolve("registry");
+        RegistryProcess orphan = RegistryProcess.start(0, dir.resolve("registry-1.log"), storage);
+        try {
+            int id = new RegistryClient(orphan.url(), Duration.ofSeconds(10))
+                    .register("neuron-scores-value", NeuronScore.getClassSchema());
+            // While the JVM that started it lives, a second start on the same storage leaves it alone (and fails on the lock).
+            assertThrows(java.io.IOException.class, () -> RegistryProcess.start(0, dir.resolve("registry-2.log"), storage).close());
+            assertEquals(List.of("neuron-scores-value"), new RegistryClient(orphan.url(), Duration.ofSeconds(10)).subjects());
+            // Its starter killed with kill -9: the pid record names a JVM that is gone.
+            Process gone = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version").start();
+            gone.waitFor();
+            Path record = storage.resolve("registry.pid");
+            String registryPid = Files.readString(record).trim().split(" ")[0];
+            Files.writeString(record, registryPid + " " + gone.pid() + " 0");
+            try (RegistryProcess next = RegistryProcess.start(0, dir.resolve("registry-3.log"), storage)) {
+                assertEquals(NeuronScore.getClassSchema(), new RegistryClient(next.url(), Duration.ofSeconds(10)).byId(id));
+                var stopped = new RegistryClient(orphan.url(), Duration.ofSeconds(2));
+                assertThrows(SchemaRegistryException.class, stopped::subjects, "the orphan was stopped");
+            }
+        } finally {
+            orphan.close();
         }
     }
 
