@@ -103,7 +103,7 @@ public final class RegistryProcess implements AutoCloseable {
      * process whose command line names this storage and whose starting JVM is gone is stopped; a
      * registry of a JVM still running is left alone (this start then fails on the lock).
      *
-     * @return false when the storage's registry belongs to a JVM still running, whose record is kept
+     * @return false when the storage's registry runs, started by a JVM still running (its record is kept)
      */
     private static boolean stopOrphan(Path storageDir) throws IOException {
         Path pidFile = storageDir.resolve(PID_FILE);
@@ -113,24 +113,23 @@ public final class RegistryProcess implements AutoCloseable {
         String url = fileStorage(storageDir).get(0);
         String[] recorded = Files.readString(pidFile).trim().split(" ");
         try {
-            long registryPid = Long.parseLong(recorded[0]);
+            var registry = ProcessHandle.of(Long.parseLong(recorded[0]))
+                    .filter(p -> p.info().commandLine().map(c -> c.contains(url)).orElse(false));
             boolean starterAlive = recorded.length == 3 && ProcessHandle.of(Long.parseLong(recorded[1]))
                     .flatMap(p -> p.info().startInstant())
                     .map(started -> started.toEpochMilli() == Long.parseLong(recorded[2]))
                     .orElse(false);
-            if (starterAlive) {
+            if (registry.isPresent() && starterAlive) {
                 return false;
             }
-            ProcessHandle.of(registryPid)
-                    .filter(p -> p.info().commandLine().map(c -> c.contains(url)).orElse(false))
-                    .ifPresent(orphan -> {
-                        orphan.destroy();
-                        try {
-                            orphan.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
-                        } catch (Exception e) {
-                            orphan.destroyForcibly();
-                        }
-                    });
+            registry.ifPresent(orphan -> {
+                orphan.destroy();
+                try {
+                    orphan.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    orphan.destroyForcibly();
+                }
+            });
         } catch (NumberFormatException e) {
             // Not what we write: nothing to stop.
         }
