@@ -22,7 +22,7 @@ public class BrokerCommand implements Callable<Integer> {
     int registryPort;
 
     @Option(names = "--data-dir", defaultValue = "${env:NEURON_DATA_DIR:-.neuron-explain}",
-            description = "Broker data and registry log (default: ${DEFAULT-VALUE}). Kept across restarts.")
+            description = "The broker's data and the registry's schemas, kept across restarts (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--partitions", defaultValue = "6", description = "Partitions per topic (default: ${DEFAULT-VALUE}).")

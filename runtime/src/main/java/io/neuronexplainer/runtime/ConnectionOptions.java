@@ -30,7 +30,7 @@ public class ConnectionOptions {
     Path kafkaConfig;
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:NEURON_DATA_DIR:-.neuron-explain}",
-            description = "Embedded mode: where the broker keeps its data and the registry its log (default: ${DEFAULT-VALUE}).")
+            description = "Embedded mode: the broker's data and the registry's schemas (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--partitions", defaultValue = "6",
