@@ -49,15 +49,25 @@ public final class ActivationProducer {
      * What the run's records say beyond its identity: the checkpoint's step, the neurons asked for,
      * the window budget, and the shard of the pass a process runs (-1 for the whole run).
      */
-    public record RunDetails(Long step, String neurons, long windowBudget, int shard, int shards) {
+    public record RunDetails(Long step, String neurons, long windowBudget, int shard, int shards, long runWindows) {
         public static final RunDetails NONE = new RunDetails(null, "", 0);
 
         public RunDetails(Long step, String neurons, long windowBudget) {
-            this(step, neurons, windowBudget, -1, 1);
+            this(step, neurons, windowBudget, -1, 1, 0);
+        }
+
+        /** @param runWindows windows of the whole run when known (a planned shard knows them), else 0 */
+        public RunDetails(Long step, String neurons, long windowBudget, int shard, int shards, long runWindows) {
+            this.step = step;
+            this.neurons = neurons;
+            this.windowBudget = windowBudget;
+            this.shard = shard;
+            this.shards = shards;
+            this.runWindows = runWindows;
         }
 
         RunDetails forShard(int shard, int shards) {
-            return new RunDetails(step, neurons, windowBudget, shard, shards);
+            return new RunDetails(step, neurons, windowBudget, shard, shards, runWindows);
         }
     }
 
@@ -119,7 +129,7 @@ public final class ActivationProducer {
                 return result;
             } catch (RuntimeException | IOException e) {
                 if (started[0]) {
-                    fail(producer, key, run, details, pass, startedAt, e);
+                    fail(producer, key, run, details, pass, startedAt, e, 0);
                 }
                 throw e;
             }
@@ -137,15 +147,18 @@ public final class ActivationProducer {
         RunDetails whole = details.forShard(-1, details.shards());
         CheckpointRunKey key = key(run, -1);
         long neuronsTotal = neuronsTotal(pass, selection);
-        long committed = committedNeurons(key);
-        if (committed > 0) {
-            log.info("run {}: {} of {} neuron records were committed before; emitting the rest", run.runId(), committed,
-                    neuronsTotal);
-        }
         Instant startedAt = Instant.now();
         long emitStart = System.nanoTime();
+        // The producer first: initialising its transactions fences an earlier emitter of this run, so
+        // the marker read next can no longer move under us.
         try (KafkaProducer<SpecificRecord, SpecificRecord> producer = transactional("activation-producer-" + run.runId()
                 + "-emit")) {
+            long committed = committedNeurons(key, details.neurons());
+            if (committed > 0) {
+                log.info("run {}: {} of {} neuron records were committed before; emitting the rest", run.runId(), committed,
+                        neuronsTotal);
+            }
+            long[] committedSoFar = {committed};
             try {
                 AtomicReference<Exception> sendError = new AtomicReference<>();
                 long[] index = {0};
@@ -169,6 +182,7 @@ public final class ActivationProducer {
                         producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.RUNNING,
                                 pass, index[0], result.windows(), result.tokens(), result.windows(), null, null, startedAt)));
                         commit(producer, sendError);
+                        committedSoFar[0] = index[0];
                         producer.beginTransaction();
                         inBatch[0] = 0;
                     }
@@ -181,7 +195,7 @@ public final class ActivationProducer {
                         String.format("%.1f", (System.nanoTime() - emitStart) / 1e9));
                 return new ProduceSummary(run, result, emitted, (System.nanoTime() - startNanos) / 1e9);
             } catch (RuntimeException e) {
-                fail(producer, key, run, whole, pass, startedAt, e);
+                fail(producer, key, run, whole, pass, startedAt, e, committedSoFar[0]);
                 throw e;
             }
         }
@@ -196,10 +210,16 @@ public final class ActivationProducer {
         producer.commitTransaction();
     }
 
-    /** Neurons of this run a previous attempt committed: the count in its latest RUNNING record, if that is the latest. */
-    private long committedNeurons(CheckpointRunKey key) {
+    /**
+     * Neurons of this run a previous attempt committed: the count in the run's latest record when that
+     * is an emission's RUNNING or FAILED record for the same neurons (the count runs over the selected
+     * neurons in emission order, so another selection must start again).
+     */
+    private long committedNeurons(CheckpointRunKey key, String neurons) {
         CheckpointRun latest = CheckpointRuns.read(clients).latest(key);
-        return latest != null && latest.getState() == RunState.RUNNING ? latest.getNeuronsEmitted() : 0;
+        boolean unfinished = latest != null && (latest.getState() == RunState.RUNNING || latest.getState() == RunState.FAILED);
+        return unfinished && latest.getStage().equals(STAGE) && latest.getNeurons().equals(neurons)
+                ? latest.getNeuronsEmitted() : 0;
     }
 
     private KafkaProducer<SpecificRecord, SpecificRecord> transactional(String transactionalId) {
@@ -233,8 +253,9 @@ public final class ActivationProducer {
         return details.windowBudget() > 0 ? details.windowBudget() : null;
     }
 
+    /** Aborts and writes FAILED, keeping the count of neuron records committed so far for a resumed emission. */
     private void fail(KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey key, RunIdentity run,
-                      RunDetails details, CorpusPass pass, Instant startedAt, Exception cause) {
+                      RunDetails details, CorpusPass pass, Instant startedAt, Exception cause, long committed) {
         try {
             producer.abortTransaction();
         } catch (RuntimeException ignored) {
@@ -242,7 +263,7 @@ public final class ActivationProducer {
         }
         String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         try {
-            writeState(producer, key, state(run, details, RunState.FAILED, pass, 0, 0, 0, null, message, null, startedAt));
+            writeState(producer, key, state(run, details, RunState.FAILED, pass, committed, 0, 0, null, message, null, startedAt));
         } catch (RuntimeException e) {
             log.warn("run {}: could not write its FAILED record: {}", run.runId(), e.getMessage());
         }
@@ -280,6 +301,8 @@ public final class ActivationProducer {
         private final Instant startedAt;
         private long passStart = System.nanoTime();
         private long lastWritten = passStart;
+        /** The fraction done when this process began (a resumed pass starts past 0): the ETA counts from it. */
+        private double firstFraction = Double.NaN;
 
         RunningRecords(PassProgress inner, KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey key,
                        RunIdentity run, RunDetails details, CorpusPass pass, Long windowsTotal, Instant startedAt) {
@@ -303,13 +326,17 @@ public final class ActivationProducer {
         @Override
         public void update(long windows, long tokens, double fraction) {
             inner.update(windows, tokens, fraction);
+            if (Double.isNaN(firstFraction)) {
+                firstFraction = fraction;
+            }
             long now = System.nanoTime();
             if (now - lastWritten < runningEveryNanos) {
                 return;
             }
             lastWritten = now;
             double elapsed = (now - passStart) / 1e9;
-            Double eta = Double.isNaN(fraction) || fraction <= 0 ? null : elapsed * (1 - fraction) / fraction;
+            double doneHere = fraction - (Double.isNaN(firstFraction) ? 0 : firstFraction);
+            Double eta = Double.isNaN(fraction) || doneHere <= 0 ? null : elapsed * (1 - fraction) / doneHere;
             CheckpointRun mine = state(run, details, RunState.RUNNING, pass, 0, windows, tokens, windowsTotal, null, eta,
                     startedAt);
             producer.beginTransaction();
@@ -338,6 +365,9 @@ public final class ActivationProducer {
                     total += other.getWindowsTotal() == null ? 0 : other.getWindowsTotal();
                     eta = Math.max(eta, other.getEtaSeconds() == null ? 0 : other.getEtaSeconds());
                 }
+            }
+            if (details.runWindows() > 0) {
+                total = details.runWindows(); // shards that have not reported yet count too
             }
             return CheckpointRun.newBuilder(mine).setShard(-1).setWindows(windows).setTokens(tokens)
                     .setWindowsTotal(total == 0 ? null : total).setEtaSeconds(eta).build();

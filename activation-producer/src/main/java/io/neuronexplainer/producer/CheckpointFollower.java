@@ -1,5 +1,6 @@
 package io.neuronexplainer.producer;
 
+import io.neuronexplainer.producer.model.ModelLoadException;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
@@ -71,6 +72,9 @@ public final class CheckpointFollower implements AutoCloseable {
     private final AtomicLong skipped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private volatile boolean running = true;
+    /** The partition whose record is being worked on, and whether a rebalance took it away meanwhile. */
+    private volatile TopicPartition working;
+    private volatile boolean revoked;
 
     /**
      * @param instanceId a stable id (e.g. the pod name) for static group membership, or null
@@ -95,7 +99,12 @@ public final class CheckpointFollower implements AutoCloseable {
     public long run() {
         consumer.subscribe(List.of(Topics.CHECKPOINTS, Topics.PASS_SHARDS), new ConsumerRebalanceListener() {
             @Override
-            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                TopicPartition current = working;
+                if (current != null && partitions.contains(current)) {
+                    revoked = true; // its next owner redoes the work from the snapshots: do not commit it here
+                }
+            }
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -153,6 +162,8 @@ public final class CheckpointFollower implements AutoCloseable {
             commit(tp, record.offset());
             return;
         }
+        working = tp;
+        revoked = false;
         while (running) {
             consumer.pause(consumer.assignment());
             Future<Void> pass = passes.submit(work);
@@ -160,18 +171,38 @@ public final class CheckpointFollower implements AutoCloseable {
                 while (!pass.isDone()) {
                     consumer.pause(consumer.assignment()); // a rebalance may have assigned new partitions
                     rewind(consumer.poll(Duration.ofMillis(200)));
+                    if (revoked) {
+                        // Another producer owns the record now and continues from the snapshots; this pass,
+                        // if it goes on, is fenced at its next write.
+                        pass.cancel(true);
+                        log.warn("{}: its partition moved to another producer during the pass; leaving it to that one", what);
+                        return;
+                    }
                 }
                 pass.get();
-                commit(tp, record.offset());
+                if (!revoked) {
+                    commit(tp, record.offset());
+                }
                 return;
             } catch (java.util.concurrent.ExecutionException e) {
                 Throwable cause = e.getCause();
-                if (cause instanceof IllegalArgumentException) {
+                if (fenced(cause)) {
+                    log.warn("{}: another producer took this work over (fenced); leaving it to that one", what);
+                    return;
+                }
+                if (cause instanceof ModelLoadException) {
                     // The checkpoint itself cannot be run (unreadable weights, shapes that do not match): its own fault.
                     failed.incrementAndGet();
                     log.error("{} cannot be run: {}", what, cause.getMessage());
                     deadLetter(record, cause);
                     commit(tp, record.offset());
+                    return;
+                }
+                if (cause instanceof IllegalArgumentException) {
+                    // This producer's settings do not fit the work (another corpus or --batch than the group's):
+                    // a fault of the process, not of the record. Stop; a producer with the right settings takes it.
+                    log.error("{}: {}; stopping this producer", what, cause.getMessage());
+                    running = false;
                     return;
                 }
                 log.error("{} failed ({}); trying again in {} s", what,
@@ -220,6 +251,16 @@ public final class CheckpointFollower implements AutoCloseable {
         if (outcome.skipped() || outcome.summary() != null) {
             deleteDownloaded(shard.getDownloaded(), shard.getFolder(), shard.getModel(), shard.getCheckpoint());
         }
+    }
+
+    private static boolean fenced(Throwable t) {
+        for (; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.ProducerFencedException
+                    || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void sleepPolling(Duration duration) {
@@ -286,7 +327,10 @@ public final class CheckpointFollower implements AutoCloseable {
         return failed.get();
     }
 
-    /** Stops after the pass in progress (if any) ends; safe from any thread. */
+    /**
+     * Stops at once, safe from any thread: a pass in progress is abandoned, its work uncommitted, and
+     * continued from its last snapshot by whichever producer takes the record next.
+     */
     public void stop() {
         running = false;
         consumer.wakeup();

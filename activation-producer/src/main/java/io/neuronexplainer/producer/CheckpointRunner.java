@@ -208,7 +208,7 @@ public final class CheckpointRunner {
         ShardRange range = new ShardRange(task.getShard(), task.getShards(), task.getFromWindow(), task.getToWindow());
         // One shard is the whole run: its records are the run's (shard -1).
         RunDetails details = task.getShards() == 1 ? new RunDetails(c.step(), neurons, windows)
-                : new RunDetails(c.step(), neurons, windows, task.getShard(), task.getShards());
+                : new RunDetails(c.step(), neurons, windows, task.getShard(), task.getShards(), task.getWindowsTotal());
         try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(c.folder(), c.tokenizer());
              Gpt2Model gpt2 = Gpt2Model.load(c.folder())) {
             CorpusPass pass = newPass(gpt2, tok);
@@ -227,7 +227,7 @@ public final class CheckpointRunner {
             if (!store.allDone(run.runId(), range.shards())) {
                 return new ShardOutcome(run, null, false);
             }
-            if (!store.tryClaimMerge(run.runId(), range.shard())) {
+            if (!store.tryClaimMerge(run.runId(), range.shard(), range.shards())) {
                 log.info("run {}: another producer merges the shards", run.runId());
                 return new ShardOutcome(run, null, false);
             }
@@ -276,8 +276,14 @@ public final class CheckpointRunner {
     }
 
     private void cleanUp(RunIdentity run) throws IOException {
-        if (resilience.snapshots() != null && !resilience.keepFiles()) {
-            resilience.snapshots().delete(run.runId());
+        PassSnapshotStore store = resilience.snapshots();
+        if (store == null) {
+            return;
+        }
+        if (resilience.keepFiles()) {
+            store.releaseMerge(run.runId()); // kept snapshots, but no claim left to block a forced re-run's merge
+        } else {
+            store.delete(run.runId());
         }
     }
 }

@@ -131,21 +131,26 @@ public final class PassSnapshotStore {
      * only after the merge and emission, so if it dies the task goes to another process, which must
      * take the merge over; the task of any other shard finds the claim taken and leaves it.
      */
-    public boolean tryClaimMerge(String runId, int shard) throws IOException {
+    public boolean tryClaimMerge(String runId, int shard, int shards) throws IOException {
         Path claim = runDir(runId).resolve(MERGE_CLAIM);
         Files.createDirectories(claim.getParent());
         Path mine = Files.createTempFile(claim.getParent(), "merge-", ".claim");
         try {
-            Files.writeString(mine, "shard " + shard + "\n" + ManagementFactory.getRuntimeMXBean().getName() + " "
+            Files.writeString(mine, "shard " + shard + " of " + shards + "\n" + ManagementFactory.getRuntimeMXBean().getName() + " "
                     + Instant.now() + "\n", StandardCharsets.UTF_8);
             Files.createLink(claim, mine);
             return true;
         } catch (FileAlreadyExistsException e) {
             String held = Files.readString(claim, StandardCharsets.UTF_8);
-            return held.startsWith("shard " + shard + "\n");
+            return held.startsWith("shard " + shard + " of " + shards + "\n");
         } finally {
             Files.deleteIfExists(mine);
         }
+    }
+
+    /** Removes the run's merge claim (after its records are committed), so a later run of the same id can merge. */
+    public void releaseMerge(String runId) throws IOException {
+        Files.deleteIfExists(runDir(runId).resolve(MERGE_CLAIM));
     }
 
     /** Deletes the run's folder and everything in it (after its records are committed). */

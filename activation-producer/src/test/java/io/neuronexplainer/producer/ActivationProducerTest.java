@@ -134,6 +134,46 @@ class ActivationProducerTest {
     }
 
     @Test
+    void aResumedEmissionWritesOnlyWhatWasNotCommitted() throws Exception {
+        SyntheticModel model = new SyntheticModel(2, 16);
+        RunIdentity run = new RunIdentity("synthetic-resume", "final", "generated", "run-resume");
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), 8);
+        ActivationProducer producer = new ActivationProducer(clients);
+        PassResult result;
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(80, 9), new CharTokenizer(), 64, 40)) {
+            result = producer.pass(run, ActivationProducer.RunDetails.NONE, pass, cutter, PassProgress.NONE, null,
+                    PassSnapshots.NONE, null);
+        }
+        // An earlier emission of the same neurons failed after committing 12 records; one of other neurons after 20.
+        CheckpointRun failed = CheckpointRun.newBuilder().setModel("synthetic-resume").setCheckpoint("final")
+                .setCorpus("generated").setRunId("run-resume").setState(RunState.FAILED).setLayers(2).setNeuronsTotal(32L)
+                .setNeuronsEmitted(12L).setWindows(40L).setTokens(0L).setNeurons("").setMessage("broker gone")
+                .setStartedAt(java.time.Instant.now()).setUpdatedAt(java.time.Instant.now()).build();
+        try (var writer = new org.apache.kafka.clients.producer.KafkaProducer<org.apache.avro.specific.SpecificRecord,
+                org.apache.avro.specific.SpecificRecord>(clients.producer(null),
+                new io.neuronexplainer.schemas.AvroSerializer<>(clients.registry(), true),
+                new io.neuronexplainer.schemas.AvroSerializer<>(clients.registry(), false))) {
+            writer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.CHECKPOINT_RUNS,
+                    ActivationProducer.key(run, -1), failed)).get();
+        }
+        ProduceSummary summary = producer.emit(run, ActivationProducer.RunDetails.NONE, pass, null, result, System.nanoTime());
+        assertEquals(32, summary.neuronsEmitted());
+        List<NeuronActivations> records = activationsOf("synthetic-resume");
+        assertEquals(20, records.size(), "only the 20 records the failed emission had not committed");
+        Set<String> expected = new HashSet<>();
+        for (int n = 12; n < 16; n++) {
+            expected.add("0:" + n);
+        }
+        for (int n = 0; n < 16; n++) {
+            expected.add("1:" + n);
+        }
+        assertEquals(expected, records.stream().map(r -> r.getNeuron().getLayer() + ":" + r.getNeuron().getNeuron())
+                .collect(java.util.stream.Collectors.toSet()), "emission order: layer 0's first 12 were committed before");
+        List<CheckpointRun> runs = runsOf("synthetic-resume");
+        assertEquals(RunState.COMPLETED, runs.get(runs.size() - 1).getState());
+    }
+
+    @Test
     void emptyCorpusEmitsNothing() throws IOException {
         CorpusPass pass = new CorpusPass(new SyntheticModel(1, 4), new CharTokenizer(), new int[] {0},
                 SamplingSettings.defaults(), 8);

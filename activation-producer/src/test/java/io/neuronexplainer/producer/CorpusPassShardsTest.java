@@ -103,9 +103,9 @@ class CorpusPassShardsTest {
             }
         }
         assertTrue(store.allDone("run-x", 3));
-        assertTrue(store.tryClaimMerge("run-x", 1));
-        assertEquals(false, new PassSnapshotStore(shared).tryClaimMerge("run-x", 0), "another shard's task loses the claim");
-        assertTrue(new PassSnapshotStore(shared).tryClaimMerge("run-x", 1), "the claimer's shard task, taken over, keeps it");
+        assertTrue(store.tryClaimMerge("run-x", 1, 3));
+        assertEquals(false, new PassSnapshotStore(shared).tryClaimMerge("run-x", 0, 3), "another shard's task loses the claim");
+        assertTrue(new PassSnapshotStore(shared).tryClaimMerge("run-x", 1, 3), "the claimer's shard task, taken over, keeps it");
         CorpusPass emitter = SyntheticPass.newPass();
         emitter.adopt(PassState.merge(store.finished("run-x", 3).orElseThrow()));
         SyntheticPass.assertSameCounts(expectedResult[0], emitter.state().result());
