@@ -90,7 +90,9 @@ class ScorerRestartTest {
                 });
                 System.out.printf("child scoring after %.1f s%n", (System.nanoTime() - t0) / 1e9);
                 scoring.countDown();
-                TopicIo.await("more input", Duration.ofSeconds(30), () -> sent.get() > NEURONS / 2 + 30);
+                // The test's own input: its idempotent producer can stall on a broker-side sequence race of
+                // Kafka 4 (OutOfOrderSequenceException, retried) until its delivery timeout, 120 s.
+                TopicIo.await("more input", Duration.ofSeconds(150), () -> sent.get() > NEURONS / 2 + 30);
             } finally {
                 scoring.countDown();
                 child.destroyForcibly(); // SIGKILL: no commit, no clean leave, an open transaction
