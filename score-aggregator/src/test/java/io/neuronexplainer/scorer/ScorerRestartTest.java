@@ -50,11 +50,11 @@ class ScorerRestartTest {
                         NeuronActivations a = synthetic.activations(i);
                         var s = synthetic.simulation(a, "e" + (i % 3));
                         if (i % 2 == 0) {
-                            p.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
-                            p.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
+                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
                         } else {
-                            p.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
-                            p.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
+                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
                         }
                         sent.incrementAndGet();
                         if (i == NEURONS / 2) {
@@ -135,6 +135,24 @@ class ScorerRestartTest {
                 System.out.printf("checked after %.1f s%n", (System.nanoTime() - t0) / 1e9);
             }
             System.out.printf("scorer closed after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /**
+     * The test's input must all arrive: each send is awaited and tried again if it failed (a Kafka 4
+     * broker can refuse a batch with a retriable OutOfOrderSequenceException under load).
+     */
+    static <K, V> void sendSurely(org.apache.kafka.clients.producer.Producer<K, V> p, ProducerRecord<K, V> record)
+            throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                p.send(record).get(60, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                if (attempt == 5) {
+                    throw new IllegalStateException("cannot send the test's input: " + e.getMessage(), e);
+                }
+            }
         }
     }
 }
