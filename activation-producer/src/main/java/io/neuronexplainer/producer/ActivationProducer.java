@@ -6,6 +6,7 @@ import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.CheckpointRun;
 import io.neuronexplainer.schemas.CheckpointRunKey;
 import io.neuronexplainer.schemas.RunState;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.Topics;
 import java.io.IOException;
 import java.time.Duration;
@@ -172,7 +173,7 @@ public final class ActivationProducer {
                     if (index[0] <= committed) {
                         return;
                     }
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, record.getNeuron(), record),
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(record), record),
                             (metadata, e) -> {
                                 if (e != null) {
                                     sendError.compareAndSet(null, e);

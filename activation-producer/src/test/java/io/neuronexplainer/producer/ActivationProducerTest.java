@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.producer.corpus.Document;
 import io.neuronexplainer.producer.corpus.DocumentReader;
 import io.neuronexplainer.producer.corpus.WindowCutter;
@@ -50,8 +51,8 @@ class ActivationProducerTest {
     }
 
     static List<NeuronActivations> activationsOf(String model) {
-        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
-                .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
+        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, ActivationsKey.class, NeuronActivations.class).stream()
+                .filter(r -> r.key().getNeuron().getModel().equals(model)).map(ConsumerRecord::value).toList();
     }
 
     static List<CheckpointRun> runsOf(String model) {

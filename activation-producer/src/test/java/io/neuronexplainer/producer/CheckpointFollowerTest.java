@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.producer.corpus.CorpusSource;
 import io.neuronexplainer.producer.model.DefaultModel;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
@@ -141,7 +142,7 @@ class CheckpointFollowerTest {
     }
 
     static long neuronRecords() {
-        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
-                .filter(r -> r.key().getModel().equals(MODEL)).count();
+        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, ActivationsKey.class, NeuronActivations.class).stream()
+                .filter(r -> r.key().getNeuron().getModel().equals(MODEL)).count();
     }
 }

@@ -3,6 +3,7 @@ package io.neuronexplainer.producer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.producer.model.DefaultModel;
 import io.neuronexplainer.producer.model.Gpt2Model;
 import io.neuronexplainer.producer.model.Gpt2Tokenizer;
@@ -78,8 +79,8 @@ class ProduceCommandTest {
     }
 
     static List<NeuronActivations> activationsOf(String model) {
-        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class).stream()
-                .filter(r -> r.key().getModel().equals(model)).map(ConsumerRecord::value).toList();
+        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, ActivationsKey.class, NeuronActivations.class).stream()
+                .filter(r -> r.key().getNeuron().getModel().equals(model)).map(ConsumerRecord::value).toList();
     }
 
     static List<CheckpointRun> runsOf(String model) {

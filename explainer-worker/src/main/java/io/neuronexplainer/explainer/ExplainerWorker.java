@@ -7,6 +7,7 @@ import io.neuronexplainer.runtime.worker.Output;
 import io.neuronexplainer.runtime.worker.TransactionalWorker;
 import io.neuronexplainer.runtime.worker.WorkerSettings;
 import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.Explanation;
 import io.neuronexplainer.schemas.NeuronActivations;
@@ -30,10 +31,10 @@ public final class ExplainerWorker {
 
     private ExplainerWorker() {}
 
-    public static TransactionalWorker<NeuronKey, NeuronActivations> create(KafkaClients clients, WorkerSettings settings,
+    public static TransactionalWorker<ActivationsKey, NeuronActivations> create(KafkaClients clients, WorkerSettings settings,
                                                                            Explainer explainer, MeterRegistry meters) {
         return new TransactionalWorker<>(clients, settings,
-                AvroDeserializer.of(clients.registry(), NeuronKey.class),
+                AvroDeserializer.of(clients.registry(), ActivationsKey.class),
                 AvroDeserializer.of(clients.registry(), NeuronActivations.class),
                 (key, neuron) -> process(explainer, neuron),
                 ExplainerWorker::attempts, neuron -> ExplanationId.of(neuron, explainer), meters);

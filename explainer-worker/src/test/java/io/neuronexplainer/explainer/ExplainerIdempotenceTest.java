@@ -10,6 +10,7 @@ import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.runtime.worker.TransactionalWorker;
 import io.neuronexplainer.runtime.worker.WorkerSummary;
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.Explanation;
@@ -93,11 +94,11 @@ class ExplainerIdempotenceTest {
 
     /** Activations of these neurons of layer 0, in order, all of run "run-1". */
     private static void send(KafkaClients clients, List<Integer> neurons) throws Exception {
-        try (var producer = new KafkaProducer<NeuronKey, NeuronActivations>(clients.producer(null),
+        try (var producer = new KafkaProducer<ActivationsKey, NeuronActivations>(clients.producer(null),
                 new AvroSerializer<>(clients.registry(), true), new AvroSerializer<>(clients.registry(), false))) {
             for (int n : neurons) {
                 NeuronKey key = SampleRecords.key(0, n);
-                producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, key, SampleRecords.activations(key)));
+                producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, SampleRecords.activationsKey(key), SampleRecords.activations(key)));
             }
             producer.flush();
         }

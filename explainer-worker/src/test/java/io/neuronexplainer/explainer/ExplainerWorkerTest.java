@@ -14,6 +14,8 @@ import io.neuronexplainer.runtime.worker.TransactionalWorker;
 import io.neuronexplainer.runtime.worker.WorkerFencedException;
 import io.neuronexplainer.runtime.worker.WorkerSettings;
 import io.neuronexplainer.runtime.worker.WorkerSummary;
+import io.neuronexplainer.schemas.ActivationsKey;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.DeadLetter;
@@ -68,7 +70,7 @@ class ExplainerWorkerTest {
         byte[] poison = "not avro at all".getBytes(StandardCharsets.UTF_8);
         byte[] poisonKey;
         try (var producer = rawProducer()) {
-            poisonKey = new AvroSerializer<NeuronKey>(clients.registry(), true).serialize(Topics.NEURON_ACTIVATIONS, SampleRecords.key(0, 99));
+            poisonKey = new AvroSerializer<ActivationsKey>(clients.registry(), true).serialize(Topics.NEURON_ACTIVATIONS, SampleRecords.activationsKey(SampleRecords.key(0, 99)));
             // All on partition 0, the poison record in the middle: the ones after it must still be explained.
             for (int n = 0; n < 5; n++) {
                 if (n == 2) {
@@ -156,7 +158,7 @@ class ExplainerWorkerTest {
 
     @Test
     void threeInstancesOnSixPartitionsShareTheWorkAndProcessEveryNeuronOnce() throws Exception {
-        List<TransactionalWorker<NeuronKey, NeuronActivations>> workers = new ArrayList<>();
+        List<TransactionalWorker<ActivationsKey, NeuronActivations>> workers = new ArrayList<>();
         List<CompletableFuture<WorkerSummary>> runs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             var worker = ExplainerWorker.create(clients, ExplainerWorker.settings(4), new TestExplainer(20, Set.of()), new SimpleMeterRegistry());
@@ -238,7 +240,7 @@ class ExplainerWorkerTest {
     }
 
     private byte[] key(int n) {
-        return new AvroSerializer<NeuronKey>(clients.registry(), true).serialize(Topics.NEURON_ACTIVATIONS, SampleRecords.key(0, n));
+        return new AvroSerializer<ActivationsKey>(clients.registry(), true).serialize(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(value(n)));
     }
 
     private byte[] valueBytes(int n) {

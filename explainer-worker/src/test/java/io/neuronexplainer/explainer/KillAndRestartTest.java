@@ -8,6 +8,7 @@ import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.runtime.test.TestRegistry;
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.DeadLetter;
@@ -42,11 +43,11 @@ class KillAndRestartTest {
             try (Admin admin = Admin.create(clients.admin())) {
                 Topics.create(admin, 6, (short) 1, 15_000);
             }
-            try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<NeuronKey>(clients.registry(), true),
+            try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<ActivationsKey>(clients.registry(), true),
                     new AvroSerializer<NeuronActivations>(clients.registry(), false))) {
                 for (int n = 0; n < NEURONS; n++) {
                     NeuronKey key = SampleRecords.key(1, n);
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, key, SampleRecords.activations(key)));
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, SampleRecords.activationsKey(key), SampleRecords.activations(key)));
                 }
             }
             // 6 in flight x 400 ms: ~15 neurons/s, so the kill lands while most are still to do.

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.schemas.ActivationsKey;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.llm.test.OpenAiTestServer;
 import io.neuronexplainer.llm.test.OpenAiTestServer.Reply;
 import io.neuronexplainer.llm.test.OpenAiTestServer.Request;
@@ -57,11 +59,11 @@ class LlmFaultPauseTest {
             try (Admin admin = Admin.create(clients.admin())) {
                 Topics.create(admin, 6, (short) 1, 15_000);
             }
-            try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<NeuronKey>(clients.registry(), true),
+            try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<ActivationsKey>(clients.registry(), true),
                     new AvroSerializer<NeuronActivations>(clients.registry(), false))) {
                 for (int n = 1; n <= NEURONS; n++) {
                     NeuronActivations neuron = OpenAiFaultsTest.neuron(n);
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, neuron.getNeuron(), neuron));
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(neuron), neuron));
                 }
             }
             FaultTiming timing = new FaultTiming(Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofMillis(300), Duration.ofSeconds(1));

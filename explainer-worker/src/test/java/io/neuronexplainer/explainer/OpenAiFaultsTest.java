@@ -1,5 +1,7 @@
 package io.neuronexplainer.explainer;
 
+import io.neuronexplainer.schemas.ActivationsKey;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.runtime.test.CommittedRecords;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,11 +67,11 @@ class OpenAiFaultsTest {
             try (Admin admin = Admin.create(clients.admin())) {
                 Topics.create(admin, 6, (short) 1, 15_000);
             }
-            try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<NeuronKey>(clients.registry(), true),
+            try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<ActivationsKey>(clients.registry(), true),
                     new AvroSerializer<NeuronActivations>(clients.registry(), false))) {
                 for (int n = 1; n <= 3; n++) {
                     NeuronActivations neuron = neuron(n);
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, neuron.getNeuron(), neuron));
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(neuron), neuron));
                 }
             }
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";

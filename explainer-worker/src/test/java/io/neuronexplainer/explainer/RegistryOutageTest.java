@@ -13,6 +13,8 @@ import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.runtime.test.TestRegistry;
 import io.neuronexplainer.runtime.worker.FaultTiming;
 import io.neuronexplainer.runtime.worker.WorkerSummary;
+import io.neuronexplainer.schemas.ActivationsKey;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.DeadLetter;
@@ -49,17 +51,17 @@ class RegistryOutageTest {
                 Topics.create(admin, 6, (short) 1, 15_000);
             }
             byte[] poison = "not avro at all".getBytes(StandardCharsets.UTF_8);
-            var keys = new AvroSerializer<NeuronKey>(clients.registry(), true);
+            var keys = new AvroSerializer<ActivationsKey>(clients.registry(), true);
             var values = new AvroSerializer<NeuronActivations>(clients.registry(), false);
             try (var producer = new KafkaProducer<>(clients.producer(null), new ByteArraySerializer(), new ByteArraySerializer())) {
                 for (int n = 0; n < 4; n++) {
                     if (n == 2) {
                         producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, 0, keys.serialize(Topics.NEURON_ACTIVATIONS,
-                                SampleRecords.key(0, 99)), poison));
+                                SampleRecords.activationsKey(SampleRecords.key(0, 99))), poison));
                     }
                     NeuronActivations neuron = SampleRecords.activations(SampleRecords.key(0, n));
                     producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, 0, keys.serialize(Topics.NEURON_ACTIVATIONS,
-                            neuron.getNeuron()), values.serialize(Topics.NEURON_ACTIVATIONS, neuron)));
+                            Identities.activationsKey(neuron)), values.serialize(Topics.NEURON_ACTIVATIONS, neuron)));
                 }
             }
             // The worker's registry URL: the real registry's, through a port where nothing listens yet.

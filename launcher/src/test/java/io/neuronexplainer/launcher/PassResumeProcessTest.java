@@ -3,6 +3,7 @@ package io.neuronexplainer.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.TopicSnapshot;
 import io.neuronexplainer.runtime.test.TestKafka;
@@ -80,10 +81,11 @@ class PassResumeProcessTest {
 
     static Map<String, NeuronActivations> activations(String model) {
         Map<String, NeuronActivations> out = new TreeMap<>();
-        for (ConsumerRecord<NeuronKey, NeuronActivations> r
-                : TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, NeuronKey.class, NeuronActivations.class)) {
-            if (r.key().getModel().equals(model)) {
-                out.put(r.key().getLayer() + ":" + r.key().getNeuron(), r.value());
+        for (ConsumerRecord<ActivationsKey, NeuronActivations> r
+                : TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, ActivationsKey.class, NeuronActivations.class)) {
+            NeuronKey key = r.key().getNeuron();
+            if (key.getModel().equals(model)) {
+                out.put(key.getLayer() + ":" + key.getNeuron(), r.value());
             }
         }
         return out;

@@ -8,6 +8,7 @@ import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.test.CommittedRecords;
 import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.DeadLetter;
@@ -44,12 +45,12 @@ class RedriveCommandTest {
             try (Admin admin = Admin.create(clients.admin())) {
                 Topics.create(admin, 3, (short) 1, 30_000);
             }
-            var keys = new AvroSerializer<NeuronKey>(clients.registry(), true);
+            var keys = new AvroSerializer<ActivationsKey>(clients.registry(), true);
             var values = new AvroSerializer<NeuronActivations>(clients.registry(), false);
             List<byte[][]> originals = new ArrayList<>();
             for (int n = 0; n < 3; n++) {
                 NeuronKey key = SampleRecords.key(2, n);
-                originals.add(new byte[][] {keys.serialize(Topics.NEURON_ACTIVATIONS, key),
+                originals.add(new byte[][] {keys.serialize(Topics.NEURON_ACTIVATIONS, SampleRecords.activationsKey(key)),
                         values.serialize(Topics.NEURON_ACTIVATIONS, SampleRecords.activations(key))});
             }
             // Offsets 0..3 of one partition: two registry 404s, an LLM failure between them, a refused checkpoint without bytes.

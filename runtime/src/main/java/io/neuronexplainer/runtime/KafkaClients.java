@@ -11,6 +11,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import io.neuronexplainer.schemas.NeuronPartitioner;
 import io.neuronexplainer.schemas.RegistryClient;
 
 /**
@@ -59,6 +60,8 @@ public record KafkaClients(String bootstrapServers, String registryUrl, Map<Stri
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
+        // A neuron's activations (keyed by neuron and run) go where its simulations go, for the scorer's join.
+        p.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, NeuronPartitioner.class);
         if (transactionalId != null) {
             p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         }

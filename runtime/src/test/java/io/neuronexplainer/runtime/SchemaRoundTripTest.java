@@ -78,7 +78,7 @@ class SchemaRoundTripTest {
     void everySchemaRoundTripsAndIsResolvableById() throws Exception {
         NeuronKey key = SampleRecords.key(3, 17);
         List<ProducerRecord<SpecificRecord, SpecificRecord>> sent = List.of(
-                new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, key, SampleRecords.activations(key)),
+                new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, SampleRecords.activationsKey(key), SampleRecords.activations(key)),
                 new ProducerRecord<>(Topics.NEURON_EXPLANATIONS, key, SampleRecords.explanation(key)),
                 new ProducerRecord<>(Topics.SIMULATION_REQUESTS, key, SampleRecords.simulationRequest(key)),
                 new ProducerRecord<>(Topics.NEURON_SIMULATIONS, key, SampleRecords.simulation(key)),

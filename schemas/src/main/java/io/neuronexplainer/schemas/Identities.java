@@ -21,6 +21,11 @@ public final class Identities {
         return "run-" + hash(model, checkpoint, corpusFingerprint, samplingSettings);
     }
 
+    /** The key of a neuron's activations: the neuron and its run, so each run's windows are kept. */
+    public static ActivationsKey activationsKey(NeuronActivations activations) {
+        return new ActivationsKey(activations.getNeuron(), activations.getRun().getRunId());
+    }
+
     /** explanation = hash(neuron, run, explainer method, explainer model, prompt version). */
     public static String explanationId(NeuronKey neuron, String runId, String method, String model, String promptVersion) {
         return "expl-" + hash(neuron.getModel(), neuron.getCheckpoint(), Integer.toString(neuron.getLayer()),

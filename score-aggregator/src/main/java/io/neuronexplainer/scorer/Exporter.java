@@ -47,7 +47,8 @@ public final class Exporter {
      * the beginning to their current end (read_committed) and writes the file. A simulation with no
      * score on the topic (scores written before neuron-scores was keyed by score identity were
      * compacted to one per neuron) is scored again with the same function the scorer uses, if it is
-     * of the activations' run; scores are kept one per score id. Holds the run in memory (about
+     * of the activations' run; scores are kept one per score id. A neuron of a checkpoint run
+     * more than once (another corpus or sampling) is exported with its latest run. Holds the run in memory (about
      * 20 KB a neuron).
      *
      * @return the number of neurons written
@@ -101,11 +102,16 @@ public final class Exporter {
                              AvroDeserializer<NeuronScore> scoreDe, Map<NeuronKey, NeuronActivations> activations,
                              Map<NeuronKey, Map<String, Simulation>> simulations,
                              Map<NeuronKey, Map<String, NeuronScore>> scores) {
-        // neuron-scores is keyed by score identity: its neuron is read from the score itself.
-        NeuronKey key = r.topic().equals(Topics.NEURON_SCORES) ? null : keys.deserialize(r.topic(), r.key());
+        // neuron-scores and neuron-activations are keyed by identity: the neuron is read from the value.
         switch (r.topic()) {
-            case Topics.NEURON_ACTIVATIONS -> activations.put(key, actDe.deserialize(r.topic(), r.value()));
+            case Topics.NEURON_ACTIVATIONS -> {
+                // One record per run of the neuron's checkpoint: the export shows the latest run.
+                NeuronActivations a = actDe.deserialize(r.topic(), r.value());
+                activations.merge(a.getNeuron(), a, (held, next) ->
+                        next.getRun().getProducedAt().isBefore(held.getRun().getProducedAt()) ? held : next);
+            }
             case Topics.NEURON_SIMULATIONS -> {
+                NeuronKey key = keys.deserialize(r.topic(), r.key());
                 Simulation s = simDe.deserialize(r.topic(), r.value());
                 simulations.computeIfAbsent(key, k -> new LinkedHashMap<>())
                         .put(StoreKeys.simulation(key, s.getExplanationId(), s.getSimulatorMethod()), s);

@@ -1,7 +1,7 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.DeadLetter;
-import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -43,20 +42,20 @@ final class OrphanSweeper implements Processor<NeuronKey, Arrival, NeuronKey, De
 
     private final Duration timeout;
     private final ScorerMetrics metrics;
-    private final Deserializer<NeuronActivations> activationsReader;
+    private final NeuronRuns neuronRuns;
     private final Serializer<NeuronKey> keySerializer;
     private final Serializer<Simulation> simulationSerializer;
     private ProcessorContext<NeuronKey, DeadLetter> context;
-    private TimestampedKeyValueStore<NeuronKey, byte[]> activations;
+    private TimestampedKeyValueStore<ActivationsKey, byte[]> activations;
     private TimestampedKeyValueStore<String, Simulation> simulations;
     private KeyValueStore<String, Long> waiting;
     private String task;
 
-    OrphanSweeper(Duration timeout, ScorerMetrics metrics, Deserializer<NeuronActivations> activationsReader,
+    OrphanSweeper(Duration timeout, ScorerMetrics metrics, NeuronRuns neuronRuns,
                   Serializer<NeuronKey> keySerializer, Serializer<Simulation> simulationSerializer) {
         this.timeout = timeout;
         this.metrics = metrics;
-        this.activationsReader = activationsReader;
+        this.neuronRuns = neuronRuns;
         this.keySerializer = keySerializer;
         this.simulationSerializer = simulationSerializer;
     }
@@ -106,8 +105,8 @@ final class OrphanSweeper implements Processor<NeuronKey, Arrival, NeuronKey, De
 
     private void deadLetter(Simulation simulation, long now) {
         NeuronKey key = simulation.getNeuron();
-        ValueAndTimestamp<byte[]> truth = activations.get(key);
-        String held = truth == null ? null : ExplanationScorer.runId(activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, truth.value()));
+        String held = neuronRuns.of(activations, key).stream().map(kv -> kv.key.getRunId())
+                .reduce((a, b) -> a + ", " + b).orElse(null);
         OrphanedSimulationException why = new OrphanedSimulationException(simulation.getRunId(), timeout, held);
         log.warn("simulation {} of {} dead-lettered: {}", simulation.getExplanationId(), key, why.getMessage());
         metrics.orphaned();

@@ -1,5 +1,6 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * identity. Every simulation is kept (keyed by neuron, explanation id and simulator method); a
  * simulation arriving after the activations is scored at once, and activations arriving score
  * every simulation of the neuron waiting for them. A simulation is scored only against
- * activations of its own run (one of another run waits for its run's), and only if no score of
+ * activations of its own run (the store is keyed by neuron and run; one whose run has not arrived
+ * waits for it), and only if no score of
  * that identity exists yet: a simulation or activations delivered again make no second score.
  * The activations store is the KTable of {@code neuron-activations}, already updated when its
  * record reaches this processor; the scores store is written by {@link BestExplanation} before
@@ -40,7 +42,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
     private final ScorerMetrics metrics;
     private final Deserializer<NeuronActivations> activationsReader;
     private FixedKeyProcessorContext<NeuronKey, JoinOutcome> context;
-    private TimestampedKeyValueStore<NeuronKey, byte[]> activations;
+    private TimestampedKeyValueStore<ActivationsKey, byte[]> activations;
     private TimestampedKeyValueStore<String, Simulation> simulations;
     private KeyValueStore<String, NeuronScore> scores;
     private KeyValueStore<String, Long> waiting;
@@ -71,16 +73,13 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
 
     private void onSimulation(FixedKeyRecord<NeuronKey, Arrival> record, Simulation simulation) {
         String key = StoreKeys.simulation(record.key(), simulation.getExplanationId(), simulation.getSimulatorMethod());
-        ValueAndTimestamp<byte[]> truth = activations.get(record.key());
+        ValueAndTimestamp<byte[]> truth = activations.get(new ActivationsKey(record.key(), simulation.getRunId()));
         simulations.put(key, ValueAndTimestamp.make(simulation, record.timestamp()));
         if (truth == null) {
             startWaiting(key, record.key(), simulation);
             return;
         }
         NeuronActivations decoded = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, truth.value());
-        if (!ExplanationScorer.sameRun(decoded, simulation)) {
-            startWaiting(key, record.key(), simulation);
-        }
         if (!toScore(decoded, simulation)) {
             return;
         }

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.RegistryClient;
 import java.io.IOException;
 import java.time.Duration;
@@ -89,7 +90,8 @@ public final class Scorer implements AutoCloseable {
         ScorerMetrics metrics = new ScorerMetrics(registry);
         KafkaStreams streams = new KafkaStreams(ScorerTopology.build(clients.registry(), metrics, settings.orphanTimeout(), props), props);
         ScorerStores stores = new ScorerStores(streams,
-                AvroDeserializer.of(clients.registry(), io.neuronexplainer.schemas.NeuronActivations.class));
+                AvroDeserializer.of(clients.registry(), io.neuronexplainer.schemas.NeuronActivations.class),
+                new NeuronRuns(new AvroSerializer<>(clients.registry(), true)));
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         ScorerHttpServer http = null;

@@ -9,6 +9,7 @@ import io.neuronexplainer.runtime.ScratchFolder;
 import io.neuronexplainer.runtime.ServiceMain;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.Simulation;
@@ -127,7 +128,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
         config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
         SyntheticNeurons synthetic = new SyntheticNeurons(model, 42);
-        try (KafkaProducer<NeuronKey, org.apache.avro.specific.SpecificRecord> producer = new KafkaProducer<>(config,
+        try (KafkaProducer<org.apache.avro.specific.SpecificRecord, org.apache.avro.specific.SpecificRecord> producer = new KafkaProducer<>(config,
                 new AvroSerializer<>(clients.registry(), true), new AvroSerializer<org.apache.avro.specific.SpecificRecord>(clients.registry(), false))) {
             for (int i = 0; i < neurons; i++) {
                 NeuronActivations a = synthetic.activations(i);
@@ -135,9 +136,9 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                 // Half the simulations before their activations, half after: both join paths.
                 if (i % 2 == 0) {
                     producer.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(a), a));
                 } else {
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(a), a));
                     producer.send(new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
                 }
             }

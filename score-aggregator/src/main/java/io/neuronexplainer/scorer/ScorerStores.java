@@ -1,5 +1,6 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
@@ -10,9 +11,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -30,10 +34,12 @@ public final class ScorerStores {
 
     private final KafkaStreams streams;
     private final Deserializer<NeuronActivations> activationsReader;
+    private final NeuronRuns neuronRuns;
 
-    ScorerStores(KafkaStreams streams, Deserializer<NeuronActivations> activationsReader) {
+    ScorerStores(KafkaStreams streams, Deserializer<NeuronActivations> activationsReader, NeuronRuns neuronRuns) {
         this.streams = streams;
         this.activationsReader = activationsReader;
+        this.neuronRuns = neuronRuns;
     }
 
     private <K, V> ReadOnlyKeyValueStore<K, V> store(String name) {
@@ -66,20 +72,35 @@ public final class ScorerStores {
         }
     }
 
+    /**
+     * The neuron's activations: of its best score's run when it has one, else of its latest run
+     * (a neuron has one entry per run of its checkpoint).
+     */
     public Optional<NeuronActivations> activations(NeuronKey key) {
-        byte[] bytes = query(() -> this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).get(key));
-        return bytes == null ? Optional.empty() : Optional.of(activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, bytes));
+        List<KeyValue<ActivationsKey, byte[]>> runs = query(() -> neuronRuns.of(this.<ActivationsKey, byte[]>store(
+                ScorerTopology.ACTIVATIONS_STORE), key));
+        String bestRun = runs.size() > 1 ? best(key).map(NeuronScore::getRunId).orElse(null) : null;
+        NeuronActivations chosen = null;
+        for (KeyValue<ActivationsKey, byte[]> run : runs) {
+            NeuronActivations a = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, run.value);
+            if (run.key.getRunId().equals(bestRun)) {
+                return Optional.of(a);
+            }
+            if (chosen == null || a.getRun().getProducedAt().isAfter(chosen.getRun().getProducedAt())) {
+                chosen = a;
+            }
+        }
+        return Optional.ofNullable(chosen);
     }
 
     /** Every neuron with activations in the local stores, in key order. */
     public List<NeuronKey> neurons() {
         return query(() -> {
-            List<NeuronKey> out = new ArrayList<>();
-            try (KeyValueIterator<NeuronKey, byte[]> it = this.<NeuronKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).all()) {
-                it.forEachRemaining(kv -> out.add(kv.key));
+            Set<NeuronKey> out = new TreeSet<>();
+            try (KeyValueIterator<ActivationsKey, byte[]> it = this.<ActivationsKey, byte[]>store(ScorerTopology.ACTIVATIONS_STORE).all()) {
+                it.forEachRemaining(kv -> out.add(kv.key.getNeuron()));
             }
-            out.sort(null);
-            return out;
+            return new ArrayList<>(out);
         });
     }
 

@@ -1,5 +1,6 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroSerde;
 import io.neuronexplainer.schemas.DeadLetter;
 import io.neuronexplainer.schemas.NeuronActivations;
@@ -34,13 +35,17 @@ import org.apache.kafka.streams.state.Stores;
  * The scorer's Kafka Streams topology.
  *
  * <pre>
- * neuron-activations ─► KTable "activations" ─┐
- *                                             ├─► ScoreJoiner ("simulations" store) ─► neuron-scores (keyed by score id)
- * neuron-simulations ─────────────────────────┘        │           └─► neuron-simulations-dlq (refused)
- *                                                      └─► BestExplanation ("scores") ─► KTable "best-scores" ─► neuron-best-scores
- *                                                              └─► groupBy layer ─► aggregate "layer-aggregates"
+ * neuron-activations ─► KTable "activations" (neuron, run) ─► re-keyed by neuron ─┐
+ *                                                                                ├─► ScoreJoiner ("simulations" store) ─► neuron-scores (keyed by score id)
+ * neuron-simulations ────────────────────────────────────────────────────────────┘        │           └─► neuron-simulations-dlq (refused)
+ *                                                                                         └─► BestExplanation ("scores") ─► neuron-best-scores
+ * neuron-best-scores ─► KTable "best-scores" ─► groupBy layer ─► aggregate "layer-aggregates"
  * arrivals ─► OrphanSweeper ("waiting-simulations", wall-clock punctuator) ─► neuron-simulations-dlq (orphans)
  * </pre>
+ *
+ * The re-keying needs no repartition: NeuronPartitioner puts every run of a neuron's activations
+ * on its simulations' partition. The best-scores table is read back from its topic because a
+ * table built from the re-keyed stream would force one.
  *
  * The "scores" store is keyed by score identity and read by ScoreJoiner too: a join whose score
  * already exists (the simulation or the activations delivered again) makes no second score.
@@ -74,10 +79,13 @@ public final class ScorerTopology {
         // topic itself): the biggest records are then never re-encoded, which the profile showed
         // was a third of the stream thread's work. They are decoded only to be scored: once for
         // the simulations waiting for them, or once per simulation arriving after them.
-        KTable<NeuronKey, byte[]> activations = builder.table(Topics.NEURON_ACTIVATIONS,
-                Consumed.with(keySerde, Serdes.ByteArray()),
-                Materialized.<NeuronKey, byte[], KeyValueStore<Bytes, byte[]>>as(ACTIVATIONS_STORE)
-                        .withKeySerde(keySerde).withValueSerde(Serdes.ByteArray()).withCachingDisabled());
+        // Keyed by neuron and run, so each run's windows are kept; a neuron's runs share its
+        // simulations' partition (NeuronPartitioner), so the join below needs no repartition.
+        Serde<ActivationsKey> activationsKeySerde = AvroSerde.of(registry, ActivationsKey.class, true);
+        KTable<ActivationsKey, byte[]> activations = builder.table(Topics.NEURON_ACTIVATIONS,
+                Consumed.with(activationsKeySerde, Serdes.ByteArray()),
+                Materialized.<ActivationsKey, byte[], KeyValueStore<Bytes, byte[]>>as(ACTIVATIONS_STORE)
+                        .withKeySerde(activationsKeySerde).withValueSerde(Serdes.ByteArray()).withCachingDisabled());
         Deserializer<NeuronActivations> activationsReader = new ScoringWindowsReader(registry);
         builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
                 Stores.persistentTimestampedKeyValueStore(SIMULATIONS_STORE), Serdes.String(), simulationSerde)
@@ -91,7 +99,7 @@ public final class ScorerTopology {
 
         KStream<NeuronKey, Arrival> arrivals = activations.toStream(Named.as("activations-arrive"))
                 .filter((k, v) -> v != null)
-                .mapValues(Arrival::ofActivations)
+                .map((k, v) -> KeyValue.pair(k.getNeuron(), Arrival.ofActivations(v)), Named.as("activations-by-neuron"))
                 .merge(builder.stream(Topics.NEURON_SIMULATIONS, Consumed.with(keySerde, simulationSerde))
                         .filter((k, v) -> k != null && v != null)
                         .mapValues(Arrival::of));
@@ -113,11 +121,14 @@ public final class ScorerTopology {
                         InvalidSimulationException.class.getName(), o.reason(), 1, Instant.now()))
                 .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
 
-        KTable<NeuronKey, NeuronScore> best = scores
-                .processValues(BestExplanation::new, Named.as("best-explanation"), SCORES_STORE)
-                .toTable(Named.as("best"), Materialized.<NeuronKey, NeuronScore, KeyValueStore<Bytes, byte[]>>as(BEST_STORE)
+        scores.processValues(BestExplanation::new, Named.as("best-explanation"), SCORES_STORE)
+                .to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
+        // The best-scores table is read back from its compacted topic (restored from it too, no
+        // changelog): the join's stream is re-keyed from (neuron, run) to neuron without a
+        // repartition, which a table built from it directly would force.
+        KTable<NeuronKey, NeuronScore> best = builder.table(Topics.NEURON_BEST_SCORES, Consumed.with(keySerde, scoreSerde),
+                Materialized.<NeuronKey, NeuronScore, KeyValueStore<Bytes, byte[]>>as(BEST_STORE)
                         .withKeySerde(keySerde).withValueSerde(scoreSerde));
-        best.toStream(Named.as("best-out")).to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
         best.groupBy((k, s) -> KeyValue.pair(StoreKeys.layer(k), s), Grouped.with("by-layer", Serdes.String(), scoreSerde))
                 .aggregate(() -> null,
                         (layer, s, agg) -> (agg == null ? empty(s) : agg).add(s.getCorrelation()),
@@ -126,7 +137,8 @@ public final class ScorerTopology {
                                 .withKeySerde(Serdes.String()).withValueSerde(new LayerAggregateSerde()));
 
         // Built last, so the generated names of the nodes above stay as they were before it existed.
-        arrivals.process(() -> new OrphanSweeper(orphanTimeout, metrics, activationsReader, keySerializer, simulationSerializer),
+        NeuronRuns neuronRuns = new NeuronRuns(activationsKeySerde.serializer());
+        arrivals.process(() -> new OrphanSweeper(orphanTimeout, metrics, neuronRuns, keySerializer, simulationSerializer),
                         Named.as("orphan-sweeper"), ACTIVATIONS_STORE, SIMULATIONS_STORE, WAITING_STORE)
                 .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
         return builder.build(props);

@@ -7,6 +7,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.TopicSnapshot;
 import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.Identities;
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
@@ -54,17 +57,22 @@ class ScorerCompactionTest {
                         new AlterConfigOp(new ConfigEntry("min.compaction.lag.ms", "0"), AlterConfigOp.OpType.SET));
                 admin.incrementalAlterConfigs(Map.of(
                         new ConfigResource(ConfigResource.Type.TOPIC, Topics.NEURON_SCORES), eager,
+                        new ConfigResource(ConfigResource.Type.TOPIC, Topics.NEURON_ACTIVATIONS), eager,
                         new ConfigResource(ConfigResource.Type.TOPIC, Topics.NEURON_BEST_SCORES), eager)).all().get();
             }
             NeuronActivations truth = ScorerStreamsTest.truth(3);
             NeuronKey key = truth.getNeuron();
+            NeuronActivations secondRun = NeuronActivations.newBuilder(truth)
+                    .setRun(ProducerRun.newBuilder(truth.getRun()).setRunId("run-2").setCorpus("other-corpus").build()).build();
             Simulation a = ScorerStreamsTest.simulation(truth, "expl-1", 2f);
             Simulation b = Simulation.newBuilder(a).setSimulatorMethod("one-at-a-time").build();
             Simulation c = ScorerStreamsTest.simulation(truth, "expl-2", 1f);
             try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("compaction-scorer", temp.resolve("state"))
                     .withHttpPort(-1).withOverrides(Map.of("commit.interval.ms", 100)), new SimpleMeterRegistry())) {
                 scorer.awaitRunning(Duration.ofSeconds(60));
-                TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, key, truth);
+                TopicIo.sendActivations(clients, truth);
+                // A second run of the same checkpoint (other corpus settings): kept beside the first.
+                TopicIo.sendActivations(clients, secondRun);
                 for (Simulation s : List.of(a, b, c)) {
                     TopicIo.send(clients, Topics.NEURON_SIMULATIONS, key, s);
                 }
@@ -81,17 +89,25 @@ class ScorerCompactionTest {
             ScoreKey filler = new ScoreKey(other, "filler");
             try (KafkaProducer<SpecificRecord, SpecificRecord> producer = new KafkaProducer<>(clients.producer(null),
                     new AvroSerializer<>(clients.registry(), true), new AvroSerializer<>(clients.registry(), false))) {
+                ActivationsKey firstRun = Identities.activationsKey(truth);
+                NeuronActivations otherNeuron = NeuronActivations.newBuilder(truth).setNeuron(other).build();
                 for (int i = 0; i < 10; i++) {
                     producer.send(new ProducerRecord<>(Topics.NEURON_SCORES, copied.key(), copied.value())).get();
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, firstRun, truth)).get();
                 }
                 long deadline = System.nanoTime() + 90_000_000_000L;
-                while (copies(clients, copied.key()) > 1) {
-                    assertTrue(System.nanoTime() < deadline, "the log cleaner did not compact neuron-scores in 90 s");
+                while (copies(clients, copied.key()) > 1 || activationCopies(clients, firstRun) > 1) {
+                    assertTrue(System.nanoTime() < deadline, "the log cleaner did not compact the topics in 90 s");
                     producer.send(new ProducerRecord<>(Topics.NEURON_SCORES, filler,
                             NeuronScore.newBuilder(copied.value()).setNeuron(other).setScoreId("filler").build())).get();
+                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(otherNeuron),
+                            otherNeuron)).get();
                     Thread.sleep(300);
                 }
             }
+            Set<String> runs = activations(clients).stream().filter(r -> r.key().getNeuron().equals(key))
+                    .map(r -> r.value().getRun().getRunId()).collect(Collectors.toSet());
+            assertEquals(Set.of("run-1", "run-2"), runs, "both runs' activations of the neuron survive compaction");
             Set<String> after = scores(clients).stream().filter(r -> r.key().getNeuron().equals(key))
                     .map(r -> r.value().getScoreId()).collect(Collectors.toSet());
             assertEquals(distinct, after, "every distinct score survives compaction");
@@ -103,6 +119,14 @@ class ScorerCompactionTest {
 
     static List<ConsumerRecord<ScoreKey, NeuronScore>> scores(KafkaClients clients) {
         return TopicSnapshot.read(clients, Topics.NEURON_SCORES, ScoreKey.class, NeuronScore.class);
+    }
+
+    static List<ConsumerRecord<ActivationsKey, NeuronActivations>> activations(KafkaClients clients) {
+        return TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, ActivationsKey.class, NeuronActivations.class);
+    }
+
+    static long activationCopies(KafkaClients clients, ActivationsKey key) {
+        return activations(clients).stream().filter(r -> r.key().equals(key)).count();
     }
 
     static long copies(KafkaClients clients, ScoreKey key) {

@@ -45,13 +45,13 @@ class ScorerIdempotenceTest {
             Simulation otherRun = Simulation.newBuilder(ScorerStreamsTest.simulation(truth, "expl-2", 1f)).setRunId("run-2").build();
 
             try (Scorer scorer = start(clients, temp.resolve("state-1"))) {
-                TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, key, truth);
+                TopicIo.sendActivations(clients, truth);
                 TopicIo.send(clients, Topics.NEURON_SIMULATIONS, key, sim);
                 TopicIo.send(clients, Topics.NEURON_SIMULATIONS, key, otherMethod);
                 TopicIo.send(clients, Topics.NEURON_SIMULATIONS, key, otherRun);
                 awaitScores(clients, 2);
                 TopicIo.send(clients, Topics.NEURON_SIMULATIONS, key, sim);
-                TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, key, truth);
+                TopicIo.sendActivations(clients, truth);
                 // The copy of sim, then the activations again: sim and otherMethod already scored.
                 TopicIo.await("copies seen", Duration.ofSeconds(30), () -> scorer.duplicatesSkipped() >= 3);
                 assertEquals(2, scorer.scoresComputed());
@@ -60,14 +60,14 @@ class ScorerIdempotenceTest {
 
             try (Scorer restarted = start(clients, temp.resolve("state-2"))) {
                 TopicIo.send(clients, Topics.NEURON_SIMULATIONS, key, otherMethod);
-                TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, key, truth);
+                TopicIo.sendActivations(clients, truth);
                 TopicIo.await("copies seen after the restart", Duration.ofSeconds(60), () -> restarted.duplicatesSkipped() >= 3);
                 assertEquals(0, restarted.scoresComputed(), "nothing scored again after the restart");
 
                 // Run 2's activations arrive: the simulation of run 2 is scored, those of run 1 wait.
                 NeuronActivations run2 = NeuronActivations.newBuilder(truth)
                         .setRun(ProducerRun.newBuilder(truth.getRun()).setRunId("run-2").build()).build();
-                TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, key, run2);
+                TopicIo.sendActivations(clients, run2);
                 awaitScores(clients, 3);
                 Thread.sleep(1000); // a wrong extra score would be committed by now
                 assertEquals(1, restarted.scoresComputed());

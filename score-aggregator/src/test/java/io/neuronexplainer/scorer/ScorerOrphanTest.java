@@ -59,7 +59,7 @@ class ScorerOrphanTest {
                 TopicIo.send(clients, Topics.NEURON_SIMULATIONS, arriving.getNeuron(), otherRun);
                 TopicIo.await("3 simulations waiting", Duration.ofSeconds(15), () -> waiting(meters) == 3);
 
-                TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, arriving.getNeuron(), arriving);
+                TopicIo.sendActivations(clients, arriving);
                 TopicIo.await("the simulation in time scored", Duration.ofSeconds(5),
                         () -> TopicIo.readAll(clients, Topics.NEURON_SCORES, NeuronScore.class).size() == 1);
                 TopicIo.await("2 simulations still waiting", Duration.ofSeconds(5), () -> waiting(meters) == 2);
@@ -74,7 +74,7 @@ class ScorerOrphanTest {
                         .map(Simulation::getExplanationId).toList());
 
                 // The orphan's activations, too late: it is gone from the store, so nothing is scored.
-                TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, never.getNeuron(), never);
+                TopicIo.sendActivations(clients, never);
                 TopicIo.await("the late activations stored", Duration.ofSeconds(30),
                         () -> scorer.stores().activations(never.getNeuron()).isPresent());
                 Thread.sleep(1000); // a wrong score would be committed by now

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.schemas.NeuronActivations;
@@ -51,9 +52,9 @@ class ScorerRestartTest {
                         var s = synthetic.simulation(a, "e" + (i % 3));
                         if (i % 2 == 0) {
                             sendSurely(p, new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
-                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(a), a));
                         } else {
-                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, a.getNeuron(), a));
+                            sendSurely(p, new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(a), a));
                             sendSurely(p, new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
                         }
                         sent.incrementAndGet();

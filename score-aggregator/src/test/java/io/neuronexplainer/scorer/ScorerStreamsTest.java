@@ -111,10 +111,10 @@ class ScorerStreamsTest {
         TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truthA.getNeuron(), simA);
         TopicIo.await("simulation of A stored", Duration.ofSeconds(30), () -> !stores.simulations(truthA.getNeuron()).isEmpty());
         assertTrue(stores.scores(truthA.getNeuron()).isEmpty());
-        TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, truthA.getNeuron(), truthA);
+        TopicIo.sendActivations(clients, truthA);
 
         // B: the activations first.
-        TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, truthB.getNeuron(), truthB);
+        TopicIo.sendActivations(clients, truthB);
         TopicIo.await("activations of B stored", Duration.ofSeconds(30), () -> stores.activations(truthB.getNeuron()).isPresent());
         TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truthB.getNeuron(), simB);
 
@@ -210,7 +210,7 @@ class ScorerStreamsTest {
         NeuronActivations truth = truth(3);
         Simulation full = simulation(truth, "expl-x", 1f);
         Simulation partial = Simulation.newBuilder(full).setWindows(full.getWindows().subList(0, 2)).build();
-        TopicIo.send(clients, Topics.NEURON_ACTIVATIONS, truth.getNeuron(), truth);
+        TopicIo.sendActivations(clients, truth);
         TopicIo.send(clients, Topics.NEURON_SIMULATIONS, truth.getNeuron(), partial);
         String dlq = Topics.deadLetter(Topics.NEURON_SIMULATIONS);
         TopicIo.await("dead letter", Duration.ofSeconds(30), () -> !TopicIo.readAll(clients, dlq, DeadLetter.class).isEmpty());

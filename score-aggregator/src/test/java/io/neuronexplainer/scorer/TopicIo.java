@@ -1,5 +1,7 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
@@ -32,15 +34,20 @@ final class TopicIo {
         }
     }
 
-    static KafkaProducer<NeuronKey, SpecificRecord> producer(KafkaClients clients) {
+    static KafkaProducer<SpecificRecord, SpecificRecord> producer(KafkaClients clients) {
         return new KafkaProducer<>(clients.producer(null), new AvroSerializer<>(clients.registry(), true),
                 new AvroSerializer<SpecificRecord>(clients.registry(), false));
     }
 
-    static void send(KafkaClients clients, String topic, NeuronKey key, SpecificRecord value) throws Exception {
+    static void send(KafkaClients clients, String topic, SpecificRecord key, SpecificRecord value) throws Exception {
         try (var p = producer(clients)) {
             p.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
         }
+    }
+
+    /** Sends a neuron's activations under their key (neuron and run). */
+    static void sendActivations(KafkaClients clients, NeuronActivations activations) throws Exception {
+        send(clients, Topics.NEURON_ACTIVATIONS, Identities.activationsKey(activations), activations);
     }
 
     /** Every committed record of the topic, from the beginning to its current end. */

@@ -12,7 +12,9 @@ import io.neuronexplainer.runtime.ServiceMain;
 import io.neuronexplainer.runtime.worker.TransactionalWorker;
 import io.neuronexplainer.runtime.worker.WorkerSettings;
 import io.neuronexplainer.runtime.worker.WorkerSummary;
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroSerializer;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.Topics;
@@ -167,12 +169,12 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     /** Synthetic neurons [from, from + count) as records of Avro bytes, registering the schemas on the way. */
     private static List<ProducerRecord<byte[], byte[]>> serialise(KafkaClients clients, int from, int count) {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(count);
-        try (var keys = new AvroSerializer<NeuronKey>(clients.registry(), true);
+        try (var keys = new AvroSerializer<ActivationsKey>(clients.registry(), true);
              var values = new AvroSerializer<NeuronActivations>(clients.registry(), false)) {
             for (int i = from; i < from + count; i++) {
                 NeuronActivations n = SyntheticNeurons.of(i);
                 records.add(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS,
-                        keys.serialize(Topics.NEURON_ACTIVATIONS, n.getNeuron()),
+                        keys.serialize(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(n)),
                         values.serialize(Topics.NEURON_ACTIVATIONS, n)));
             }
         }

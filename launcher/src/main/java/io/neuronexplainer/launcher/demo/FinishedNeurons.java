@@ -1,6 +1,7 @@
 package io.neuronexplainer.launcher.demo;
 
 import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.DeadLetter;
 import io.neuronexplainer.schemas.NeuronKey;
@@ -36,6 +37,7 @@ final class FinishedNeurons implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final AvroDeserializer<DeadLetter> letters;
     private final AvroDeserializer<NeuronKey> keys;
+    private final AvroDeserializer<ActivationsKey> activationsKeys;
     private final Map<NeuronKey, Letter> deadLettered = new LinkedHashMap<>();
 
     FinishedNeurons(KafkaClients clients, Scorer scorer) {
@@ -45,6 +47,7 @@ final class FinishedNeurons implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.letters = AvroDeserializer.of(clients.registry(), DeadLetter.class);
         this.keys = AvroDeserializer.of(clients.registry(), NeuronKey.class);
+        this.activationsKeys = AvroDeserializer.of(clients.registry(), ActivationsKey.class);
         List<TopicPartition> parts = new ArrayList<>();
         for (Topics.Spec spec : Topics.DATA) {
             for (PartitionInfo p : consumer.partitionsFor(Topics.deadLetter(spec.name()))) {
@@ -62,7 +65,7 @@ final class FinishedNeurons implements AutoCloseable {
             NeuronKey neuron;
             try {
                 letter = letters.deserialize(r.topic(), r.value());
-                neuron = letter.getKey() == null ? null : keys.deserialize(r.topic(), bytes(letter.getKey()));
+                neuron = letter.getKey() == null ? null : neuronOf(letter.getSourceTopic(), bytes(letter.getKey()));
             } catch (RuntimeException e) {
                 continue; // not a neuron's record (e.g. a checkpoint's) or undecodable bytes: it names no neuron
             }
@@ -70,6 +73,12 @@ final class FinishedNeurons implements AutoCloseable {
                 deadLettered.putIfAbsent(neuron, new Letter(neuron, r.topic(), letter.getStage(), letter.getErrorMessage()));
             }
         }
+    }
+
+    /** The neuron a dead letter's key names: activations are keyed by neuron and run, the rest by neuron. */
+    private NeuronKey neuronOf(String sourceTopic, byte[] key) {
+        return Topics.NEURON_ACTIVATIONS.equals(sourceTopic)
+                ? activationsKeys.deserialize(sourceTopic, key).getNeuron() : keys.deserialize(sourceTopic, key);
     }
 
     /** Finished neurons of {@code model} per checkpoint: those scored, plus those dead-lettered with no score. */

@@ -1,5 +1,6 @@
 package io.neuronexplainer.runtime.test;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.CheckpointRun;
 import io.neuronexplainer.schemas.CheckpointRunKey;
@@ -34,6 +35,11 @@ public final class SampleRecords {
     public static ActivationWindow window(long index, WindowKind kind, float peak) {
         return new ActivationWindow(index, kind, List.of(" The", " cat", " sat"), List.of(383, 3797, 3332),
                 List.of(0f, peak, 0.25f), peak);
+    }
+
+    /** The key {@link #activations(NeuronKey)} is sent under: the neuron and its run. */
+    public static ActivationsKey activationsKey(NeuronKey key) {
+        return Identities.activationsKey(activations(key));
     }
 
     public static NeuronActivations activations(NeuronKey key) {
