@@ -71,7 +71,7 @@ public final class ExplainerWorker {
         for (ActivationWindow w : neuron.getScoringRandomWindows()) {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
         }
-        return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId());
+        return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId(), null);
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

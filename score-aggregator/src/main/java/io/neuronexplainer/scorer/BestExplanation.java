@@ -33,12 +33,15 @@ final class BestExplanation implements FixedKeyProcessor<NeuronKey, NeuronScore,
         try (KeyValueIterator<String, NeuronScore> it = scores.range(prefix, prefix + '\uffff')) {
             while (it.hasNext()) {
                 NeuronScore s = it.next().value;
-                if (best == null || better(s, best)) {
+                // An explanation carried over from an earlier checkpoint measures drift; it is not this checkpoint's own.
+                if (s.getCarriedFrom() == null && (best == null || better(s, best))) {
                     best = s;
                 }
             }
         }
-        context.forward(record.withValue(best));
+        if (best != null) {
+            context.forward(record.withValue(best));
+        }
     }
 
     static boolean better(NeuronScore a, NeuronScore b) {

@@ -34,7 +34,7 @@ public final class ExplanationScorer {
     /** The identity of the score of this simulation against these activations. */
     public static String scoreId(NeuronActivations activations, Simulation simulation) {
         return Identities.scoreId(activations.getNeuron(), runId(activations), simulation.getExplanationId(),
-                Identities.SIMULATION_SCORER, simulation.getSimulatorMethod(), null);
+                Identities.SIMULATION_SCORER, simulation.getSimulatorMethod(), simulation.getCarriedFrom());
     }
 
     public static NeuronScore score(NeuronActivations activations, Simulation simulation, Instant at) {
@@ -74,7 +74,7 @@ public final class ExplanationScorer {
                 .setScoredAt(at)
                 .setRunId(runId(activations))
                 .setScorerKind(Identities.SIMULATION_SCORER)
-                .setCarriedFrom(null)
+                .setCarriedFrom(simulation.getCarriedFrom())
                 .setScoreId(scoreId(activations, simulation))
                 .build();
     }

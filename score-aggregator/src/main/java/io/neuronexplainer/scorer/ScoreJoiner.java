@@ -132,7 +132,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         }
         if (!simulation.getRunId().isEmpty() && scores.get(StoreKeys.score(neuron, Identities.scoreId(neuron,
                 simulation.getRunId(), simulation.getExplanationId(), Identities.SIMULATION_SCORER,
-                simulation.getSimulatorMethod(), null))) != null) {
+                simulation.getSimulatorMethod(), simulation.getCarriedFrom()))) != null) {
             return;
         }
         waiting.put(key, context.currentSystemTimeMs());

@@ -40,9 +40,15 @@ public final class SimulatorWorker {
                 SimulatorWorker::attempts, request -> identity(request, simulator), meters);
     }
 
-    /** The identity of the Simulation {@code simulator} makes of {@code request}. */
+    /**
+     * The identity of the Simulation {@code simulator} makes of {@code request}; an explanation
+     * carried to a later checkpoint's windows is another simulation of it, one per run it is carried to.
+     */
     static String identity(SimulationRequest request, Simulator simulator) {
-        return Identities.hash(request.getExplanationId(), simulator.method(), simulator.model());
+        return request.getCarriedFrom() == null
+                ? Identities.hash(request.getExplanationId(), simulator.method(), simulator.model())
+                : Identities.hash(request.getExplanationId(), simulator.method(), simulator.model(), request.getRunId(),
+                        request.getCarriedFrom());
     }
 
     /** Default settings of this stage: group {@code simulator-worker} reading {@code simulation-requests}. */
@@ -80,7 +86,7 @@ public final class SimulatorWorker {
         }
         return new Simulation(request.getNeuron(), request.getExplanationId(), request.getExplanationText(),
                 simulator.method(), simulator.model(), simulated, result.promptTokens(), result.completionTokens(), Instant.now(),
-                request.getRunId());
+                request.getRunId(), request.getCarriedFrom());
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */
