@@ -11,6 +11,7 @@ public record SamplingSettings(int windowTokens, int topK, int explainTop, int s
     public static final int WINDOW_TOKENS = 64;
     /** The shared random sample's size from the first checkpoint on, so drift is measured on enough windows. */
     public static final int DRIFT_WINDOWS = 50;
+    static final int MAX_DRIFT_WINDOWS = 100_000;
 
     public SamplingSettings {
         if (windowTokens <= 0) {
@@ -26,8 +27,9 @@ public record SamplingSettings(int windowTokens, int topK, int explainTop, int s
             throw new IllegalArgumentException("--explain-top " + explainTop + " + --score-top " + scoreTop
                     + " exceeds --top-k " + topK);
         }
-        if (driftWindows < 0) {
-            throw new IllegalArgumentException("--drift-windows must be >= 0, not " + driftWindows);
+        // The bound keeps the maxima (windows x neurons floats per layer) and a snapshot's sample readable.
+        if (driftWindows < 0 || driftWindows > MAX_DRIFT_WINDOWS) {
+            throw new IllegalArgumentException("--drift-windows must be 0 to " + MAX_DRIFT_WINDOWS + ", not " + driftWindows);
         }
     }
 
