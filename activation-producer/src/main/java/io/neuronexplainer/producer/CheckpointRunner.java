@@ -270,9 +270,9 @@ public final class CheckpointRunner {
         return windows > 0 ? new ShardRange(0, 1, 0, windows) : ShardRange.all();
     }
 
-    private CorpusPass newPass(Gpt2Model gpt2, Gpt2Tokenizer tok) {
+    private CorpusPass newPass(Gpt2Model gpt2, Gpt2Tokenizer tok) throws IOException {
         int[] chosen = layers != null ? layers : NeuronSelection.layersToRun(selection, gpt2.layers());
-        return new CorpusPass(gpt2, tok, chosen, settings, batch);
+        return new CorpusPass(gpt2, tok, chosen, settings, corpusFingerprint(), batch);
     }
 
     private void cleanUp(RunIdentity run) throws IOException {

@@ -6,6 +6,7 @@ import io.neuronexplainer.producer.corpus.WindowCutter;
 import io.neuronexplainer.producer.model.ActivationModel;
 import io.neuronexplainer.producer.model.TextTokenizer;
 import io.neuronexplainer.producer.sampling.LayerTopK;
+import io.neuronexplainer.producer.sampling.SampleSeed;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.producer.sampling.SplitPlan;
 import io.neuronexplainer.producer.sampling.TopWindow;
@@ -17,6 +18,7 @@ import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronStats;
 import io.neuronexplainer.schemas.ProducerRun;
 import io.neuronexplainer.schemas.WindowKind;
+import io.neuronexplainer.schemas.WindowMax;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * One pass of a model over a corpus (plain Java, no Kafka): runs window batches through the
  * model, keeps every requested layer's per-neuron top-K windows and a shared random sample, then
  * builds one NeuronActivations record per neuron. Memory depends on the model, the layers and K,
- * never on the corpus.
+ * never on the corpus. The random sample is seeded by the corpus fingerprint and the user's seed
+ * ({@link SampleSeed}), so every checkpoint of a series gets the same sampled windows.
  *
  * <p>A pass can run over one shard of the corpus ({@link ShardRange}), hand snapshots of its
  * state to a callback as it goes, continue from a saved state ({@link #restore}), and emit from
@@ -47,6 +50,7 @@ public final class CorpusPass {
     private final TextTokenizer tokenizer;
     private final int[] layers;
     private final SamplingSettings settings;
+    private final long sampleSeed;
     private final int batchSize;
     private final Map<Integer, String> tokenTexts = new HashMap<>();
     // The pass's state: replaced wholesale by restore and adopt.
@@ -61,8 +65,12 @@ public final class CorpusPass {
     private double seconds;
     private PassResult result;
 
+    /**
+     * @param corpusFingerprint the corpus's content hash ({@link io.neuronexplainer.producer.corpus.CorpusFingerprint}):
+     *                          with the settings' seed it seeds the random sample
+     */
     public CorpusPass(ActivationModel model, TextTokenizer tokenizer, int[] layers, SamplingSettings settings,
-                      int batchSize) {
+                      String corpusFingerprint, int batchSize) {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("--batch must be positive, not " + batchSize);
         }
@@ -87,11 +95,12 @@ public final class CorpusPass {
         this.tokenizer = tokenizer;
         this.layers = layers.clone();
         this.settings = settings;
+        this.sampleSeed = SampleSeed.of(corpusFingerprint, settings.seed());
         this.batchSize = batchSize;
         for (int ignored : layers) {
             tops.add(new LayerTopK(model.neuronsPerLayer(), settings.topK(), settings.windowTokens()));
         }
-        this.reservoir = new WindowReservoir(settings.reservoirSize(), settings.seed());
+        this.reservoir = new WindowReservoir(settings.reservoirSize(), sampleSeed);
     }
 
     /**
@@ -302,6 +311,10 @@ public final class CorpusPass {
                     + Arrays.toString(layers) + " x " + model.neuronsPerLayer() + " neurons, batch " + batchSize + ", "
                     + settings);
         }
+        if (state.reservoir().seed() != sampleSeed) {
+            throw new IllegalArgumentException("pass state of another corpus or seed: its random sample is seeded "
+                    + state.reservoir().seed() + ", this pass's " + sampleSeed);
+        }
     }
 
     private void checkRange(ShardRange range) {
@@ -312,8 +325,10 @@ public final class CorpusPass {
 
     /**
      * Builds each neuron's record, layer by layer, and hands it to {@code sink}. The random
-     * windows' activations are recomputed here one layer at a time, so their memory is that of
-     * one layer, not of the whole model.
+     * windows scoring may use (the sample's first {@link SamplingSettings#scoringSampleSize})
+     * have their per-token activations recomputed here one layer at a time, so that memory is
+     * one layer's; the whole sample's per-neuron maxima are recomputed once for all layers
+     * ({@link RandomWindowMaxima}: windows x neurons floats per layer).
      */
     public long emit(RunIdentity run, Instant producedAt, Consumer<NeuronActivations> sink) {
         if (result == null) {
@@ -322,12 +337,15 @@ public final class CorpusPass {
         ProducerRun runInfo = new ProducerRun(run.runId(), run.corpus(), settings.windowTokens(), settings.topK(),
                 settings.random(), settings.seed(), producedAt);
         List<CorpusWindow> sample = reservoir.sample();
+        List<CorpusWindow> scoringSample = sample.subList(0, Math.min(sample.size(), settings.scoringSampleSize()));
+        RandomWindowMaxima maxima = RandomWindowMaxima.compute(model, layers, sample, batchSize);
         long emitted = 0;
         for (int l = 0; l < layers.length; l++) {
-            float[] randomActivations = recompute(sample, layers[l]);
+            float[] randomActivations = recompute(scoringSample, layers[l]);
             LayerTopK top = tops.get(l);
             for (int n = 0; n < top.neurons(); n++) {
-                sink.accept(record(run, runInfo, layers[l], n, top, sample, randomActivations));
+                sink.accept(record(run, runInfo, layers[l], n, top, scoringSample, randomActivations,
+                        maxima.of(l, n)));
                 emitted++;
             }
         }
@@ -335,7 +353,8 @@ public final class CorpusPass {
     }
 
     private NeuronActivations record(RunIdentity run, ProducerRun runInfo, int layer, int neuron, LayerTopK top,
-                                     List<CorpusWindow> sample, float[] randomActivations) {
+                                     List<CorpusWindow> scoringSample, float[] randomActivations,
+                                     List<WindowMax> randomMaxima) {
         List<TopWindow> best = top.top(neuron);
         SplitPlan plan = SplitPlan.of(best.size(), settings.explainTop(), settings.scoreTop());
         Set<Long> used = new HashSet<>();
@@ -350,12 +369,13 @@ public final class CorpusPass {
             used.add(best.get(rank).windowIndex());
         }
         // Slots in order: any prefix of the reservoir is a uniform sample, so skipping a window
-        // this neuron already uses and taking the next slot keeps the sample uniform.
+        // this neuron already uses and taking the next slot keeps the sample uniform. At most
+        // explain + score windows are skipped, so the scoring sample always has R left.
         List<ActivationWindow> random = new ArrayList<>();
         int tokens = settings.windowTokens();
         int neurons = top.neurons();
-        for (int slot = 0; slot < sample.size() && random.size() < settings.random(); slot++) {
-            CorpusWindow w = sample.get(slot);
+        for (int slot = 0; slot < scoringSample.size() && random.size() < settings.random(); slot++) {
+            CorpusWindow w = scoringSample.get(slot);
             if (used.contains(w.index())) {
                 continue;
             }
@@ -368,18 +388,18 @@ public final class CorpusPass {
         float max = best.isEmpty() ? Float.NaN : best.get(0).maxActivation();
         NeuronStats stats = new NeuronStats(max, top.mean(neuron), top.windowsSeen(), top.windowsSeen() * tokens);
         return new NeuronActivations(new NeuronKey(run.model(), run.checkpoint(), layer, neuron),
-                explanation, scoring, random, stats, runInfo);
+                explanation, scoring, random, stats, runInfo, randomMaxima);
     }
 
-    private float[] recompute(List<CorpusWindow> sample, int layer) {
+    private float[] recompute(List<CorpusWindow> windows, int layer) {
         int tokens = settings.windowTokens();
         int neurons = model.neuronsPerLayer();
-        float[] all = new float[sample.size() * tokens * neurons];
-        for (int from = 0; from < sample.size(); from += batchSize) {
-            int to = Math.min(sample.size(), from + batchSize);
+        float[] all = new float[windows.size() * tokens * neurons];
+        for (int from = 0; from < windows.size(); from += batchSize) {
+            int to = Math.min(windows.size(), from + batchSize);
             int[][] ids = new int[to - from][];
             for (int i = from; i < to; i++) {
-                ids[i - from] = sample.get(i).ids();
+                ids[i - from] = windows.get(i).ids();
             }
             float[] part = model.mlpActivations(ids, new int[] {layer})[0];
             System.arraycopy(part, 0, all, from * tokens * neurons, part.length);
@@ -420,5 +440,15 @@ public final class CorpusPass {
 
     public SamplingSettings settings() {
         return settings;
+    }
+
+    /** The seed of the shared random sample: the corpus fingerprint's and the settings' ({@link SampleSeed}). */
+    public long sampleSeed() {
+        return sampleSeed;
+    }
+
+    /** The shared random sample's windows, in sample order: every record's {@code random_window_maxima} follows it. */
+    public List<Long> sampleWindowIndexes() {
+        return reservoir.sample().stream().map(CorpusWindow::index).toList();
     }
 }

@@ -31,7 +31,7 @@ import java.util.zip.CRC32C;
  * table, the random sample, the kept windows' token ids and the counts. Written to a file
  * (snapshots, finished shards) and merged across the shards of one run.
  *
- * <p>File format (version 1), big-endian: magic {@code NXPS}, version, the file's total length,
+ * <p>File format (version 2), big-endian: magic {@code NXPS}, version, the file's total length,
  * a done flag, settings, batch, layers, neurons, range, next window, counts; then per layer
  * its table ({@link LayerTopK#writeTo}), the random sample, the kept windows' ids; last a
  * CRC-32C of all that. Hand-written rather than Avro: a gpt2-small state is ~190 MB, ~50 million
@@ -40,8 +40,9 @@ import java.util.zip.CRC32C;
  */
 public final class PassState {
     private static final int MAGIC = 0x4E585053; // "NXPS"
-    private static final int VERSION = 1;
-    private static final int HEADER_BYTES = 4 + 4 + 8 + 1 + (5 * 4 + 8) + 4 + 4 + 4 + (4 + 4 + 8 + 8) + 8
+    // Version 2: the settings hold the drift sample size, and the random sample is seeded by the corpus.
+    private static final int VERSION = 2;
+    private static final int HEADER_BYTES = 4 + 4 + 8 + 1 + (6 * 4 + 8) + 4 + 4 + 4 + (4 + 4 + 8 + 8) + 8
             + (4 * 8 + 8);
 
     private final SamplingSettings settings;
@@ -202,6 +203,7 @@ public final class PassState {
         out.writeInt(settings.explainTop());
         out.writeInt(settings.scoreTop());
         out.writeInt(settings.random());
+        out.writeInt(settings.driftWindows());
         out.writeLong(settings.seed());
         out.writeInt(batchSize);
         out.writeInt(neuronsPerLayer);
@@ -325,7 +327,7 @@ public final class PassState {
             SamplingSettings settings;
             try {
                 settings = new SamplingSettings(in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
-                        in.readLong());
+                        in.readInt(), in.readLong());
             } catch (IllegalArgumentException e) {
                 throw new IOException(where + "corrupt settings (" + e.getMessage() + ")");
             }

@@ -58,6 +58,12 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
             description = "Random windows (shared by all neurons) used for scoring (default: ${DEFAULT-VALUE}).")
     int random;
 
+    @Option(names = "--drift-windows", paramLabel = "D", defaultValue = "" + SamplingSettings.DRIFT_WINDOWS,
+            description = "The shared random sample holds at least D windows (and at least what scoring needs), "
+                    + "the same for every checkpoint of a series: each record's random_window_maxima gives the "
+                    + "neuron's max on every one of them, to follow drift (default: ${DEFAULT-VALUE}).")
+    int driftWindows;
+
     @Option(names = "--layers", paramLabel = "L,L,...", split = ",",
             description = "Layers to record, e.g. 0,3 (default: all).")
     int[] layers;
@@ -72,7 +78,8 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
     int batch;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-            description = "Seed of the random window sample (default: ${DEFAULT-VALUE}).")
+            description = "Seed of the random window sample, mixed with the corpus's fingerprint so every checkpoint "
+                    + "of a series samples the same windows (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--model-name", description = "Model name in the records (default: the model folder's parent's name).")
@@ -130,7 +137,7 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
         return ServiceMain.run(() -> {
             long start = System.nanoTime();
             SamplingSettings settings = new SamplingSettings(SamplingSettings.WINDOW_TOKENS, topK, explainTop,
-                    scoreTop, random, seed);
+                    scoreTop, random, driftWindows, seed);
             CorpusSource source = CorpusSource.of(corpus); // checks the path before anything starts
             if (follow && (model != null || modelName != null || checkpointName != null)) {
                 throw new IllegalArgumentException("--follow takes its checkpoints from the watcher: "

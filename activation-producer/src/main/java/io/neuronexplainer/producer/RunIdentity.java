@@ -18,7 +18,8 @@ public record RunIdentity(String model, String checkpoint, String corpus, String
                                  SamplingSettings settings, long windowBudget) {
         String sampling = "window_tokens=" + settings.windowTokens() + " top_k=" + settings.topK()
                 + " explain_top=" + settings.explainTop() + " score_top=" + settings.scoreTop()
-                + " random=" + settings.random() + " seed=" + settings.seed() + " windows=" + windowBudget;
+                + " random=" + settings.random() + " drift_windows=" + settings.driftWindows() + " seed=" + settings.seed()
+                + " windows=" + windowBudget;
         return new RunIdentity(model, checkpoint, corpus, Identities.runId(model, checkpoint, corpusFingerprint, sampling));
     }
 }

@@ -63,7 +63,7 @@ class ActivationProducerTest {
     @Test
     void emitsOneRecordPerNeuronAndACompletedRun() throws IOException {
         SyntheticModel model = new SyntheticModel(3, 16);
-        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 2}, SamplingSettings.defaults(), 8);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 2}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         RunIdentity run = new RunIdentity("synthetic-ok", "step-1", "generated", "run-ok");
         ProduceSummary summary;
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(80, 9), new CharTokenizer(), 64, 50)) {
@@ -110,7 +110,7 @@ class ActivationProducerTest {
     @Test
     void runningRecordsReportProgressDuringThePass() throws IOException {
         SyntheticModel model = new SyntheticModel(1, 4);
-        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0}, SamplingSettings.defaults(), 8);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         RunIdentity run = new RunIdentity("synthetic-running", "step-7", "generated", "run-running");
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(80, 9), new CharTokenizer(), 64, 40)) {
             new ActivationProducer(clients, java.time.Duration.ZERO).produce(run, pass, cutter, PassProgress.NONE, null,
@@ -138,7 +138,7 @@ class ActivationProducerTest {
     void aResumedEmissionWritesOnlyWhatWasNotCommitted() throws Exception {
         SyntheticModel model = new SyntheticModel(2, 16);
         RunIdentity run = new RunIdentity("synthetic-resume", "final", "generated", "run-resume");
-        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), 8);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         ActivationProducer producer = new ActivationProducer(clients);
         PassResult result;
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(80, 9), new CharTokenizer(), 64, 40)) {
@@ -177,7 +177,7 @@ class ActivationProducerTest {
     @Test
     void emptyCorpusEmitsNothing() throws IOException {
         CorpusPass pass = new CorpusPass(new SyntheticModel(1, 4), new CharTokenizer(), new int[] {0},
-                SamplingSettings.defaults(), 8);
+                SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         RunIdentity run = new RunIdentity("synthetic-empty", "final", "empty.jsonl", "run-empty");
         try (WindowCutter cutter = new WindowCutter(shortDocuments(), new CharTokenizer(), 64, 0)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -201,7 +201,7 @@ class ActivationProducerTest {
                 return super.mlpActivations(windows, layers);
             }
         };
-        CorpusPass pass = new CorpusPass(failing, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), 8);
+        CorpusPass pass = new CorpusPass(failing, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         RunIdentity run = new RunIdentity("synthetic-fail", "final", "generated", "run-fail");
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
             IllegalStateException e = assertThrows(IllegalStateException.class,

@@ -3,6 +3,7 @@ package io.neuronexplainer.producer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.neuronexplainer.producer.corpus.CorpusFingerprint;
 import io.neuronexplainer.producer.corpus.CorpusSource;
 import io.neuronexplainer.producer.corpus.WindowCutter;
 import io.neuronexplainer.producer.model.DefaultModel;
@@ -40,8 +41,9 @@ class CorpusPassDemoModelTest {
         Path folder = DefaultModel.folder();
         SamplingSettings settings = SamplingSettings.defaults();
         CorpusSource corpus = CorpusSource.of(null);
+        String fingerprint = CorpusFingerprint.of(corpus);
         try (Gpt2Model model = Gpt2Model.load(folder); Gpt2Tokenizer tokenizer = Gpt2Tokenizer.forModel(folder, null)) {
-            CorpusPass one = new CorpusPass(model, tokenizer, LAYERS, settings, BATCH);
+            CorpusPass one = new CorpusPass(model, tokenizer, LAYERS, settings, fingerprint, BATCH);
             PassResult oneResult;
             try (WindowCutter cutter = new WindowCutter(corpus.open(), tokenizer, settings.windowTokens(), WINDOWS)) {
                 oneResult = one.run(cutter, corpus.name(), () -> {}, PassProgress.NONE);
@@ -51,13 +53,13 @@ class CorpusPassDemoModelTest {
 
             PassSnapshotStore store = new PassSnapshotStore(shared);
             for (ShardRange range : ShardRange.split(WINDOWS, 2, BATCH)) {
-                CorpusPass shard = new CorpusPass(model, tokenizer, LAYERS, settings, BATCH);
+                CorpusPass shard = new CorpusPass(model, tokenizer, LAYERS, settings, fingerprint, BATCH);
                 try (WindowCutter cutter = shard.cutter(corpus.open(), range, WINDOWS)) {
                     shard.run(cutter, range, corpus.name(), () -> {}, PassProgress.NONE, PassSnapshots.NONE, null);
                 }
                 store.save("run-demo", shard.state());
             }
-            CorpusPass merged = new CorpusPass(model, tokenizer, LAYERS, settings, BATCH);
+            CorpusPass merged = new CorpusPass(model, tokenizer, LAYERS, settings, fingerprint, BATCH);
             merged.adopt(PassState.merge(store.finished("run-demo", 2).orElseThrow()));
             SyntheticPass.assertSameCounts(oneResult, merged.state().result());
             List<NeuronActivations> actual = emit(merged);
@@ -72,6 +74,7 @@ class CorpusPassDemoModelTest {
                 assertSameWindows(e.getExplanationWindows(), a.getExplanationWindows(), at + " explanation");
                 assertSameWindows(e.getScoringTopWindows(), a.getScoringTopWindows(), at + " scoring");
                 assertSameWindows(e.getScoringRandomWindows(), a.getScoringRandomWindows(), at + " random");
+                assertEquals(e.getRandomWindowMaxima(), a.getRandomWindowMaxima(), at + " random window maxima");
                 assertEquals(e.getStats().getMaxActivation(), a.getStats().getMaxActivation(), 1e-5, at);
                 assertEquals(e.getStats().getMeanActivation(), a.getStats().getMeanActivation(), 1e-5, at);
                 assertEquals(e.getStats().getWindowsSeen(), a.getStats().getWindowsSeen(), at);

@@ -84,7 +84,7 @@ class CorpusPassResumeTest {
         List<PassState> snapshots = new ArrayList<>();
         SyntheticPass.run(SyntheticPass.newPass(), ShardRange.all(), snapshots::add, Duration.ZERO);
         CorpusPass otherBatch = new CorpusPass(new SyntheticModel(3, SyntheticPass.NEURONS), new CharTokenizer(),
-                SyntheticPass.LAYERS, SyntheticPass.SETTINGS, 6);
+                SyntheticPass.LAYERS, SyntheticPass.SETTINGS, SyntheticPass.FINGERPRINT, 6);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> otherBatch.restore(snapshots.get(1)));
         assertTrue(e.getMessage().startsWith("pass state of another pass: layers [2, 0] x 24 neurons, batch 5"), e.getMessage());
 

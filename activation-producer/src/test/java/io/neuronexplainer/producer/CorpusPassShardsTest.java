@@ -131,7 +131,7 @@ class CorpusPassShardsTest {
                 .startsWith("shard state " + states.get(2).range() + " is not finished"));
 
         CorpusPass otherLayers = new CorpusPass(new SyntheticModel(3, SyntheticPass.NEURONS), new CharTokenizer(),
-                new int[] {0, 2}, SyntheticPass.SETTINGS, SyntheticPass.BATCH);
+                new int[] {0, 2}, SyntheticPass.SETTINGS, SyntheticPass.FINGERPRINT, SyntheticPass.BATCH);
         SyntheticPass.run(otherLayers, states.get(2).range());
         List<PassState> mixed = List.of(states.get(0), states.get(1), otherLayers.state());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> PassState.merge(mixed)).getMessage()

@@ -12,6 +12,7 @@ import io.neuronexplainer.producer.sampling.SplitPlan;
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.WindowKind;
+import io.neuronexplainer.schemas.WindowMax;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,9 +50,9 @@ class CorpusPassTest {
     void recordsMatchABruteForceRankingAndSplitsAreDisjoint() throws IOException {
         int[] layers = {2, 0};
         int neurons = 24;
-        SamplingSettings settings = new SamplingSettings(64, 20, 5, 5, 5, 7L);
+        SamplingSettings settings = new SamplingSettings(64, 20, 5, 5, 5, SamplingSettings.DRIFT_WINDOWS, 7L);
         SyntheticModel model = new SyntheticModel(3, neurons);
-        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), layers, settings, 5);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), layers, settings, TestCorpus.FINGERPRINT, 5);
         boolean[] started = {false};
         PassResult result;
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(120, 3), new CharTokenizer(), 64, 0)) {
@@ -98,14 +99,30 @@ class CorpusPassTest {
         // One random sample shared by all neurons: R plus the spares for skipping a neuron's top windows.
         Set<Long> randomUnion = new HashSet<>();
         records.forEach(r -> randomUnion.addAll(windowIndices(r.getScoringRandomWindows())));
-        assertTrue(randomUnion.size() >= 5 && randomUnion.size() <= settings.reservoirSize(), "shared: " + randomUnion);
+        assertTrue(randomUnion.size() >= 5 && randomUnion.size() <= settings.scoringSampleSize(), "shared: " + randomUnion);
         assertEquals(7L, records.get(0).getRun().getSeed());
+
+        // The drift sample: 50 windows, the same for every neuron, each neuron's max on each one
+        // as the brute force computes it; the scored random windows are among its first 15.
+        List<Long> sample = pass.sampleWindowIndexes();
+        assertEquals(SamplingSettings.DRIFT_WINDOWS, sample.size());
+        assertEquals(sample.size(), new HashSet<>(sample).size(), "distinct windows");
+        assertTrue(sample.subList(0, settings.scoringSampleSize()).containsAll(randomUnion));
+        for (NeuronActivations r : records) {
+            int layer = r.getNeuron().getLayer();
+            int neuron = r.getNeuron().getNeuron();
+            assertEquals(sample, r.getRandomWindowMaxima().stream().map(WindowMax::getWindowIndex).toList());
+            for (WindowMax m : r.getRandomWindowMaxima()) {
+                assertEquals(windowMax(layer, neuron, windows.get((int) m.getWindowIndex()).ids()), m.getMaxActivation(),
+                        "layer " + layer + " neuron " + neuron + " window " + m.getWindowIndex());
+            }
+        }
     }
 
     @Test
     void smallCorpusKeepsEveryWindowAndStillSplitsDisjointly() throws IOException {
         SyntheticModel model = new SyntheticModel(1, 4);
-        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0}, SamplingSettings.defaults(), 16);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 16);
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(2, 5), new CharTokenizer(), 64, 0)) {
             pass.run(cutter, "small", () -> {}, PassProgress.NONE);
         }
@@ -118,13 +135,14 @@ class CorpusPassTest {
             top.addAll(windowIndices(r.getScoringTopWindows()));
             assertEquals(Math.min(windows, 10), top.size());
             assertEquals(Math.min(5, windows - top.size()), r.getScoringRandomWindows().size());
+            assertEquals(windows, r.getRandomWindowMaxima().size(), "a corpus smaller than the sample: every window");
         }
     }
 
     @Test
     void emptyCorpusIsAnErrorBeforeTheRunStarts() throws IOException {
         CorpusPass pass = new CorpusPass(new SyntheticModel(1, 4), new CharTokenizer(), new int[] {0},
-                SamplingSettings.defaults(), 4);
+                SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 4);
         boolean[] started = {false};
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(0, 1), new CharTokenizer(), 64, 0)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -138,7 +156,7 @@ class CorpusPassTest {
     @Test
     void refusesLayersTheModelDoesNotHave() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CorpusPass(
-                new SyntheticModel(6, 4), new CharTokenizer(), new int[] {0, 6}, SamplingSettings.defaults(), 4));
+                new SyntheticModel(6, 4), new CharTokenizer(), new int[] {0, 6}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 4));
         assertEquals("--layers 6: the model has 6 layers (0-5)", e.getMessage());
     }
 

@@ -20,14 +20,15 @@ final class SyntheticPass {
     static final int BATCH = 5;
     static final int DOCUMENTS = 120;
     static final long CORPUS_SEED = 3;
-    static final SamplingSettings SETTINGS = new SamplingSettings(64, 20, 5, 5, 5, 7L);
+    static final SamplingSettings SETTINGS = new SamplingSettings(64, 20, 5, 5, 5, SamplingSettings.DRIFT_WINDOWS, 7L);
+    static final String FINGERPRINT = TestCorpus.FINGERPRINT;
     static final Instant PRODUCED_AT = Instant.parse("2024-01-02T03:04:05Z");
 
     private SyntheticPass() {}
 
     /** A new pass, as a new process would make it. */
     static CorpusPass newPass() {
-        return new CorpusPass(new SyntheticModel(3, NEURONS), new CharTokenizer(), LAYERS, SETTINGS, BATCH);
+        return new CorpusPass(new SyntheticModel(3, NEURONS), new CharTokenizer(), LAYERS, SETTINGS, FINGERPRINT, BATCH);
     }
 
     static DocumentReader corpus() {

@@ -6,6 +6,9 @@ import java.util.Random;
 
 /** A generated corpus for tests: documents of pseudo-random lowercase text, of varied lengths. */
 public final class TestCorpus {
+    /** A stand-in corpus fingerprint for passes whose random sample's exact windows do not matter. */
+    public static final String FINGERPRINT = "test-corpus";
+
     private TestCorpus() {}
 
     /** {@code count} documents of 30 to 400 characters from a small alphabet (so windows repeat patterns). */

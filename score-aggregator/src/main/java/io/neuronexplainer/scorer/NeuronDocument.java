@@ -9,6 +9,7 @@ import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.SimulatedWindow;
 import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.WindowMax;
 import java.util.Comparator;
 import java.util.List;
 
@@ -16,7 +17,9 @@ import java.util.List;
  * One neuron as JSON, for the HTTP API, the viewer and the export: its key, best explanation,
  * every score, and its windows under OpenAI neuron-explainer's names
  * ({@code most_positive_activation_records}, {@code random_sample}, each with {@code tokens} and
- * {@code activations}), plus every simulation's predictions per scoring window.
+ * {@code activations}), the neuron's max on every window of its run's shared random sample
+ * ({@code random_window_maxima}: the same windows for every checkpoint of a series, to compare
+ * checkpoints window by window), plus every simulation's predictions per scoring window.
  */
 public final class NeuronDocument {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -47,6 +50,10 @@ public final class NeuronDocument {
             activations.getScoringTopWindows().forEach(w -> top.add(window(w, "scoring")));
             ArrayNode random = doc.putArray("random_sample");
             activations.getScoringRandomWindows().forEach(w -> random.add(window(w, "scoring")));
+            ArrayNode maxima = doc.putArray("random_window_maxima");
+            for (WindowMax m : activations.getRandomWindowMaxima()) {
+                maxima.addObject().put("window_index", m.getWindowIndex()).put("max_activation", m.getMaxActivation());
+            }
         }
         ArrayNode sims = doc.putArray("simulations");
         for (Simulation sim : simulations) {

@@ -26,7 +26,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * windows' indexes, kinds and activations. Avro schema resolution skips the tokens, token ids
  * and explanation windows without decoding them (most of the record), and one reader is kept
  * per writer schema and thread. The result is a NeuronActivations with empty token lists, no
- * stats, and a run with only its id: for {@link ExplanationScorer} only, never to be written anywhere.
+ * stats, no random window maxima, and a run with only its id: for {@link ExplanationScorer} only,
+ * never to be written anywhere.
  */
 final class ScoringWindowsReader implements Deserializer<NeuronActivations> {
     static final Schema PROJECTION = projection();
@@ -79,7 +80,7 @@ final class ScoringWindowsReader implements Deserializer<NeuronActivations> {
                     (Integer) k.get("layer"), (Integer) k.get("neuron"));
             String runId = ((GenericRecord) r.get("run")).get("run_id").toString();
             return new NeuronActivations(key, List.of(), windows(r.get("scoring_top_windows")),
-                    windows(r.get("scoring_random_windows")), null, new ProducerRun(runId, "", 0, 0, 0, 0L, Instant.EPOCH));
+                    windows(r.get("scoring_random_windows")), null, new ProducerRun(runId, "", 0, 0, 0, 0L, Instant.EPOCH), List.of());
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot read NeuronActivations on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);

@@ -9,6 +9,7 @@ import io.neuronexplainer.schemas.ProducerRun;
 import io.neuronexplainer.schemas.SimulatedWindow;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.WindowKind;
+import io.neuronexplainer.schemas.WindowMax;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -52,7 +53,18 @@ final class Fixtures {
             r.add(window(1000 + i, WindowKind.RANDOM, random.get(i)));
         }
         return new NeuronActivations(key, explain, t, r, new NeuronStats(3f, 0.1, 100L, 6400L),
-                new ProducerRun("run-1", "test", 64, 20, 10, 1L, SampleRecords.AT));
+                new ProducerRun("run-1", "test", 64, 20, 10, 1L, SampleRecords.AT), randomMaxima(random));
+    }
+
+    /** The random sample's maxima: the scored random windows (1000...) and two more the neuron was not scored on. */
+    static List<WindowMax> randomMaxima(List<List<Float>> random) {
+        List<WindowMax> out = new ArrayList<>();
+        for (int i = 0; i < random.size(); i++) {
+            out.add(new WindowMax(1000L + i, random.get(i).isEmpty() ? 0f : Collections.max(random.get(i))));
+        }
+        out.add(new WindowMax(2000L, 0.5f));
+        out.add(new WindowMax(2001L, 1.25f));
+        return out;
     }
 
     static Simulation simulation(NeuronKey key, String explanationId, List<List<Float>> top, List<List<Float>> random) {

@@ -326,6 +326,12 @@ class ScorerStreamsTest {
         assertTrue(first.get("most_positive_activation_records").get(0).has("tokens"));
         assertTrue(first.get("most_positive_activation_records").get(0).has("activations"));
         assertEquals(3, first.get("random_sample").size());
+        // The neuron's max on every window of its run's random sample, scored or not, in sample order.
+        JsonNode maxima = first.get("random_window_maxima");
+        assertEquals(List.of(1000L, 1001L, 1002L, 2000L, 2001L),
+                java.util.stream.StreamSupport.stream(maxima.spliterator(), false).map(m -> m.get("window_index").asLong()).toList());
+        assertEquals(first.at("/random_sample/0/max_activation").asDouble(), maxima.at("/0/max_activation").asDouble(), 1e-6);
+        assertEquals(1.25, maxima.at("/4/max_activation").asDouble(), 1e-6);
         assertEquals(6, first.at("/simulations/0/windows").size());
         assertTrue(Json.MAPPER.readTree(lines.get(2)).get("best_explanation").isNull());
 
@@ -340,6 +346,7 @@ class ScorerStreamsTest {
         assertEquals(3, Exporter.export(scorer, fromStores));
         JsonNode same = Json.MAPPER.readTree(Files.readAllLines(fromStores).get(0));
         assertEquals(first.get("scores").get(0).get("correlation"), same.get("scores").get(0).get("correlation"));
+        assertEquals(maxima, same.get("random_window_maxima"), "the stores' export carries the maxima too");
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.util.List;
  * The sample is ordered by priority, a uniformly random order, so any prefix of it is a uniform
  * sample too: a neuron can skip sampled windows it already uses and take the next ones without
  * bias. It keeps only the windows' token ids; their activations are recomputed at the end.
+ * A pass seeds it with {@link SampleSeed} (the corpus fingerprint and the user's seed), so every
+ * checkpoint of a series samples the same windows.
  */
 public final class WindowReservoir {
     private final int capacity;

@@ -51,6 +51,6 @@ class SplitPlanTest {
 
     @Test
     void settingsRefuseMoreSplitWindowsThanTopK() {
-        assertThrows(IllegalArgumentException.class, () -> new SamplingSettings(64, 8, 5, 5, 5, 0));
+        assertThrows(IllegalArgumentException.class, () -> new SamplingSettings(64, 8, 5, 5, 5, 50, 0));
     }
 }

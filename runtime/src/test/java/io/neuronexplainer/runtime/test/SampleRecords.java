@@ -18,6 +18,7 @@ import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.TokenWindow;
 import io.neuronexplainer.schemas.WindowKind;
+import io.neuronexplainer.schemas.WindowMax;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
@@ -48,7 +49,8 @@ public final class SampleRecords {
                 List.of(window(11, WindowKind.TOP, 2.5f)),
                 List.of(window(40, WindowKind.RANDOM, 0.1f)),
                 new NeuronStats(3.5f, 0.02, 1000L, 64_000L),
-                new ProducerRun("run-1", "europarl", 64, 20, 10, 42L, AT));
+                new ProducerRun("run-1", "europarl", 64, 20, 10, 42L, AT),
+                List.of(new WindowMax(40L, 0.1f), new WindowMax(41L, 0.3f)));
     }
 
     /** The id of the sample explanation of {@code key}: one per neuron, as real explanation ids are. */
