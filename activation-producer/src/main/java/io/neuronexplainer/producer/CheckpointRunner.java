@@ -116,7 +116,7 @@ public final class CheckpointRunner {
     }
 
     public RunIdentity identity(Checkpoint c) throws IOException {
-        return RunIdentity.of(c.model(), c.checkpoint(), corpusName, corpusFingerprint(), settings, windows);
+        return RunIdentity.of(c.model(), c.checkpoint(), corpusName, corpusFingerprint(), settings, windows, c.step());
     }
 
     private Optional<CheckpointRun> completedBefore(RunIdentity run) {

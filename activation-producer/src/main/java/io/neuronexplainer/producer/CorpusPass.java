@@ -335,7 +335,7 @@ public final class CorpusPass {
             throw new IllegalStateException("emit before run");
         }
         ProducerRun runInfo = new ProducerRun(run.runId(), run.corpus(), settings.windowTokens(), settings.topK(),
-                settings.random(), settings.seed(), producedAt);
+                settings.random(), settings.seed(), producedAt, run.seriesId(), run.step());
         List<CorpusWindow> sample = reservoir.sample();
         List<CorpusWindow> scoringSample = sample.subList(0, Math.min(sample.size(), settings.scoringSampleSize()));
         RandomWindowMaxima maxima = RandomWindowMaxima.compute(model, layers, sample, batchSize);

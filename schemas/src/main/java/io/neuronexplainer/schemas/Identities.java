@@ -21,6 +21,14 @@ public final class Identities {
         return "run-" + hash(model, checkpoint, corpusFingerprint, samplingSettings);
     }
 
+    /**
+     * series = hash(model, corpus fingerprint, sampling settings): the checkpoints of a model run
+     * on the same windows and random sample, whose activations compare window by window.
+     */
+    public static String seriesId(String model, String corpusFingerprint, String samplingSettings) {
+        return "series-" + hash(model, corpusFingerprint, samplingSettings);
+    }
+
     /** The key of a neuron's activations: the neuron and its run, so each run's windows are kept. */
     public static ActivationsKey activationsKey(NeuronActivations activations) {
         return new ActivationsKey(activations.getNeuron(), activations.getRun().getRunId());

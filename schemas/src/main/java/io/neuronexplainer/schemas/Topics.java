@@ -24,6 +24,8 @@ public final class Topics {
     public static final String NEURON_SCORES = "neuron-scores";
     /** Each neuron's best score so far, keyed by neuron (compacted: the latest best per neuron stays). */
     public static final String NEURON_BEST_SCORES = "neuron-best-scores";
+    /** Each neuron's drift between consecutive checkpoints of a series, keyed by neuron and pair (compacted). */
+    public static final String NEURON_DRIFT = "neuron-drift";
     public static final String CHECKPOINT_RUNS = "checkpoint-runs";
     /** Checkpoints the watcher released, one record each, for the producer service (docs/architecture.md). */
     public static final String CHECKPOINTS = "checkpoints";
@@ -58,6 +60,7 @@ public final class Topics {
             new Spec(NEURON_SIMULATIONS, false),
             new Spec(NEURON_SCORES, true),
             new Spec(NEURON_BEST_SCORES, true),
+            new Spec(NEURON_DRIFT, true),
             new Spec(CHECKPOINT_RUNS, true),
             new Spec(CHECKPOINTS, true),
             new Spec(PASS_SHARDS, false));

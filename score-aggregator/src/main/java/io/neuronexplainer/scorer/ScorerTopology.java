@@ -1,15 +1,23 @@
 package io.neuronexplainer.scorer;
 
 import io.neuronexplainer.schemas.ActivationsKey;
+import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerde;
 import io.neuronexplainer.schemas.DeadLetter;
+import io.neuronexplainer.schemas.DriftKey;
+import io.neuronexplainer.schemas.DriftPoint;
 import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.RegistryClient;
 import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.Topics;
+import io.neuronexplainer.scorer.drift.DriftOutput;
+import io.neuronexplainer.scorer.drift.DriftPoints;
+import io.neuronexplainer.scorer.drift.DriftTracker;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +36,7 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
@@ -87,6 +96,7 @@ public final class ScorerTopology {
                 Materialized.<ActivationsKey, byte[], KeyValueStore<Bytes, byte[]>>as(ACTIVATIONS_STORE)
                         .withKeySerde(activationsKeySerde).withValueSerde(Serdes.ByteArray()).withCachingDisabled());
         Deserializer<NeuronActivations> activationsReader = new ScoringWindowsReader(registry);
+        Deserializer<NeuronActivations> driftReader = AvroDeserializer.of(registry, NeuronActivations.class);
         builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
                 Stores.persistentTimestampedKeyValueStore(SIMULATIONS_STORE), Serdes.String(), simulationSerde)
                 .withCachingDisabled());
@@ -121,8 +131,8 @@ public final class ScorerTopology {
                         InvalidSimulationException.class.getName(), o.reason(), 1, Instant.now()))
                 .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
 
-        scores.processValues(BestExplanation::new, Named.as("best-explanation"), SCORES_STORE)
-                .to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
+        KStream<NeuronKey, NeuronScore> bestChanges = scores.processValues(BestExplanation::new, Named.as("best-explanation"), SCORES_STORE);
+        bestChanges.to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
         // The best-scores table is read back from its compacted topic (restored from it too, no
         // changelog): the join's stream is re-keyed from (neuron, run) to neuron without a
         // repartition, which a table built from it directly would force.
@@ -135,6 +145,27 @@ public final class ScorerTopology {
                         (layer, s, agg) -> (agg == null ? empty(s) : agg).remove(s.getCorrelation()),
                         Materialized.<String, LayerAggregate, KeyValueStore<Bytes, byte[]>>as(LAYERS_STORE)
                                 .withKeySerde(Serdes.String()).withValueSerde(new LayerAggregateSerde()));
+
+        // Drift across the checkpoints of a series: activations, best scores and carried scores,
+        // re-keyed by the neuron across checkpoints, meet in DriftTracker.
+        Serde<DriftPoint> pointSerde = AvroSerde.of(registry, DriftPoint.class, false);
+        KStream<String, DriftPoint> driftEvents = activations.toStream(Named.as("activations-to-drift"))
+                .filter((k, v) -> v != null)
+                .map((k, v) -> KeyValue.pair(DriftPoints.neuronKey(k.getNeuron()),
+                        DriftPoints.of(driftReader.deserialize(Topics.NEURON_ACTIVATIONS, v))), Named.as("drift-activations"))
+                .merge(bestChanges.map((k, s) -> KeyValue.pair(DriftPoints.neuronKey(k), DriftPoints.best(s)), Named.as("drift-best")))
+                .merge(scores.filter((k, s) -> s.getCarriedFrom() != null)
+                        .map((k, s) -> KeyValue.pair(DriftPoints.neuronKey(k), DriftPoints.carried(s)), Named.as("drift-carried")));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DriftTracker.STORE),
+                Serdes.String(), pointSerde).withCachingDisabled());
+        KStream<String, DriftOutput> driftOut = driftEvents
+                .repartition(Repartitioned.with(Serdes.String(), pointSerde).withName("drift-events"))
+                .process(DriftTracker::new, Named.as("drift-tracker"), DriftTracker.STORE);
+        Serde<DriftKey> driftKeySerde = AvroSerde.of(registry, DriftKey.class, true);
+        driftOut.filter((k, o) -> o.isDrift()).map((k, o) -> KeyValue.pair(o.driftKey(), o.drift()), Named.as("drift-out"))
+                .to(Topics.NEURON_DRIFT, Produced.with(driftKeySerde, AvroSerde.of(registry, NeuronDrift.class, false)));
+        driftOut.filter((k, o) -> !o.isDrift()).map((k, o) -> KeyValue.pair(o.requestKey(), o.request()), Named.as("carried-requests"))
+                .to(Topics.SIMULATION_REQUESTS, Produced.with(keySerde, AvroSerde.of(registry, SimulationRequest.class, false)));
 
         // Built last, so the generated names of the nodes above stay as they were before it existed.
         NeuronRuns neuronRuns = new NeuronRuns(activationsKeySerde.serializer());

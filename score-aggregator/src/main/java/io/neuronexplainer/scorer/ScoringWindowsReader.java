@@ -80,7 +80,7 @@ final class ScoringWindowsReader implements Deserializer<NeuronActivations> {
                     (Integer) k.get("layer"), (Integer) k.get("neuron"));
             String runId = ((GenericRecord) r.get("run")).get("run_id").toString();
             return new NeuronActivations(key, List.of(), windows(r.get("scoring_top_windows")),
-                    windows(r.get("scoring_random_windows")), null, new ProducerRun(runId, "", 0, 0, 0, 0L, Instant.EPOCH), List.of());
+                    windows(r.get("scoring_random_windows")), null, new ProducerRun(runId, "", 0, 0, 0, 0L, Instant.EPOCH, "", -1L), List.of());
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot read NeuronActivations on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);

@@ -60,7 +60,7 @@ public final class SyntheticNeurons {
             rnd.add(window(1000 + w, WindowKind.RANDOM, token));
         }
         return new NeuronActivations(key(i), explain, top, rnd, new NeuronStats(5f, 0.1, 1000L, 64_000L),
-                new ProducerRun("bench", "synthetic", WINDOW_TOKENS, 10, 5, 1L, Instant.now()), List.of());
+                new ProducerRun("bench", "synthetic", WINDOW_TOKENS, 10, 5, 1L, Instant.now(), "", -1L), List.of());
     }
 
     /** A simulation predicting 10 wherever the neuron's token is, right on most tokens. */

@@ -53,7 +53,7 @@ final class Fixtures {
             r.add(window(1000 + i, WindowKind.RANDOM, random.get(i)));
         }
         return new NeuronActivations(key, explain, t, r, new NeuronStats(3f, 0.1, 100L, 6400L),
-                new ProducerRun("run-1", "test", 64, 20, 10, 1L, SampleRecords.AT), randomMaxima(random));
+                new ProducerRun("run-1", "test", 64, 20, 10, 1L, SampleRecords.AT, "", -1L), randomMaxima(random));
     }
 
     /** The random sample's maxima: the scored random windows (1000...) and two more the neuron was not scored on. */

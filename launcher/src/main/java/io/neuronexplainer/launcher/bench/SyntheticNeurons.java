@@ -33,7 +33,7 @@ public final class SyntheticNeurons {
         }
         return new NeuronActivations(key, explanation, top, randomWindows,
                 new NeuronStats(max, 0.05, 10_000L, 640_000L),
-                new ProducerRun("bench", "synthetic", WINDOW_TOKENS, 2 * WINDOWS, WINDOWS, 0L, Instant.EPOCH), List.of());
+                new ProducerRun("bench", "synthetic", WINDOW_TOKENS, 2 * WINDOWS, WINDOWS, 0L, Instant.EPOCH, "", -1L), List.of());
     }
 
     private static List<ActivationWindow> windows(SplittableRandom random, long firstIndex, WindowKind kind) {

@@ -228,6 +228,16 @@ public class DemoCommand implements Callable<Integer> {
             out.println("checkpoint     written  released  first score  all scored   (s from start; first score - written = delay)");
             run.timelines().forEach((name, t) -> out.printf("%-13s %8.1f %9.1f %12.1f %11.1f   delay %.1f s%n", name,
                     t.written, t.released, t.firstScore, t.allScored, t.firstScore - t.written));
+            out.println();
+            try (DriftReport drift = new DriftReport(clients)) {
+                long pairs = (checkpoints.size() - 1) * perCheckpoint;
+                if (!drift.await(run.model(), pairs, Math.min(timeout, 120_000_000_000L))) {
+                    out.printf("drift: %,d of %,d neuron pairs have every figure yet (carried simulations still running)%n",
+                            drift.complete(run.model()), pairs);
+                }
+                clock.done("drift across checkpoints");
+                drift.print(out, run.model(), FOLLOWED, 5);
+            }
             Path file = exportResults(scorer, run.model() + "-follow");
             out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
         }

@@ -49,7 +49,7 @@ public final class SampleRecords {
                 List.of(window(11, WindowKind.TOP, 2.5f)),
                 List.of(window(40, WindowKind.RANDOM, 0.1f)),
                 new NeuronStats(3.5f, 0.02, 1000L, 64_000L),
-                new ProducerRun("run-1", "europarl", 64, 20, 10, 42L, AT),
+                new ProducerRun("run-1", "europarl", 64, 20, 10, 42L, AT, "", -1L),
                 List.of(new WindowMax(40L, 0.1f), new WindowMax(41L, 0.3f)));
     }
 

@@ -1,0 +1,104 @@
+package io.neuronexplainer.scorer.drift;
+
+import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.DriftPoint;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.TokenWindow;
+import io.neuronexplainer.schemas.WindowKind;
+import io.neuronexplainer.schemas.WindowMax;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The drift tracker's view of a neuron in one run, built from what arrives: its activations, its
+ * best score, or a score of an earlier checkpoint's explanation carried to its windows. Each
+ * arrival is a partial point that {@link #merge} folds into the one held.
+ */
+public final class DriftPoints {
+    private DriftPoints() {}
+
+    /** The tracker's key: the neuron across checkpoints (model, layer, index). */
+    public static String neuronKey(NeuronKey neuron) {
+        return neuron.getModel() + '\u0000' + neuron.getLayer() + '\u0000' + neuron.getNeuron();
+    }
+
+    /** What a run's activations record brings. */
+    public static DriftPoint of(NeuronActivations a) {
+        List<Long> indexes = new ArrayList<>();
+        List<Float> maxima = new ArrayList<>();
+        for (WindowMax m : a.getRandomWindowMaxima()) {
+            indexes.add(m.getWindowIndex());
+            maxima.add(m.getMaxActivation());
+        }
+        List<Long> top = new ArrayList<>();
+        a.getExplanationWindows().forEach(w -> top.add(w.getWindowIndex()));
+        a.getScoringTopWindows().forEach(w -> top.add(w.getWindowIndex()));
+        // The scoring windows as the explainer sends them to the simulator: top, then random.
+        List<TokenWindow> scoring = new ArrayList<>();
+        for (ActivationWindow w : a.getScoringTopWindows()) {
+            scoring.add(new TokenWindow(w.getWindowIndex(), WindowKind.TOP, List.copyOf(w.getTokens())));
+        }
+        for (ActivationWindow w : a.getScoringRandomWindows()) {
+            scoring.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
+        }
+        return DriftPoint.newBuilder().setNeuron(a.getNeuron()).setRunId(a.getRun().getRunId())
+                .setSeriesId(a.getRun().getSeriesId()).setStep(a.getRun().getStep()).setHasActivations(true)
+                .setRandomWindowIndexes(indexes).setRandomWindowMaxima(maxima).setTopWindows(top)
+                .setScoringWindows(scoring).build();
+    }
+
+    /** What a neuron's new best score (of its own run) brings. */
+    public static DriftPoint best(NeuronScore s) {
+        return DriftPoint.newBuilder().setNeuron(s.getNeuron()).setRunId(s.getRunId())
+                .setBestExplanationId(s.getExplanationId()).setBestExplanationText(s.getExplanationText())
+                .setBestCorrelation(s.getCorrelation()).build();
+    }
+
+    /** What a score of an earlier checkpoint's explanation on this run's windows brings. */
+    public static DriftPoint carried(NeuronScore s) {
+        return DriftPoint.newBuilder().setNeuron(s.getNeuron()).setRunId(s.getRunId())
+                .setCarried(Map.of(s.getCarriedFrom(), s.getCorrelation())).build();
+    }
+
+    /** {@code held} updated with what {@code arrived} brings (either may be null). */
+    public static DriftPoint merge(DriftPoint held, DriftPoint arrived) {
+        if (held == null) {
+            return arrived;
+        }
+        DriftPoint.Builder out = DriftPoint.newBuilder(held);
+        if (arrived.getHasActivations()) {
+            out.setNeuron(arrived.getNeuron()).setSeriesId(arrived.getSeriesId()).setStep(arrived.getStep())
+                    .setHasActivations(true).setRandomWindowIndexes(arrived.getRandomWindowIndexes())
+                    .setRandomWindowMaxima(arrived.getRandomWindowMaxima()).setTopWindows(arrived.getTopWindows())
+                    .setScoringWindows(arrived.getScoringWindows());
+        }
+        if (arrived.getBestExplanationId() != null) {
+            out.setBestExplanationId(arrived.getBestExplanationId()).setBestExplanationText(arrived.getBestExplanationText())
+                    .setBestCorrelation(arrived.getBestCorrelation());
+        }
+        if (!arrived.getCarried().isEmpty()) {
+            Map<String, Double> carried = new HashMap<>(held.getCarried());
+            carried.putAll(arrived.getCarried());
+            out.setCarried(carried);
+        }
+        return out.build();
+    }
+
+    /** The point's place in its series. */
+    public static SeriesTimeline.Point place(DriftPoint p) {
+        return new SeriesTimeline.Point(p.getNeuron().getCheckpoint(), p.getStep());
+    }
+
+    /** The neuron's max activation per random-sample window index. */
+    public static Map<Long, Double> maxima(DriftPoint p) {
+        Map<Long, Double> out = new HashMap<>();
+        for (int i = 0; i < p.getRandomWindowIndexes().size(); i++) {
+            out.put(p.getRandomWindowIndexes().get(i), p.getRandomWindowMaxima().get(i).doubleValue());
+        }
+        return out;
+    }
+}
