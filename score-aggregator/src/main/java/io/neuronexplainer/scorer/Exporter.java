@@ -5,6 +5,8 @@ import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.DriftKey;
+import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Simulation;
@@ -62,12 +64,16 @@ public final class Exporter {
         var actDe = AvroDeserializer.of(registry, NeuronActivations.class);
         var simDe = AvroDeserializer.of(registry, Simulation.class);
         var scoreDe = AvroDeserializer.of(registry, NeuronScore.class);
+        var driftKeys = AvroDeserializer.of(registry, DriftKey.class);
+        var driftDe = AvroDeserializer.of(registry, NeuronDrift.class);
+        Map<DriftKey, NeuronDrift> drift = new HashMap<>();
         long unreadable = 0;
         Map<String, Object> config = clients.consumer("neuron-export-" + Instant.now().toEpochMilli());
         config.remove("group.id"); // assigned partitions, no group, nothing committed
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
-            for (String topic : List.of(Topics.NEURON_ACTIVATIONS, Topics.NEURON_SIMULATIONS, Topics.NEURON_SCORES)) {
+            for (String topic : List.of(Topics.NEURON_ACTIVATIONS, Topics.NEURON_SIMULATIONS, Topics.NEURON_SCORES,
+                    Topics.NEURON_DRIFT)) {
                 for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofMillis(KafkaClients.CONNECT_TIMEOUT_MS))) {
                     partitions.add(new TopicPartition(topic, p.partition()));
                 }
@@ -78,10 +84,23 @@ public final class Exporter {
             end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
             while (!end.isEmpty()) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.key() == null || r.value() == null) {
+                    if (r.key() == null) {
                         continue;
                     }
                     try {
+                        if (r.topic().equals(Topics.NEURON_DRIFT)) {
+                            // Latest per neuron and pair; a tombstone removes a pair a late checkpoint split.
+                            DriftKey k = driftKeys.deserialize(r.topic(), r.key());
+                            if (r.value() == null) {
+                                drift.remove(k);
+                            } else {
+                                drift.put(k, driftDe.deserialize(r.topic(), r.value()));
+                            }
+                            continue;
+                        }
+                        if (r.value() == null) {
+                            continue;
+                        }
                         read(r, keys, actDe, simDe, scoreDe, activations, simulations, scores);
                     } catch (SerializationException e) {
                         // The scorer dead-lettered it too; the export goes on without it.
@@ -94,7 +113,23 @@ public final class Exporter {
         if (unreadable > 0) {
             log.warn("export skipped {} unreadable record(s); they are in the -dlq topics", unreadable);
         }
-        return write(out, documents(activations, simulations, scores));
+        return write(out, documents(activations, simulations, scores, histories(drift.values())));
+    }
+
+    /** Each neuron's drift pairs (across its checkpoints), earlier pairs first, by "model/layer/neuron". */
+    static Map<String, List<NeuronDrift>> histories(java.util.Collection<NeuronDrift> drift) {
+        Map<String, List<NeuronDrift>> out = new HashMap<>();
+        for (NeuronDrift d : drift) {
+            out.computeIfAbsent(d.getKey().getModel() + "/" + d.getKey().getLayer() + "/" + d.getKey().getNeuron(),
+                    k -> new ArrayList<>()).add(d);
+        }
+        out.values().forEach(l -> l.sort(java.util.Comparator.comparingLong(NeuronDrift::getFromStep)
+                .thenComparing(d -> d.getKey().getFromCheckpoint())));
+        return out;
+    }
+
+    private static List<NeuronDrift> historyOf(Map<String, List<NeuronDrift>> histories, NeuronKey key) {
+        return histories.getOrDefault(key.getModel() + "/" + key.getLayer() + "/" + key.getNeuron(), List.of());
     }
 
     private static void read(ConsumerRecord<byte[], byte[]> r, AvroDeserializer<NeuronKey> keys,
@@ -125,7 +160,8 @@ public final class Exporter {
 
     private static Iterable<ObjectNode> documents(Map<NeuronKey, NeuronActivations> activations,
                                                   Map<NeuronKey, Map<String, Simulation>> simulations,
-                                                  Map<NeuronKey, Map<String, NeuronScore>> scores) {
+                                                  Map<NeuronKey, Map<String, NeuronScore>> scores,
+                                                  Map<String, List<NeuronDrift>> histories) {
         Set<NeuronKey> neurons = new TreeSet<>(activations.keySet());
         neurons.addAll(scores.keySet());
         Map<NeuronKey, ObjectNode> docs = new TreeMap<>();
@@ -142,7 +178,7 @@ public final class Exporter {
                     }
                 }
             }
-            docs.put(key, NeuronDocument.of(key, truth, new ArrayList<>(byId.values()), sims));
+            docs.put(key, NeuronDocument.of(key, truth, new ArrayList<>(byId.values()), sims, historyOf(histories, key)));
         }
         return docs.values();
     }
@@ -156,9 +192,11 @@ public final class Exporter {
     /** Writes the file from a running scorer's stores (its local partitions). */
     public static long export(Scorer scorer, Path out) throws IOException {
         ScorerStores stores = scorer.stores();
+        Map<String, List<NeuronDrift>> histories = histories(stores.drift(d -> true, java.util.Comparator.comparing(d -> 0)));
         List<ObjectNode> docs = new ArrayList<>();
         for (NeuronKey key : stores.neurons()) {
-            docs.add(NeuronDocument.of(key, stores.activations(key).orElse(null), stores.scores(key), stores.simulations(key)));
+            docs.add(NeuronDocument.of(key, stores.activations(key).orElse(null), stores.scores(key), stores.simulations(key),
+                    historyOf(histories, key)));
         }
         return write(out, docs);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.SimulatedWindow;
@@ -28,9 +29,17 @@ public final class NeuronDocument {
 
     public static ObjectNode of(NeuronKey key, NeuronActivations activations, List<NeuronScore> scores,
                                 List<Simulation> simulations) {
+        return of(key, activations, scores, simulations, List.of());
+    }
+
+    /** As above, with the neuron's drift between consecutive checkpoints of its series ({@code history}). */
+    public static ObjectNode of(NeuronKey key, NeuronActivations activations, List<NeuronScore> scores,
+                                List<Simulation> simulations, List<NeuronDrift> history) {
         ObjectNode doc = JSON.objectNode();
         doc.set("neuron", key(key));
-        NeuronScore best = scores.stream().reduce((a, b) -> BestExplanation.better(b, a) ? b : a).orElse(null);
+        // A carried score measures an earlier checkpoint's explanation here: not this checkpoint's own.
+        NeuronScore best = scores.stream().filter(x -> x.getCarriedFrom() == null)
+                .reduce((a, b) -> BestExplanation.better(b, a) ? b : a).orElse(null);
         if (best == null) {
             doc.putNull("best_explanation");
         } else {
@@ -55,6 +64,8 @@ public final class NeuronDocument {
                 maxima.addObject().put("window_index", m.getWindowIndex()).put("max_activation", m.getMaxActivation());
             }
         }
+        ArrayNode pairs = doc.putArray("history");
+        history.forEach(d -> pairs.add(drift(d)));
         ArrayNode sims = doc.putArray("simulations");
         for (Simulation sim : simulations) {
             ObjectNode o = sims.addObject();
@@ -73,6 +84,27 @@ public final class NeuronDocument {
             }
         }
         return doc;
+    }
+
+    /** One checkpoint pair of the neuron's history, as the export and the API give it. */
+    public static ObjectNode drift(NeuronDrift d) {
+        ObjectNode o = JSON.objectNode();
+        o.put("from", d.getKey().getFromCheckpoint());
+        o.put("to", d.getKey().getToCheckpoint());
+        o.put("from_step", d.getFromStep());
+        o.put("to_step", d.getToStep());
+        o.put("series_id", d.getKey().getSeriesId());
+        o.put("activation_drift", d.getActivationDrift());
+        o.put("activation_drift_undefined", d.getActivationDriftUndefined());
+        o.put("random_windows", d.getRandomWindows());
+        o.put("top_window_overlap", d.getTopWindowOverlap());
+        o.put("carried_correlation", d.getCarriedCorrelation());
+        o.put("score_delta", d.getScoreDelta());
+        o.put("from_best", d.getFromBest());
+        o.put("to_best", d.getToBest());
+        o.put("from_explanation", d.getFromExplanation());
+        o.put("to_explanation", d.getToExplanation());
+        return o;
     }
 
     public static ObjectNode key(NeuronKey key) {

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronScore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -106,6 +108,29 @@ public final class ScorerHttpServer implements AutoCloseable {
                     } else {
                         json(ex, 200, NeuronDocument.of(key, activations, scores, sims));
                     }
+                } else if (path.equals("/api/checkpoints")) {
+                    json(ex, 200, checkpoints(required(q, "model")));
+                } else if (path.equals("/api/neuron/history")) {
+                    json(ex, 200, history(required(q, "model"), (int) number(q, "layer", Double.NaN),
+                            (int) number(q, "neuron", Double.NaN)));
+                } else if (path.equals("/api/drift")) {
+                    String model = required(q, "model");
+                    String from = q.get("from");
+                    String to = q.get("to");
+                    String order = q.getOrDefault("order", "most-changed");
+                    if (!order.equals("most-changed") && !order.equals("least-changed")) {
+                        throw new IllegalArgumentException("order must be most-changed or least-changed, not " + order);
+                    }
+                    Comparator<NeuronDrift> byDrift = Comparator.comparingDouble(NeuronDrift::getActivationDrift);
+                    List<NeuronDrift> found = stores.drift(d -> d.getKey().getModel().equals(model)
+                            && (from == null || from.equals(d.getKey().getFromCheckpoint()))
+                            && (to == null || to.equals(d.getKey().getToCheckpoint()))
+                            && (!q.containsKey("layer") || d.getKey().getLayer() == (int) number(q, "layer", 0)),
+                            order.equals("most-changed") ? byDrift.reversed() : byDrift);
+                    ArrayNode out = Json.MAPPER.createArrayNode();
+                    found.stream().limit((long) number(q, "limit", 100)).forEach(d -> out.add(
+                            NeuronDocument.drift(d).put("layer", d.getKey().getLayer()).put("neuron", d.getKey().getNeuron())));
+                    json(ex, 200, out);
                 } else {
                     json(ex, 404, error("not found: " + path));
                 }
@@ -115,6 +140,44 @@ public final class ScorerHttpServer implements AutoCloseable {
                 json(ex, 503, error("stores not ready (the scorer is starting or rebalancing): " + e.getMessage()));
             }
         }
+    }
+
+    /** The model's checkpoints in step order (as the drift pairs know them), each with its scored neurons and mean score. */
+    private ArrayNode checkpoints(String model) {
+        Map<String, Long> steps = new java.util.HashMap<>();
+        for (NeuronDrift d : stores.drift(d -> d.getKey().getModel().equals(model), Comparator.comparing(d -> 0))) {
+            steps.put(d.getKey().getFromCheckpoint(), d.getFromStep());
+            steps.put(d.getKey().getToCheckpoint(), d.getToStep());
+        }
+        Map<String, long[]> counts = new java.util.TreeMap<>();
+        Map<String, Double> sums = new java.util.HashMap<>();
+        for (LayerAggregate a : stores.layers()) {
+            if (a.model().equals(model)) {
+                counts.computeIfAbsent(a.checkpoint(), c -> new long[1])[0] += a.count();
+                sums.merge(a.checkpoint(), a.mean() * a.count(), Double::sum);
+            }
+        }
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        counts.keySet().stream().sorted(Comparator.comparingLong((String c) -> steps.getOrDefault(c, Long.MAX_VALUE))
+                .thenComparing(c -> c)).forEach(c -> out.addObject().put("checkpoint", c)
+                .put("step", steps.getOrDefault(c, -1L)).put("neurons", counts.get(c)[0])
+                .put("mean_score", sums.get(c) / counts.get(c)[0]));
+        return out;
+    }
+
+    /** Score and explanation at every checkpoint the neuron has, and its drift between consecutive ones. */
+    private ObjectNode history(String model, int layer, int neuron) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        ArrayNode points = out.putArray("checkpoints");
+        for (var c : checkpoints(model)) {
+            String checkpoint = c.get("checkpoint").asText();
+            stores.best(new NeuronKey(model, checkpoint, layer, neuron)).ifPresent(best -> points.addObject()
+                    .put("checkpoint", checkpoint).put("step", c.get("step").asLong())
+                    .put("correlation", best.getCorrelation()).put("explanation", best.getExplanationText()));
+        }
+        ArrayNode pairs = out.putArray("drift");
+        stores.history(model, layer, neuron).forEach(d -> pairs.add(NeuronDocument.drift(d)));
+        return out;
     }
 
     private static ObjectNode error(String message) {

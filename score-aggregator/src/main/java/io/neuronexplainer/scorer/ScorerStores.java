@@ -1,7 +1,9 @@
 package io.neuronexplainer.scorer;
 
 import io.neuronexplainer.schemas.ActivationsKey;
+import io.neuronexplainer.schemas.DriftKey;
 import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Simulation;
@@ -124,6 +126,33 @@ public final class ScorerStores {
             }
             return out;
         });
+    }
+
+    /**
+     * The neuron's drift between consecutive checkpoints of its series, earlier pairs first. Scans
+     * the drift store: one entry per neuron and pair, fine for a viewer up to a few thousand
+     * neurons per checkpoint on each instance.
+     */
+    public List<NeuronDrift> history(String model, int layer, int neuron) {
+        return drift(d -> d.getKey().getModel().equals(model) && d.getKey().getLayer() == layer && d.getKey().getNeuron() == neuron,
+                Comparator.comparingLong(NeuronDrift::getFromStep).thenComparing(d -> d.getKey().getFromCheckpoint()));
+    }
+
+    /** Drift records matching {@code filter}, sorted by {@code order}. */
+    public List<NeuronDrift> drift(java.util.function.Predicate<NeuronDrift> filter, Comparator<NeuronDrift> order) {
+        List<NeuronDrift> out = query(() -> {
+            List<NeuronDrift> found = new ArrayList<>();
+            try (KeyValueIterator<DriftKey, NeuronDrift> it = this.<DriftKey, NeuronDrift>store(ScorerTopology.DRIFT_STORE).all()) {
+                it.forEachRemaining(kv -> {
+                    if (kv.value != null && filter.test(kv.value)) {
+                        found.add(kv.value);
+                    }
+                });
+            }
+            return found;
+        });
+        out.sort(order);
+        return out;
     }
 
     /** Every (model, checkpoint, layer) aggregate with at least one neuron, in key order. */

@@ -69,6 +69,8 @@ public final class ScorerTopology {
     public static final String SCORES_STORE = "scores";
     public static final String BEST_STORE = "best-scores";
     public static final String LAYERS_STORE = "layer-aggregates";
+    /** The latest drift of each neuron and checkpoint pair, as on neuron-drift. */
+    public static final String DRIFT_STORE = "drift";
     /** Simulations not scored yet, with the wall-clock time each began to wait. */
     public static final String WAITING_STORE = "waiting-simulations";
 
@@ -162,8 +164,13 @@ public final class ScorerTopology {
                 .repartition(Repartitioned.with(Serdes.String(), pointSerde).withName("drift-events"))
                 .process(DriftTracker::new, Named.as("drift-tracker"), DriftTracker.STORE);
         Serde<DriftKey> driftKeySerde = AvroSerde.of(registry, DriftKey.class, true);
+        Serde<NeuronDrift> driftSerde = AvroSerde.of(registry, NeuronDrift.class, false);
         driftOut.filter((k, o) -> o.isDrift()).map((k, o) -> KeyValue.pair(o.driftKey(), o.drift()), Named.as("drift-out"))
-                .to(Topics.NEURON_DRIFT, Produced.with(driftKeySerde, AvroSerde.of(registry, NeuronDrift.class, false)));
+                .to(Topics.NEURON_DRIFT, Produced.with(driftKeySerde, driftSerde));
+        // Read back for the API and the export (restored from the compacted topic itself, no changelog).
+        builder.table(Topics.NEURON_DRIFT, Consumed.with(driftKeySerde, driftSerde),
+                Materialized.<DriftKey, NeuronDrift, KeyValueStore<Bytes, byte[]>>as(DRIFT_STORE)
+                        .withKeySerde(driftKeySerde).withValueSerde(driftSerde));
         driftOut.filter((k, o) -> !o.isDrift()).map((k, o) -> KeyValue.pair(o.requestKey(), o.request()), Named.as("carried-requests"))
                 .to(Topics.SIMULATION_REQUESTS, Produced.with(keySerde, AvroSerde.of(registry, SimulationRequest.class, false)));
 

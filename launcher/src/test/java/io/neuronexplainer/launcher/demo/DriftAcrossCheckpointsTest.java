@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.explainer.ExplainerWorker;
 import io.neuronexplainer.explainer.TokenPatternExplainer;
@@ -22,11 +24,13 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.Topics;
 import io.neuronexplainer.schemas.WindowMax;
+import io.neuronexplainer.scorer.Exporter;
 import io.neuronexplainer.scorer.Scorer;
 import io.neuronexplainer.scorer.ScorerSettings;
 import io.neuronexplainer.scorer.drift.DriftFormulas;
 import io.neuronexplainer.simulator.SimulatorWorker;
 import io.neuronexplainer.simulator.TokenPatternSimulator;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -47,6 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DriftAcrossCheckpointsTest {
     static final String NEURONS = "0:0-7,5:0-7";
     static final int PER_CHECKPOINT = 16;
+    static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
     void driftIsZeroAgainstItselfAndALateCheckpointIsPlacedByItsStep(@TempDir Path dir) throws Exception {
@@ -59,7 +64,7 @@ class DriftAcrossCheckpointsTest {
             }
             var meters = new SimpleMeterRegistry();
             try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("drift-test", dir.resolve("state"))
-                    .withHttpPort(-1).withOverrides(Map.of("commit.interval.ms", 200)), meters)) {
+                    .withHttpPort(0).withOverrides(Map.of("commit.interval.ms", 200)), meters)) {
                 TransactionalWorker<?, ?> explainers = ExplainerWorker.create(clients, ExplainerWorker.settings(8),
                         new TokenPatternExplainer(), meters);
                 TransactionalWorker<?, ?> simulators = SimulatorWorker.create(clients, SimulatorWorker.settings(8),
@@ -82,6 +87,10 @@ class DriftAcrossCheckpointsTest {
                                 "drift complete for 3 pairs x " + PER_CHECKPOINT + " neurons: " + report.complete("demo-gpt2"));
                         checkPairs(report.of("demo-gpt2"), activations(clients));
                     }
+                    Path file = dir.resolve("export.jsonl");
+                    Exporter.export(clients, file);
+                    checkExport(file);
+                    checkApi(scorer.httpPort());
                 } finally {
                     explainers.stop();
                     simulators.stop();
@@ -122,6 +131,78 @@ class DriftAcrossCheckpointsTest {
         }
         assertTrue(changed, "training changes some neuron between the real checkpoints");
         assertFalse(drifts.stream().anyMatch(d -> d.getFromStep() >= d.getToStep()), "pairs run forward in steps");
+    }
+
+    /** Every exported drift figure equals a plain recomputation from the exported fields of the two checkpoints. */
+    private static void checkExport(Path file) throws Exception {
+        Map<String, JsonNode> docs = new HashMap<>();
+        for (String line : Files.readAllLines(file)) {
+            JsonNode doc = JSON.readTree(line);
+            JsonNode n = doc.get("neuron");
+            docs.put(n.get("checkpoint").asText() + "/" + n.get("layer").asInt() + ":" + n.get("neuron").asInt(), doc);
+        }
+        assertEquals(4 * PER_CHECKPOINT, docs.size());
+        int checked = 0;
+        for (JsonNode doc : docs.values()) {
+            JsonNode n = doc.get("neuron");
+            assertEquals(3, doc.get("history").size(), "one entry per consecutive pair: " + doc.get("history"));
+            for (JsonNode h : doc.get("history")) {
+                JsonNode from = docs.get(h.get("from").asText() + "/" + n.get("layer").asInt() + ":" + n.get("neuron").asInt());
+                JsonNode to = docs.get(h.get("to").asText() + "/" + n.get("layer").asInt() + ":" + n.get("neuron").asInt());
+                var drift = DriftFormulas.activationDrift(exportedMaxima(from), exportedMaxima(to));
+                assertEquals(drift.orElse(0), h.get("activation_drift").asDouble(), 1e-6);
+                assertEquals(DriftFormulas.topWindowOverlap(topWindows(from), topWindows(to)),
+                        h.get("top_window_overlap").asDouble(), 1e-6);
+                double fromBest = from.get("best_explanation").get("correlation").asDouble();
+                double toBest = to.get("best_explanation").get("correlation").asDouble();
+                assertEquals(toBest - fromBest, h.get("score_delta").asDouble(), 1e-6);
+                double carried = Double.NaN;
+                for (JsonNode score : to.get("scores")) {
+                    if (h.get("from").asText().equals(score.get("carried_from").asText(null))) {
+                        carried = score.get("correlation").asDouble();
+                    }
+                }
+                assertEquals(carried, h.get("carried_correlation").asDouble(), 1e-6, "the carried score in the later checkpoint's scores");
+                checked++;
+            }
+        }
+        assertEquals(4 * PER_CHECKPOINT * 3, checked);
+    }
+
+    private static Map<Long, Double> exportedMaxima(JsonNode doc) {
+        Map<Long, Double> out = new HashMap<>();
+        doc.get("random_window_maxima").forEach(m -> out.put(m.get("window_index").asLong(), m.get("max_activation").asDouble()));
+        return out;
+    }
+
+    private static Set<Long> topWindows(JsonNode doc) {
+        Set<Long> out = new java.util.HashSet<>();
+        doc.get("most_positive_activation_records").forEach(w -> out.add(w.get("window_index").asLong()));
+        return out;
+    }
+
+    /** The routes a viewer of checkpoints reads: checkpoints in step order, a neuron's history, the most changed. */
+    private static void checkApi(int port) throws Exception {
+        JsonNode checkpoints = get(port, "/api/checkpoints?model=demo-gpt2");
+        List<String> order = new java.util.ArrayList<>();
+        checkpoints.forEach(c -> order.add(c.get("checkpoint").asText()));
+        assertEquals(List.of("step-000300", "step-001500", "final", "final-again"), order);
+        JsonNode history = get(port, "/api/neuron/history?model=demo-gpt2&layer=5&neuron=3");
+        assertEquals(4, history.get("checkpoints").size(), history.toString());
+        assertEquals(3, history.get("drift").size());
+        assertEquals("step-000300", history.get("drift").get(0).get("from").asText());
+        JsonNode most = get(port, "/api/drift?model=demo-gpt2&from=step-000300&to=step-001500&order=most-changed&limit=5");
+        assertEquals(5, most.size());
+        for (int i = 1; i < most.size(); i++) {
+            assertTrue(most.get(i - 1).get("activation_drift").asDouble() >= most.get(i).get("activation_drift").asDouble());
+        }
+    }
+
+    private static JsonNode get(int port, String path) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), path + ": " + response.body());
+        return JSON.readTree(response.body());
     }
 
     private static Map<Long, Double> maxima(NeuronActivations a) {
