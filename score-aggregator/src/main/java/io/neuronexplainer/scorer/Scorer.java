@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.scorer.drift.LayerDrift;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.RegistryClient;
 import java.io.IOException;
@@ -135,6 +136,7 @@ public final class Scorer implements AutoCloseable {
         try {
             if (streams.state() == KafkaStreams.State.RUNNING) {
                 metrics.updateLayers(stores.layers());
+                metrics.updateDrift(LayerDrift.of(stores.drift(d -> true, java.util.Comparator.comparing(d -> 0))));
             }
         } catch (InvalidStateStoreException e) {
             // Rebalancing: the next refresh will see the stores again.

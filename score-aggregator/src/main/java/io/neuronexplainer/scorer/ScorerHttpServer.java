@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronDrift;
+import io.neuronexplainer.scorer.drift.LayerDrift;
 import io.neuronexplainer.schemas.NeuronScore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -113,6 +114,18 @@ public final class ScorerHttpServer implements AutoCloseable {
                 } else if (path.equals("/api/neuron/history")) {
                     json(ex, 200, history(required(q, "model"), (int) number(q, "layer", Double.NaN),
                             (int) number(q, "neuron", Double.NaN)));
+                } else if (path.equals("/api/drift/layers")) {
+                    String model = required(q, "model");
+                    ArrayNode out = Json.MAPPER.createArrayNode();
+                    for (LayerDrift d : LayerDrift.of(stores.drift(x -> x.getKey().getModel().equals(model), Comparator.comparing(x -> 0)))) {
+                        ObjectNode o = out.addObject().put("layer", d.layer()).put("from", d.from()).put("to", d.to())
+                                .put("series_id", d.seriesId()).put("neurons", d.neurons())
+                                .put("mean_activation_drift", d.meanActivationDrift()).put("carried", d.carried())
+                                .put("carried_holding", d.holding());
+                        d.becameExplainable().forEach(o.putArray("became_explainable")::add);
+                        d.stoppedExplainable().forEach(o.putArray("stopped_explainable")::add);
+                    }
+                    json(ex, 200, out);
                 } else if (path.equals("/api/drift")) {
                     String model = required(q, "model");
                     String from = q.get("from");

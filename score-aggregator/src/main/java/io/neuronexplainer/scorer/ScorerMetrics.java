@@ -2,6 +2,7 @@ package io.neuronexplainer.scorer;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.neuronexplainer.scorer.drift.LayerDrift;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -27,6 +28,7 @@ public final class ScorerMetrics {
     private final Counter orphaned;
     private final Map<String, Long> waitingByTask = new ConcurrentHashMap<>();
     private final Map<String, LayerAggregate> layers = new ConcurrentHashMap<>();
+    private final Map<String, LayerDrift> drift = new ConcurrentHashMap<>();
 
     public ScorerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -88,6 +90,24 @@ public final class ScorerMetrics {
 
     public double scoresTotal() {
         return scores.count();
+    }
+
+    /** Refreshes the per-layer drift gauges (one set per layer and checkpoint pair), registering new ones. */
+    public void updateDrift(Iterable<LayerDrift> aggregates) {
+        for (LayerDrift d : aggregates) {
+            String key = String.join("\0", d.model(), d.seriesId(), Integer.toString(d.layer()), d.from(), d.to());
+            if (drift.put(key, d) == null) {
+                Tags tags = Tags.of("model", d.model(), "layer", Integer.toString(d.layer()), "from", d.from(), "to", d.to());
+                Gauge.builder("neuron.layer.drift.mean", drift, m -> m.get(key).meanActivationDrift()).tags(tags)
+                        .description("Mean activation drift of the layer's neurons between the two checkpoints").register(registry);
+                Gauge.builder("neuron.layer.drift.carried.hold", drift, m -> m.get(key).holdRate()).tags(tags)
+                        .description("Share of carried explanations scoring within 0.1 of their old score").register(registry);
+                Gauge.builder("neuron.layer.drift.became.explainable", drift, m -> m.get(key).becameExplainable().size())
+                        .tags(tags).description("Neurons whose best score reached 0.5 at the later checkpoint").register(registry);
+                Gauge.builder("neuron.layer.drift.stopped.explainable", drift, m -> m.get(key).stoppedExplainable().size())
+                        .tags(tags).description("Neurons whose best score fell below 0.5 at the later checkpoint").register(registry);
+            }
+        }
     }
 
     /** Refreshes the per-layer gauges from the current aggregates, registering new layers. */

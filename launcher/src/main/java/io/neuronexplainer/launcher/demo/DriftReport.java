@@ -5,6 +5,7 @@ import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.DriftKey;
 import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.Topics;
+import io.neuronexplainer.scorer.drift.LayerDrift;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,9 +26,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code demo --follow} ends with.
  */
 final class DriftReport implements AutoCloseable {
-    /** A carried explanation "holds" when its score on the new windows is within this of its old score. */
-    static final double HOLDS_WITHIN = 0.1;
-
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final AvroDeserializer<DriftKey> keys;
     private final AvroDeserializer<NeuronDrift> values;
@@ -88,21 +86,21 @@ final class DriftReport implements AutoCloseable {
         for (int i = 1; i < checkpoints.size(); i++) {
             pairs.add(checkpoints.get(i - 1) + " -> " + checkpoints.get(i));
         }
-        Map<Integer, Map<String, List<NeuronDrift>>> byLayer = new TreeMap<>();
-        for (NeuronDrift d : drifts) {
-            String pair = d.getKey().getFromCheckpoint() + " -> " + d.getKey().getToCheckpoint();
-            byLayer.computeIfAbsent(d.getKey().getLayer(), l -> new LinkedHashMap<>())
-                    .computeIfAbsent(pair, p -> new ArrayList<>()).add(d);
+        Map<Integer, Map<String, LayerDrift>> byLayer = new TreeMap<>();
+        for (LayerDrift d : LayerDrift.of(drifts)) {
+            byLayer.computeIfAbsent(d.layer(), l -> new LinkedHashMap<>()).put(d.from() + " -> " + d.to(), d);
         }
-        out.println("drift per layer (mean activation drift / carried explanations holding within " + HOLDS_WITHIN + "):");
+        out.println("drift per layer (mean activation drift / carried explanations holding within " + LayerDrift.HOLDS_WITHIN
+                + " / became explainable / stopped):");
         out.print("layer");
         pairs.forEach(p -> out.printf("  %32s", p));
         out.println();
         for (var layer : byLayer.entrySet()) {
             out.printf("%5d", layer.getKey());
             for (String p : pairs) {
-                List<NeuronDrift> ds = layer.getValue().getOrDefault(p, List.of());
-                out.printf("  %32s", ds.isEmpty() ? "-" : String.format("%.3f / %3.0f%%", meanDrift(ds), 100 * holdRate(ds)));
+                LayerDrift d = layer.getValue().get(p);
+                out.printf("  %32s", d == null ? "-" : String.format("%.3f / %3.0f%% / +%d / -%d", d.meanActivationDrift(),
+                        100 * d.holdRate(), d.becameExplainable().size(), d.stoppedExplainable().size()));
             }
             out.println();
         }
@@ -113,18 +111,6 @@ final class DriftReport implements AutoCloseable {
                         d.getKey().getLayer(), d.getKey().getNeuron(), d.getKey().getFromCheckpoint(),
                         d.getKey().getToCheckpoint(), d.getActivationDrift(), figure(d.getFromBest()), figure(d.getToBest()),
                         shorten(d.getFromExplanation()), shorten(d.getToExplanation())));
-    }
-
-    static double meanDrift(List<NeuronDrift> ds) {
-        return ds.stream().mapToDouble(NeuronDrift::getActivationDrift).average().orElse(Double.NaN);
-    }
-
-    /** Share of pairs whose carried explanation scores within {@link #HOLDS_WITHIN} of its old score (of those with both). */
-    static double holdRate(List<NeuronDrift> ds) {
-        long with = ds.stream().filter(d -> d.getCarriedCorrelation() != null && d.getFromBest() != null).count();
-        long holds = ds.stream().filter(d -> d.getCarriedCorrelation() != null && d.getFromBest() != null
-                && d.getCarriedCorrelation() >= d.getFromBest() - HOLDS_WITHIN).count();
-        return with == 0 ? Double.NaN : (double) holds / with;
     }
 
     /** An explanation cut to one readable line (the offline explainer's run long). */

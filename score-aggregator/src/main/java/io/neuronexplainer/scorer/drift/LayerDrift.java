@@ -1,0 +1,69 @@
+package io.neuronexplainer.scorer.drift;
+
+import io.neuronexplainer.schemas.NeuronDrift;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One layer between two consecutive checkpoints: mean activation drift, the share of carried
+ * explanations that hold (score on the new windows within {@link #HOLDS_WITHIN} of the old
+ * score, or better), and the neurons that became explainable (best >= {@link #EXPLAINABLE} now,
+ * below before) or stopped being so.
+ */
+public record LayerDrift(String model, String seriesId, int layer, String from, String to, int neurons,
+                         double meanActivationDrift, int carried, int holding, List<Integer> becameExplainable,
+                         List<Integer> stoppedExplainable) {
+    public static final double HOLDS_WITHIN = 0.1;
+    public static final double EXPLAINABLE = 0.5;
+
+    /** Share of carried explanations that hold; NaN when none was carried yet. */
+    public double holdRate() {
+        return carried == 0 ? Double.NaN : (double) holding / carried;
+    }
+
+    /** Aggregates per (model, series, layer, from, to), in that order. */
+    public static List<LayerDrift> of(Collection<NeuronDrift> drifts) {
+        Map<String, List<NeuronDrift>> groups = new TreeMap<>();
+        for (NeuronDrift d : drifts) {
+            var k = d.getKey();
+            groups.computeIfAbsent(String.join("\u0000", k.getModel(), k.getSeriesId(),
+                    String.format("%09d", k.getLayer()), String.format("%020d", d.getFromStep() + 1), k.getFromCheckpoint(),
+                    k.getToCheckpoint()), x -> new ArrayList<>()).add(d);
+        }
+        List<LayerDrift> out = new ArrayList<>();
+        for (List<NeuronDrift> group : groups.values()) {
+            var k = group.get(0).getKey();
+            double sum = 0;
+            int carried = 0;
+            int holding = 0;
+            List<Integer> became = new ArrayList<>();
+            List<Integer> stopped = new ArrayList<>();
+            for (NeuronDrift d : group) {
+                sum += d.getActivationDrift();
+                if (d.getCarriedCorrelation() != null && d.getFromBest() != null) {
+                    carried++;
+                    if (d.getCarriedCorrelation() >= d.getFromBest() - HOLDS_WITHIN) {
+                        holding++;
+                    }
+                }
+                if (d.getFromBest() != null && d.getToBest() != null) {
+                    boolean before = d.getFromBest() >= EXPLAINABLE;
+                    boolean now = d.getToBest() >= EXPLAINABLE;
+                    if (now && !before) {
+                        became.add(d.getKey().getNeuron());
+                    } else if (before && !now) {
+                        stopped.add(d.getKey().getNeuron());
+                    }
+                }
+            }
+            became.sort(null);
+            stopped.sort(null);
+            out.add(new LayerDrift(k.getModel(), k.getSeriesId(), k.getLayer(), k.getFromCheckpoint(), k.getToCheckpoint(),
+                    group.size(), sum / group.size(), carried, holding, became, stopped));
+        }
+        return out;
+    }
+}
