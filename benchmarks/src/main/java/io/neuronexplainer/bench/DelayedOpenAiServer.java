@@ -1,4 +1,4 @@
-package io.neuronexplainer.launcher.bench;
+package io.neuronexplainer.bench;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
