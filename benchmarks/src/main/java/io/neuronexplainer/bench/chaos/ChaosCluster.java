@@ -3,6 +3,8 @@ package io.neuronexplainer.bench.chaos;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.RegistryProcess;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,6 +41,7 @@ public final class ChaosCluster implements AutoCloseable {
 
     /** Starts the brokers and the registry (together: each takes seconds), their data under {@code dir}. */
     public static ChaosCluster start(Path dir) throws Exception {
+        Files.createDirectories(dir);
         Path registryLog = dir.resolve("registry.log");
         Path registryStorage = dir.resolve("registry");
         var registryStart = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -59,7 +62,14 @@ public final class ChaosCluster implements AutoCloseable {
             KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
             brokerSettings().forEach(builder::setConfigProp);
             kafka = builder.build();
-            kafka.format();
+            // The test kit's format() prints every node's metadata on stdout, which is the bench's own output.
+            PrintStream stdout = System.out;
+            try (PrintStream formatLog = new PrintStream(Files.newOutputStream(dir.resolve("kafka-format.log")), true)) {
+                System.setOut(formatLog);
+                kafka.format();
+            } finally {
+                System.setOut(stdout);
+            }
             kafka.startup();
             kafka.waitForReadyBrokers();
             return new ChaosCluster(kafka, registryStart.join(), registryLog, registryStorage);

@@ -249,6 +249,10 @@ public final class ChaosRun {
         List<Integer> brokers = cluster.brokerIds();
         long lastEnd = 0;
         try {
+            // Kills meet running processes only: the first waits for both to have joined.
+            if (!workers.awaitProcessesReady(Duration.ofSeconds(120))) {
+                say("a worker process was not ready within 120 s (see its log in %s)", settings.dir());
+            }
             for (ChaosSchedule.Step step : ChaosSchedule.plan(settings.kills())) {
                 int due = (int) Math.ceil(step.scoredShare() * neurons);
                 while (scored.get() < due || System.nanoTime() - lastEnd < FAULT_GAP.toNanos()) {
@@ -264,9 +268,11 @@ public final class ChaosRun {
                     case KILL_EXPLAINER, KILL_SIMULATOR -> {
                         ChaosWorkers.Stage stage = step.fault() == ChaosSchedule.Fault.KILL_EXPLAINER
                                 ? ChaosWorkers.Stage.EXPLAINER : ChaosWorkers.Stage.SIMULATOR;
-                        long pid = workers.kill(stage);
-                        say("chaos: kill -9 the %s process (pid %d) at %d scored; started again", stage.name().toLowerCase(),
-                                pid, scored.get());
+                        int at = scored.get();
+                        long t = System.nanoTime();
+                        long pid = workers.kill(stage, Duration.ofSeconds(90));
+                        say("chaos: kill -9 the %s process (pid %d) at %d scored; started again, ready after %.1f s",
+                                stage.name().toLowerCase(), pid, at, (System.nanoTime() - t) / 1e9);
                         kills.incrementAndGet();
                     }
                     case POISON -> {

@@ -42,7 +42,8 @@ final class ChaosWorkers implements AutoCloseable {
     private final KillableWorker simulatorProcess;
     private final AtomicInteger threadRestarts = new AtomicInteger();
 
-    ChaosWorkers(KafkaClients clients, ChaosSettings settings, String llmUrl, Path logDir, MeterRegistry meters, PrintStream out) {
+    ChaosWorkers(KafkaClients clients, ChaosSettings settings, String llmUrl, Path logDir, MeterRegistry meters, PrintStream out)
+            throws IOException {
         this.clients = clients;
         this.settings = settings;
         this.llmUrl = llmUrl;
@@ -86,9 +87,23 @@ final class ChaosWorkers implements AutoCloseable {
         simulatorProcess.start();
     }
 
-    /** Kills the stage's worker process with SIGKILL and starts it again; returns the killed pid. */
-    long kill(Stage stage) throws IOException, InterruptedException {
-        return (stage == Stage.EXPLAINER ? explainerProcess : simulatorProcess).killAndRestart();
+    /** Waits until both worker processes answer ready; false if one did not within {@code timeout}. */
+    boolean awaitProcessesReady(Duration timeout) throws InterruptedException {
+        return explainerProcess.awaitReady(timeout) && simulatorProcess.awaitReady(timeout);
+    }
+
+    /**
+     * Kills the stage's worker process with SIGKILL, starts it again and waits until it is ready
+     * (so that the next fault does not meet it starting); returns the killed pid.
+     */
+    long kill(Stage stage, Duration readyTimeout) throws IOException, InterruptedException {
+        KillableWorker worker = stage == Stage.EXPLAINER ? explainerProcess : simulatorProcess;
+        long pid = worker.killAndRestart();
+        if (!worker.awaitReady(readyTimeout)) {
+            out.printf("the %s process started after the kill was not ready within %d s%n", stage.name().toLowerCase(),
+                    readyTimeout.toSeconds());
+        }
+        return pid;
     }
 
     /** Restarts nobody asked for: worker processes that ended by themselves, thread workers that stopped on an error. */

@@ -1,8 +1,14 @@
 package io.neuronexplainer.bench.chaos;
 
+import io.neuronexplainer.runtime.FreePort;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -19,19 +25,42 @@ final class KillableWorker implements AutoCloseable {
     private final List<String> command;
     private final Path log;
     private final PrintStream out;
+    private final int healthPort;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
     private Process killed;
     private boolean closing;
     private int unplannedExits;
 
-    KillableWorker(String name, List<String> args, Path log, PrintStream out) {
+    KillableWorker(String name, List<String> args, Path log, PrintStream out) throws IOException {
         this.name = name;
         this.log = log;
         this.out = out;
+        // The same port in every incarnation: /health/ready says when a started process has joined.
+        this.healthPort = FreePort.find();
         this.command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
                 ChaosWorkerProcess.class.getName()));
         this.command.addAll(args);
+        this.command.addAll(List.of("--metrics-port", Integer.toString(healthPort)));
+    }
+
+    /** Waits until the worker answers ready (subscribed, transactions started); false if it did not within {@code timeout}. */
+    boolean awaitReady(Duration timeout) throws InterruptedException {
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + healthPort + "/health/ready"))
+                .timeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // Not listening yet.
+            }
+            Thread.sleep(250);
+        }
+        return false;
     }
 
     synchronized void start() throws IOException {

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ChaosRunTest {
     @Test
     void everyNeuronScoredOnceThroughKillsBrokerAndRegistryRestartsAndPoison(@TempDir Path dir) throws Exception {
-        // The pace: 3 workers per stage with 1 call in flight and a 2 s LLM take ~70 s over 100 neurons,
-        // long enough for the five faults (about 50 s in all) to land while neurons flow.
-        ChaosSettings settings = new ChaosSettings(100, 2, 7, 0.05, 300, 2000, 1, 4, 8, 100, 10, 10, 50, 6, 240, dir);
+        // The pace: 3 workers per stage with 1 call in flight and a 1.5 s LLM take about 70 s over 100 neurons
+        // on 2 busy cores, long enough for the five faults (about 55 s in all) to land while neurons flow.
+        ChaosSettings settings = new ChaosSettings(100, 2, 7, 0.05, 300, 1500, 1, 4, 8, 100, 10, 10, 50, 6, 240, dir);
         ChaosRun.Outcome outcome = new ChaosRun(settings, System.out).run();
         System.out.println(outcome.lastLine());
         assertEquals(0, outcome.lost(), outcome::lastLine);
