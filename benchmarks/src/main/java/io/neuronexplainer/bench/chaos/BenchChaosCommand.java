@@ -3,6 +3,7 @@ package io.neuronexplainer.bench.chaos;
 import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.ScratchFolder;
 import io.neuronexplainer.runtime.ServiceMain;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -90,6 +91,14 @@ public class BenchChaosCommand implements Callable<Integer>, CliCommand {
     public Integer call() {
         return ServiceMain.run(() -> {
             if (dataDir != null) {
+                // The brokers format their folders afresh: an earlier run's data would be refused half-way.
+                if (Files.isDirectory(dataDir)) {
+                    try (var entries = Files.list(dataDir)) {
+                        if (entries.findAny().isPresent()) {
+                            throw new IllegalArgumentException("--data-dir " + dataDir + " is not empty; give a new or empty folder");
+                        }
+                    }
+                }
                 return run(dataDir);
             }
             try (ScratchFolder dir = ScratchFolder.create("bench-chaos")) {

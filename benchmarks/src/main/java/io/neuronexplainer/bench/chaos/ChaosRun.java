@@ -111,7 +111,7 @@ public final class ChaosRun {
                     settings.faultRate(), settings.seed(), inFlight);
                  ScoreCensus scores = new ScoreCensus(clients);
                  DeadLetterCensus letters = new DeadLetterCensus(clients);
-                 ChaosScorers scorers = new ChaosScorers(clients, 2, dir, meters, out);
+                 ChaosScorers scorers = new ChaosScorers(clients, 2, dir, out);
                  ChaosWorkers workers = new ChaosWorkers(clients, settings, llm.baseUrl(), dir, meters, out)) {
                 scorers.start();
                 workers.start();

@@ -1,6 +1,7 @@
 package io.neuronexplainer.bench.chaos;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.scorer.Scorer;
 import io.neuronexplainer.scorer.ScorerSettings;
@@ -18,23 +19,26 @@ final class ChaosScorers implements AutoCloseable {
 
     private final KafkaClients clients;
     private final Path dir;
-    private final MeterRegistry meters;
     private final PrintStream out;
     private final Scorer[] scorers;
     private int restarts;
 
-    ChaosScorers(KafkaClients clients, int instances, Path dir, MeterRegistry meters, PrintStream out) {
+    ChaosScorers(KafkaClients clients, int instances, Path dir, PrintStream out) {
         this.clients = clients;
         this.dir = dir;
-        this.meters = meters;
         this.out = out;
         this.scorers = new Scorer[instances];
     }
 
     void start() throws IOException {
         for (int i = 0; i < scorers.length; i++) {
-            scorers[i] = Scorer.start(clients, settings(i), meters);
+            scorers[i] = Scorer.start(clients, settings(i), meters());
         }
+    }
+
+    /** A registry per instance: two scorers in one registry would share (and fight over) their gauges. */
+    private static MeterRegistry meters() {
+        return new SimpleMeterRegistry();
     }
 
     private ScorerSettings settings(int i) {
@@ -49,7 +53,7 @@ final class ChaosScorers implements AutoCloseable {
                 Throwable why = scorers[i].failure();
                 out.printf("scorer %d stopped (%s); starting it again%n", i, why == null ? scorers[i].streams().state() : why);
                 scorers[i].close();
-                scorers[i] = Scorer.start(clients, settings(i), meters);
+                scorers[i] = Scorer.start(clients, settings(i), meters());
                 n++;
             }
         }
