@@ -89,6 +89,12 @@ public class BenchChaosCommand implements Callable<Integer>, CliCommand {
 
     @Override
     public Integer call() {
+        // As bench pipeline: the OpenAI SDK of the thread workers chains its async stages on the common
+        // pool, whose parallelism is 1 on 2 cores (a new thread per stage); set before its first use.
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+                    Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
+        }
         return ServiceMain.run(() -> {
             if (dataDir != null) {
                 // The brokers format their folders afresh: an earlier run's data would be refused half-way.

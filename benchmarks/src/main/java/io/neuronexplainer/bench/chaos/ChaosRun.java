@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 
@@ -31,8 +32,8 @@ import org.apache.kafka.clients.admin.Admin;
  */
 public final class ChaosRun {
     /** What a run found; {@link #lastLine} is the figure line, {@link #holds} whether exactly-once held. */
-    public record Outcome(ScoreCensus.Tally scores, DeadLetterCensus.Verdict deadLetters, int kills, int brokerRestarts,
-                          int registryRestarts, double seconds, String failure) {
+    public record Outcome(ScoreCensus.Tally scores, DeadLetterCensus.Verdict deadLetters, int expectedDeadLetters, int kills,
+                          int brokerRestarts, int registryRestarts, double seconds, String failure) {
         public boolean holds() {
             return failure == null;
         }
@@ -48,7 +49,7 @@ public final class ChaosRun {
         public String lastLine() {
             return String.format("neurons=%d scored_once=%d lost=%d duplicated=%d dead_letters=%d expected_dead_letters=%d "
                             + "kills=%d broker_restarts=%d registry_restarts=%d", scores.neurons(), scores.scoredOnce(), scores.lost(),
-                    scores.duplicated(), deadLetters.deadLetters(), deadLetters.expected(), kills, brokerRestarts, registryRestarts);
+                    scores.duplicated(), deadLetters.deadLetters(), expectedDeadLetters, kills, brokerRestarts, registryRestarts);
         }
     }
 
@@ -117,8 +118,10 @@ public final class ChaosRun {
                 workers.start();
                 say("2 scorers, %d explainer and %d simulator workers (one of each a process) started; LLM at %s",
                         settings.workersPerStage(), settings.workersPerStage(), llm.baseUrl());
-                CompletableFuture<Long> produced = CompletableFuture.supplyAsync(() -> produce(clients, modelDir, names, selection));
-                CompletableFuture<Void> chaos = CompletableFuture.runAsync(() -> chaos(cluster, workers, clients, settings.neurons()));
+                CompletableFuture<Long> produced = CompletableFuture.supplyAsync(() -> produce(clients, modelDir, names, selection),
+                        thread("chaos-producer"));
+                CompletableFuture<Void> chaos = CompletableFuture.runAsync(() -> chaos(cluster, workers, clients, settings.neurons()),
+                        thread("chaos-faults"));
                 String failure = await(scores, letters, scorers, workers, llm, produced, chaos, expectedLetters);
                 tearingDown = true;
                 ScoreCensus.Tally tally = scores.tally(expected);
@@ -132,8 +135,9 @@ public final class ChaosRun {
                     out.println("duplicated: " + neuron);
                 }
                 verdict.problems().forEach(p -> out.println("dead letters: " + p));
-                failure = verdictLine(failure, tally, verdict);
-                return new Outcome(tally, verdict, kills.get(), brokerRestarts.get(), registryRestarts.get(), elapsed(), failure);
+                failure = verdictLine(failure, tally, verdict, expectedLetters);
+                return new Outcome(tally, verdict, expectedLetters, kills.get(), brokerRestarts.get(), registryRestarts.get(), elapsed(),
+                        failure);
             } finally {
                 tearingDown = true;
             }
@@ -207,7 +211,7 @@ public final class ChaosRun {
         return failure;
     }
 
-    private static String verdictLine(String failure, ScoreCensus.Tally tally, DeadLetterCensus.Verdict verdict) {
+    private static String verdictLine(String failure, ScoreCensus.Tally tally, DeadLetterCensus.Verdict verdict, int expectedLetters) {
         List<String> wrong = new ArrayList<>();
         if (failure != null) {
             wrong.add(failure);
@@ -220,6 +224,9 @@ public final class ChaosRun {
         }
         if (tally.unexpected() > 0) {
             wrong.add(tally.unexpected() + " neurons scored that were not produced");
+        }
+        if (verdict.expected() != expectedLetters) {
+            wrong.add("the poison was not all written: " + verdict.expected() + " of " + expectedLetters + " dead letters expected from it");
         }
         if (!verdict.holds()) {
             wrong.add(verdict.deadLetters() + " dead letters, expected exactly the " + verdict.expected() + " of the injected records ("
@@ -304,6 +311,15 @@ public final class ChaosRun {
         } catch (Exception e) {
             throw new IllegalStateException(e.toString(), e);
         }
+    }
+
+    /** Runs a task on a daemon thread of its own, named for the logs. */
+    private static Executor thread(String name) {
+        return task -> {
+            Thread t = new Thread(task, name);
+            t.setDaemon(true);
+            t.start();
+        };
     }
 
     /** The first {@code count} neurons, layer by layer, as the producer's {@code --neurons} selection. */

@@ -24,8 +24,9 @@ class ChaosRunTest {
         assertEquals(0, outcome.lost(), outcome::lastLine);
         assertEquals(0, outcome.duplicated(), outcome::lastLine);
         assertEquals(100, outcome.scores().scoredOnce(), outcome::lastLine);
-        assertEquals(200, outcome.deadLetters().expected(), outcome::lastLine);
-        assertEquals(outcome.deadLetters().expected(), outcome.deadLetters().deadLetters(), outcome::lastLine);
+        assertEquals(200, outcome.expectedDeadLetters(), outcome::lastLine);
+        assertEquals(200, outcome.deadLetters().matched(), outcome::lastLine);
+        assertEquals(200, outcome.deadLetters().deadLetters(), outcome::lastLine);
         assertEquals(2, outcome.kills());
         assertEquals(1, outcome.brokerRestarts());
         assertEquals(1, outcome.registryRestarts());
