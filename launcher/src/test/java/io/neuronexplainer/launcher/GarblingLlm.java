@@ -1,6 +1,6 @@
 package io.neuronexplainer.launcher;
 
-import io.neuronexplainer.launcher.bench.DelayedOpenAiServer;
+import io.neuronexplainer.bench.DelayedOpenAiServer;
 import io.neuronexplainer.llm.test.OpenAiTestServer;
 import io.neuronexplainer.llm.test.OpenAiTestServer.Reply;
 import java.io.IOException;

@@ -131,6 +131,9 @@ public final class TransactionalWorker<K, V> {
         }
         Map<String, Object> producerConfig = clients.producer(settings.transactionalId());
         producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, settings.stage() + "-" + settings.instanceId() + "-producer");
+        if (settings.transactionTimeout() != null) {
+            producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) settings.transactionTimeout().toMillis());
+        }
         List<KafkaClientMetrics> clientMetrics = new ArrayList<>();
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
         KafkaConsumer<byte[], byte[]> consumer = null;

@@ -40,6 +40,11 @@ public class WorkerOptions {
                     + "record is tried again to see whether the fault cleared (default: ${DEFAULT-VALUE}).")
     double pauseProbeS = 15;
 
+    @Option(names = "--transaction-timeout-s", paramLabel = "SECONDS",
+            description = "How long the broker lets an open transaction of this instance (e.g. of a killed process) hold back "
+                    + "read_committed readers before aborting it (default: the Kafka client's, 60).")
+    Integer transactionTimeoutS;
+
     public int metricsPort() {
         return metricsPort;
     }
@@ -65,6 +70,7 @@ public class WorkerOptions {
         return new WorkerSettings(stage, inputTopic, groupId == null ? stage : groupId,
                 stable ? instanceId : RandomInstanceId.next(), stable, maxInFlight,
                 exitWhenIdle == null ? null : Duration.ofMillis(Math.round(exitWhenIdle * 1000)),
-                Duration.ofMillis(commitIntervalMs), Duration.ofSeconds(30), timing);
+                Duration.ofMillis(commitIntervalMs), Duration.ofSeconds(30), timing,
+                transactionTimeoutS == null ? null : Duration.ofSeconds(transactionTimeoutS));
     }
 }

@@ -1,4 +1,4 @@
-package io.neuronexplainer.launcher.bench;
+package io.neuronexplainer.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

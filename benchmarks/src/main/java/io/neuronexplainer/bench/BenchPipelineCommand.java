@@ -1,4 +1,4 @@
-package io.neuronexplainer.launcher.bench;
+package io.neuronexplainer.bench;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.explainer.Explainer;

@@ -1,4 +1,4 @@
-package io.neuronexplainer.launcher.bench;
+package io.neuronexplainer.bench;
 
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.NeuronActivations;

@@ -1,4 +1,4 @@
-package io.neuronexplainer.launcher.bench;
+package io.neuronexplainer.bench;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -70,6 +70,11 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         this.delayMs = delayMs;
     }
 
+    /** Answers without listening, for a server of its own to call {@link #respond} (the delay is the caller's). */
+    public static DelayedOpenAiServer unbound() {
+        return new DelayedOpenAiServer(null, null, 0);
+    }
+
     /** Starts on a free loopback port with enough threads to hold {@code concurrentRequests} sleeping requests. */
     public static DelayedOpenAiServer start(long delayMs, int concurrentRequests) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4096);
@@ -101,23 +106,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();
         }
-        long id = requests.incrementAndGet();
-        Request request = Request.read(body);
-        String response;
-        if (exchange.getRequestURI().getPath().endsWith("/chat/completions")) {
-            String content = request.content == null ? "" : request.content;
-            Matcher sizes = SIZES.matcher(content);
-            if (content.contains(FILL_IN)) {
-                response = chatLogprobs(id, request.model, content);
-            } else if (sizes.find()) {
-                response = chat(id, request.model, content, predictionsJson(sizes.group(1)), 0, null);
-            } else {
-                response = chat(id, request.model, content, EXPLANATION, 12, null);
-            }
-        } else {
-            response = completionsEcho(id, request.model, request.prompt == null ? "" : request.prompt);
-        }
-        byte[] bytes = response.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = respond(exchange.getRequestURI().getPath(), body).getBytes(StandardCharsets.UTF_8);
         long left = delayMs - (System.nanoTime() - start) / 1_000_000;
         if (left > 0) {
             try {
@@ -131,6 +120,28 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /** The answer (JSON) to one request to {@code path} with {@code body}, counted, without the delay. */
+    public String respond(String path, byte[] body) throws IOException {
+        long id = requests.incrementAndGet();
+        Request request = Request.read(body);
+        if (path.endsWith("/chat/completions")) {
+            String content = request.content == null ? "" : request.content;
+            Matcher sizes = SIZES.matcher(content);
+            if (content.contains(FILL_IN)) {
+                return chatLogprobs(id, request.model, content);
+            } else if (sizes.find()) {
+                return chat(id, request.model, content, predictionsJson(sizes.group(1)), 0, null);
+            }
+            return chat(id, request.model, content, EXPLANATION, 12, null);
+        }
+        return completionsEcho(id, request.model, request.prompt == null ? "" : request.prompt);
+    }
+
+    /** A chat.completion whose content is {@code content}, e.g. one no stage can use. */
+    public static String chatCompletion(String model, String content) {
+        return chat(0, model, "", content, 1, null);
     }
 
     /** The fields the answers need, pulled from the request with a streaming parser. */
@@ -359,7 +370,9 @@ public final class DelayedOpenAiServer implements AutoCloseable {
 
     @Override
     public void close() {
-        http.stop(0);
-        threads.shutdownNow();
+        if (http != null) {
+            http.stop(0);
+            threads.shutdownNow();
+        }
     }
 }
