@@ -71,6 +71,7 @@ async function loadNeurons(model, checkpoint, layer, selectNeuron) {
     list.append(li);
   }
   if (selectNeuron !== undefined) markNeuron(selectNeuron);
+  await loadMostChanged(model, checkpoint, layer);
 }
 
 function markNeuron(n) {
@@ -95,6 +96,7 @@ async function loadNeuron(key) {
       el("td", {}, fmt(s.random_correlation)), el("td", {}, fmt(s.rsquared)), el("td", {}, fmt(s.absolute_dev_explained)), el("td", {}, s.tokens)));
   }
   pane.append(el("h3", {}, "Scores"), table);
+  await showHistory(pane, key);
 
   const sim = (best && doc.simulations.find((s) => s.explanation_id === best.explanation_id)) || doc.simulations[0];
   const predicted = new Map();
@@ -119,6 +121,77 @@ async function loadNeuron(key) {
   section("Top-activating windows (scoring)", top.filter((w) => w.split === "scoring"), true);
   section("Random windows (scoring)", doc.random_sample, true);
   section("Top-activating windows shown to the explainer", top.filter((w) => w.split === "explanation"), false);
+}
+
+// The neuron across the checkpoints of its run: its best score per checkpoint as a small line
+// chart, its explanations side by side, and its drift between consecutive checkpoints.
+async function showHistory(pane, key) {
+  const h = await getJson("api/neuron/history?" + query({ model: key.model, layer: key.layer, neuron: key.neuron }));
+  if (h.checkpoints.length < 2) return;
+  pane.append(el("h3", {}, "Across checkpoints"));
+  pane.append(scoreChart(h.checkpoints, key.checkpoint));
+  const drift = new Map(h.drift.map((d) => [d.to, d]));
+  const table = el("table", { id: "history" }, el("tr", {}, ...["checkpoint", "step", "score", "drift", "top overlap",
+    "carried", "explanation"].map((x) => el("th", {}, x))));
+  for (const c of h.checkpoints) {
+    const d = drift.get(c.checkpoint);
+    const tr = el("tr", { class: "clickable" + (c.checkpoint === key.checkpoint ? " selected" : "") }, el("td", {}, c.checkpoint),
+      el("td", {}, c.step), el("td", {}, fmt(c.correlation)), el("td", {}, d ? fmt(d.activation_drift) : "–"),
+      el("td", {}, d ? fmt(d.top_window_overlap) : "–"), el("td", {}, d ? fmt(d.carried_correlation) : "–"),
+      el("td", { class: "explanation-cell" }, c.explanation.slice(0, 120)));
+    tr.onclick = () => loadNeuron({ ...key, checkpoint: c.checkpoint });
+    table.append(tr);
+  }
+  pane.append(table);
+}
+
+function scoreChart(points, current) {
+  const ns = "http://www.w3.org/2000/svg";
+  const w = 420, hgt = 120, pad = 28;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("id", "score-chart");
+  svg.setAttribute("width", w);
+  svg.setAttribute("height", hgt);
+  const x = (i) => pad + (i * (w - 2 * pad)) / Math.max(1, points.length - 1);
+  const y = (v) => hgt - pad - Math.max(-1, Math.min(1, v)) * (hgt - 2 * pad);
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", points.map((p, i) => `${x(i)},${y(p.correlation)}`).join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "#3874e6");
+  line.setAttribute("stroke-width", "2");
+  svg.append(line);
+  points.forEach((p, i) => {
+    const dot = document.createElementNS(ns, "circle");
+    dot.setAttribute("cx", x(i));
+    dot.setAttribute("cy", y(p.correlation));
+    dot.setAttribute("r", p.checkpoint === current ? 5 : 3);
+    dot.setAttribute("fill", p.checkpoint === current ? "#1d2733" : "#3874e6");
+    const title = document.createElementNS(ns, "title");
+    title.textContent = `${p.checkpoint}: ${fmt(p.correlation)}`;
+    dot.append(title);
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", x(i));
+    label.setAttribute("y", hgt - 8);
+    label.setAttribute("text-anchor", "middle");
+    label.setAttribute("font-size", "10");
+    label.textContent = p.checkpoint;
+    svg.append(dot, label);
+  });
+  return svg;
+}
+
+// The layer's neurons that changed most between consecutive checkpoints, for the pair ending at this checkpoint.
+async function loadMostChanged(model, checkpoint, layer) {
+  const list = $("#changed");
+  list.replaceChildren();
+  const drift = await getJson("api/drift?" + query({ model, to: checkpoint, layer, order: "most-changed", limit: 10 }));
+  $("#changed-title").textContent = drift.length ? `Most changed since ${drift[0].from}` : "Most changed";
+  for (const d of drift) {
+    const li = el("li", {}, el("span", { class: "score" }, fmt(d.activation_drift)), ` n${d.neuron} `,
+      el("span", { class: "muted" }, `score ${fmt(d.from_best)} → ${fmt(d.to_best)}`));
+    li.onclick = () => loadNeuron({ model, checkpoint, layer, neuron: d.neuron });
+    list.append(li);
+  }
 }
 
 async function main() {

@@ -12,6 +12,7 @@ import io.neuronexplainer.schemas.Topics;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code neuron-explain explain}: runs one explainer-worker instance until SIGTERM (or idle). */
 @Command(name = "explain", mixinStandardHelpOptions = true,
@@ -27,10 +28,16 @@ public class ExplainCommand implements Callable<Integer>, CliCommand {
     @Mixin
     WorkerOptions worker;
 
+    @Option(names = "--reuse-explanations", description = "Explain only the neurons the scorer found changed since the "
+            + "previous checkpoint (topic explanation-requests) instead of every neuron (neuron-activations); the scorer "
+            + "must run with --reuse-explanations too (off by default).")
+    boolean reuseExplanations;
+
     @Override
     public Integer call() {
         return ServiceMain.run(() -> {
-            WorkerSettings settings = worker.settings(ExplainerWorker.STAGE, Topics.NEURON_ACTIVATIONS);
+            WorkerSettings settings = worker.settings(ExplainerWorker.STAGE,
+                    reuseExplanations ? Topics.EXPLANATION_REQUESTS : Topics.NEURON_ACTIVATIONS);
             try (MetricsServer metrics = MetricsServer.start(ExplainerWorker.STAGE, worker.metricsHost(), worker.metricsPort());
                  Explainer explainer = backend.create(metrics.registry());
                  Connection kafka = connection.open()) {

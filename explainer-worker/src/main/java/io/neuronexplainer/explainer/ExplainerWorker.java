@@ -45,6 +45,14 @@ public final class ExplainerWorker {
         return WorkerSettings.of(STAGE, Topics.NEURON_ACTIVATIONS, STAGE, maxInFlight);
     }
 
+    /**
+     * With explanations reused across checkpoints: the group reads {@code explanation-requests}, the
+     * activations of the neurons the scorer found changed (same records, same keys).
+     */
+    public static WorkerSettings reuseSettings(int maxInFlight) {
+        return WorkerSettings.of(STAGE, Topics.EXPLANATION_REQUESTS, STAGE, maxInFlight);
+    }
+
     static List<Output> outputs(NeuronActivations neuron, ExplainerResult result, Explainer explainer) {
         if (result == null || result.text() == null || result.text().isBlank()) {
             throw new IllegalStateException(explainer.method() + " returned an empty explanation");

@@ -19,6 +19,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class Topics {
     public static final String NEURON_ACTIVATIONS = "neuron-activations";
     public static final String NEURON_EXPLANATIONS = "neuron-explanations";
+    /** With explanations reused across checkpoints: the activations of neurons the scorer found changed, to explain. */
+    public static final String EXPLANATION_REQUESTS = "explanation-requests";
     public static final String SIMULATION_REQUESTS = "simulation-requests";
     public static final String NEURON_SIMULATIONS = "neuron-simulations";
     public static final String NEURON_SCORES = "neuron-scores";
@@ -56,6 +58,7 @@ public final class Topics {
     public static final List<Spec> DATA = List.of(
             new Spec(NEURON_ACTIVATIONS, true),
             new Spec(NEURON_EXPLANATIONS, false),
+            new Spec(EXPLANATION_REQUESTS, false),
             new Spec(SIMULATION_REQUESTS, false),
             new Spec(NEURON_SIMULATIONS, false),
             new Spec(NEURON_SCORES, true),

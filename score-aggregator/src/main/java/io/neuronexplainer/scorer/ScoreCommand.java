@@ -63,6 +63,16 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
                     + "neuron-simulations-dlq with the reason (default: ${DEFAULT-VALUE}; seconds, 90s, 30m, 1h or PT1H).")
     String orphanTimeout;
 
+    @Option(names = "--reuse-explanations", description = "Explain only what changed: a neuron of a later checkpoint keeps "
+            + "the earlier checkpoint's explanation (and its carried score) when that scores at least --reuse-threshold of its old "
+            + "score on the new windows; the others go to the explainers on explanation-requests. The explainers must run with "
+            + "--reuse-explanations too (off by default).")
+    boolean reuseExplanations;
+
+    @Option(names = "--reuse-threshold", defaultValue = "0.9",
+            description = "Share of its old score a carried explanation must keep to be reused (default: ${DEFAULT-VALUE}).")
+    double reuseThreshold;
+
     private Duration orphanTimeout() {
         try {
             return DurationText.parse(orphanTimeout);
@@ -78,7 +88,8 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
                 throw new IllegalArgumentException("--exit-when-idle must be >= 0, got " + exitWhenIdle);
             }
             ScorerSettings settings = new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads,
-                    Map.of("consumer.session.timeout.ms", sessionTimeoutMs, "commit.interval.ms", commitIntervalMs), orphanTimeout());
+                    Map.of("consumer.session.timeout.ms", sessionTimeoutMs, "commit.interval.ms", commitIntervalMs), orphanTimeout(),
+                    reuseExplanations ? reuseThreshold : null);
             CountDownLatch stop = new CountDownLatch(1);
             CountDownLatch closed = new CountDownLatch(1);
             Thread hook = new Thread(() -> {

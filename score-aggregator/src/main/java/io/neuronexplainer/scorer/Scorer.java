@@ -89,7 +89,8 @@ public final class Scorer implements AutoCloseable {
     public static Scorer start(KafkaClients clients, ScorerSettings settings, MeterRegistry registry) throws IOException {
         Properties props = properties(clients, settings);
         ScorerMetrics metrics = new ScorerMetrics(registry);
-        KafkaStreams streams = new KafkaStreams(ScorerTopology.build(clients.registry(), metrics, settings.orphanTimeout(), props), props);
+        KafkaStreams streams = new KafkaStreams(ScorerTopology.build(clients.registry(), metrics, settings.orphanTimeout(),
+                settings.reuseThreshold(), props), props);
         ScorerStores stores = new ScorerStores(streams,
                 AvroDeserializer.of(clients.registry(), io.neuronexplainer.schemas.NeuronActivations.class),
                 new NeuronRuns(new AvroSerializer<>(clients.registry(), true)));

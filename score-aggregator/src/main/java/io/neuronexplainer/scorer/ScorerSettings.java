@@ -7,11 +7,13 @@ import java.util.Map;
 /**
  * How to run a scorer: its Streams application id (its consumer group, state and internal
  * topics), local state directory, HTTP endpoint (port 0 = a free one, -1 = none), stream
- * threads, extra Streams properties (e.g. a shorter session timeout), and how long a simulation
- * may wait for its activations before it is dead-lettered as an orphan.
+ * threads, extra Streams properties (e.g. a shorter session timeout), how long a simulation
+ * may wait for its activations before it is dead-lettered as an orphan, and, when explanations
+ * are reused across checkpoints, the share of its old score a carried explanation must keep
+ * (null: every neuron of every checkpoint is explained).
  */
 public record ScorerSettings(String applicationId, Path stateDir, String httpHost, int httpPort, int threads,
-                             Map<String, Object> streamsOverrides, Duration orphanTimeout) {
+                             Map<String, Object> streamsOverrides, Duration orphanTimeout, Double reuseThreshold) {
     public static final Duration DEFAULT_ORPHAN_TIMEOUT = Duration.ofHours(1);
 
     public ScorerSettings {
@@ -22,6 +24,14 @@ public record ScorerSettings(String applicationId, Path stateDir, String httpHos
         if (orphanTimeout == null || orphanTimeout.toMillis() < 1) {
             throw new IllegalArgumentException("--orphan-timeout must be positive, got " + orphanTimeout);
         }
+        if (reuseThreshold != null && !(reuseThreshold > 0 && reuseThreshold <= 1)) {
+            throw new IllegalArgumentException("--reuse-threshold must be in (0, 1], got " + reuseThreshold);
+        }
+    }
+
+    public ScorerSettings(String applicationId, Path stateDir, String httpHost, int httpPort, int threads,
+                          Map<String, Object> streamsOverrides, Duration orphanTimeout) {
+        this(applicationId, stateDir, httpHost, httpPort, threads, streamsOverrides, orphanTimeout, null);
     }
 
     public ScorerSettings(String applicationId, Path stateDir, String httpHost, int httpPort, int threads,
@@ -34,18 +44,23 @@ public record ScorerSettings(String applicationId, Path stateDir, String httpHos
     }
 
     public ScorerSettings withHttpPort(int port) {
-        return new ScorerSettings(applicationId, stateDir, httpHost, port, threads, streamsOverrides, orphanTimeout);
+        return new ScorerSettings(applicationId, stateDir, httpHost, port, threads, streamsOverrides, orphanTimeout, reuseThreshold);
     }
 
     public ScorerSettings withOverrides(Map<String, Object> overrides) {
-        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, overrides, orphanTimeout);
+        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, overrides, orphanTimeout, reuseThreshold);
     }
 
     public ScorerSettings withThreads(int n) {
-        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, n, streamsOverrides, orphanTimeout);
+        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, n, streamsOverrides, orphanTimeout, reuseThreshold);
     }
 
     public ScorerSettings withOrphanTimeout(Duration timeout) {
-        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, streamsOverrides, timeout);
+        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, streamsOverrides, timeout, reuseThreshold);
+    }
+
+    /** Explanations reused across checkpoints when the carried one keeps {@code threshold} of its old score. */
+    public ScorerSettings withReuse(Double threshold) {
+        return new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads, streamsOverrides, orphanTimeout, threshold);
     }
 }

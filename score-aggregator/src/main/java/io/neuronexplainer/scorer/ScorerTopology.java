@@ -77,6 +77,12 @@ public final class ScorerTopology {
     private ScorerTopology() {}
 
     public static Topology build(RegistryClient registry, ScorerMetrics metrics, Duration orphanTimeout, Properties props) {
+        return build(registry, metrics, orphanTimeout, null, props);
+    }
+
+    /** @param reuseThreshold with explanations reused across checkpoints, the share of its old score a carried one must keep; else null */
+    public static Topology build(RegistryClient registry, ScorerMetrics metrics, Duration orphanTimeout, Double reuseThreshold,
+                                 Properties props) {
         Serde<NeuronKey> keySerde = AvroSerde.of(registry, NeuronKey.class, true);
         Serde<NeuronActivations> activationsSerde = AvroSerde.of(registry, NeuronActivations.class, false);
         Serde<Simulation> simulationSerde = AvroSerde.of(registry, Simulation.class, false);
@@ -154,7 +160,8 @@ public final class ScorerTopology {
         KStream<String, DriftPoint> driftEvents = activations.toStream(Named.as("activations-to-drift"))
                 .filter((k, v) -> v != null)
                 .map((k, v) -> KeyValue.pair(DriftPoints.neuronKey(k.getNeuron()),
-                        DriftPoints.of(driftReader.deserialize(Topics.NEURON_ACTIVATIONS, v))), Named.as("drift-activations"))
+                        DriftPoints.of(driftReader.deserialize(Topics.NEURON_ACTIVATIONS, v), reuseThreshold == null ? null : v)),
+                        Named.as("drift-activations"))
                 .merge(bestChanges.map((k, s) -> KeyValue.pair(DriftPoints.neuronKey(k), DriftPoints.best(s)), Named.as("drift-best")))
                 .merge(scores.filter((k, s) -> s.getCarriedFrom() != null)
                         .map((k, s) -> KeyValue.pair(DriftPoints.neuronKey(k), DriftPoints.carried(s)), Named.as("drift-carried")));
@@ -162,7 +169,7 @@ public final class ScorerTopology {
                 Serdes.String(), pointSerde).withCachingDisabled());
         KStream<String, DriftOutput> driftOut = driftEvents
                 .repartition(Repartitioned.with(Serdes.String(), pointSerde).withName("drift-events"))
-                .process(DriftTracker::new, Named.as("drift-tracker"), DriftTracker.STORE);
+                .process(() -> new DriftTracker(reuseThreshold), Named.as("drift-tracker"), DriftTracker.STORE);
         Serde<DriftKey> driftKeySerde = AvroSerde.of(registry, DriftKey.class, true);
         Serde<NeuronDrift> driftSerde = AvroSerde.of(registry, NeuronDrift.class, false);
         driftOut.filter((k, o) -> o.isDrift()).map((k, o) -> KeyValue.pair(o.driftKey(), o.drift()), Named.as("drift-out"))
@@ -171,8 +178,16 @@ public final class ScorerTopology {
         builder.table(Topics.NEURON_DRIFT, Consumed.with(driftKeySerde, driftSerde),
                 Materialized.<DriftKey, NeuronDrift, KeyValueStore<Bytes, byte[]>>as(DRIFT_STORE)
                         .withKeySerde(driftKeySerde).withValueSerde(driftSerde));
-        driftOut.filter((k, o) -> !o.isDrift()).map((k, o) -> KeyValue.pair(o.requestKey(), o.request()), Named.as("carried-requests"))
+        driftOut.filter((k, o) -> o.kind() == DriftOutput.Kind.CARRY).map((k, o) -> KeyValue.pair(o.neuron(), o.request()),
+                        Named.as("carried-requests"))
                 .to(Topics.SIMULATION_REQUESTS, Produced.with(keySerde, AvroSerde.of(registry, SimulationRequest.class, false)));
+        // With reuse: the neurons that changed go to the explainers; the others keep the carried explanation as their best.
+        driftOut.filter((k, o) -> o.kind() == DriftOutput.Kind.EXPLAIN)
+                .map((k, o) -> KeyValue.pair(o.explainKey(), o.explainActivations()), Named.as("explain-requests"))
+                .to(Topics.EXPLANATION_REQUESTS, Produced.with(activationsKeySerde, Serdes.ByteArray()));
+        driftOut.filter((k, o) -> o.kind() == DriftOutput.Kind.REUSE).map((k, o) -> KeyValue.pair(o.neuron(), o.reusedBest()),
+                        Named.as("reused-best"))
+                .to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
 
         // Built last, so the generated names of the nodes above stay as they were before it existed.
         NeuronRuns neuronRuns = new NeuronRuns(activationsKeySerde.serializer());

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /** Debian's chromium run headless as a subprocess, each time with a fresh profile directory. */
-final class HeadlessChromium {
+public final class HeadlessChromium {
     private final String binary;
 
     private HeadlessChromium(String binary) {
@@ -19,7 +19,7 @@ final class HeadlessChromium {
     }
 
     /** The chromium on PATH; skips the test when there is none. */
-    static HeadlessChromium find() {
+    public static HeadlessChromium find() {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
             Path p = Path.of(dir, "chromium");
             if (Files.isExecutable(p)) {
@@ -31,11 +31,11 @@ final class HeadlessChromium {
     }
 
     /** The DOM after the page's scripts ran (5 s of virtual time). */
-    String dumpDom(String url) throws IOException, InterruptedException {
+    public String dumpDom(String url) throws IOException, InterruptedException {
         return run(List.of("--dump-dom", url));
     }
 
-    void screenshot(String url, Path file) throws IOException, InterruptedException {
+    public void screenshot(String url, Path file) throws IOException, InterruptedException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         run(List.of("--screenshot=" + file.toAbsolutePath(), "--window-size=1280,900", url));
     }

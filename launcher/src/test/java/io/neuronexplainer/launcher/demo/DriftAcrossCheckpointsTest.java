@@ -25,6 +25,7 @@ import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.Topics;
 import io.neuronexplainer.schemas.WindowMax;
 import io.neuronexplainer.scorer.Exporter;
+import io.neuronexplainer.scorer.HeadlessChromium;
 import io.neuronexplainer.scorer.Scorer;
 import io.neuronexplainer.scorer.ScorerSettings;
 import io.neuronexplainer.scorer.drift.DriftFormulas;
@@ -91,6 +92,7 @@ class DriftAcrossCheckpointsTest {
                     Exporter.export(clients, file);
                     checkExport(file);
                     checkApi(scorer.httpPort());
+                    checkViewer(scorer.httpPort());
                 } finally {
                     explainers.stop();
                     simulators.stop();
@@ -196,6 +198,30 @@ class DriftAcrossCheckpointsTest {
         for (int i = 1; i < most.size(); i++) {
             assertTrue(most.get(i - 1).get("activation_drift").asDouble() >= most.get(i).get("activation_drift").asDouble());
         }
+    }
+
+    /** The viewer shows a neuron's score across checkpoints as a chart, its explanations side by side, and the most changed. */
+    private static void checkViewer(int port) throws Exception {
+        HeadlessChromium chromium = HeadlessChromium.find();
+        String url = "http://127.0.0.1:" + port + "/?model=demo-gpt2&checkpoint=step-001500&layer=5&neuron=3";
+        String dom = chromium.dumpDom(url);
+        assertFalse(dom.contains("error:"), "no JS error shown");
+        assertTrue(dom.contains("id=\"score-chart\""), "the score chart is drawn");
+        assertEquals(4, count(dom, "<circle"), "one point per checkpoint");
+        assertEquals(5, count(dom.substring(dom.indexOf("id=\"history\"")), "<tr") - count(dom.substring(dom.indexOf("</table>",
+                dom.indexOf("id=\"history\""))), "<tr"), "a header and one row per checkpoint");
+        assertTrue(dom.contains("Most changed since step-000300"), "the layer's most changed neurons since the previous checkpoint");
+        Path shot = Path.of("target", "neuron-viewer-history.png");
+        chromium.screenshot(url, shot);
+        assertTrue(Files.size(shot) > 10_000, "a real screenshot");
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private static JsonNode get(int port, String path) throws Exception {

@@ -28,6 +28,11 @@ public final class DriftPoints {
 
     /** What a run's activations record brings. */
     public static DriftPoint of(NeuronActivations a) {
+        return of(a, null);
+    }
+
+    /** As above, keeping the record's bytes ({@code raw}, or null) to send to the explainers if the neuron changed. */
+    public static DriftPoint of(NeuronActivations a, byte[] raw) {
         List<Long> indexes = new ArrayList<>();
         List<Float> maxima = new ArrayList<>();
         for (WindowMax m : a.getRandomWindowMaxima()) {
@@ -48,7 +53,7 @@ public final class DriftPoints {
         return DriftPoint.newBuilder().setNeuron(a.getNeuron()).setRunId(a.getRun().getRunId())
                 .setSeriesId(a.getRun().getSeriesId()).setStep(a.getRun().getStep()).setHasActivations(true)
                 .setRandomWindowIndexes(indexes).setRandomWindowMaxima(maxima).setTopWindows(top)
-                .setScoringWindows(scoring).build();
+                .setScoringWindows(scoring).setActivations(raw == null ? null : java.nio.ByteBuffer.wrap(raw)).build();
     }
 
     /** What a neuron's new best score (of its own run) brings. */
@@ -61,7 +66,7 @@ public final class DriftPoints {
     /** What a score of an earlier checkpoint's explanation on this run's windows brings. */
     public static DriftPoint carried(NeuronScore s) {
         return DriftPoint.newBuilder().setNeuron(s.getNeuron()).setRunId(s.getRunId())
-                .setCarried(Map.of(s.getCarriedFrom(), s.getCorrelation())).build();
+                .setCarried(Map.of(s.getCarriedFrom(), s.getCorrelation())).setCarriedScore(s).build();
     }
 
     /** {@code held} updated with what {@code arrived} brings (either may be null). */
@@ -71,6 +76,9 @@ public final class DriftPoints {
         }
         DriftPoint.Builder out = DriftPoint.newBuilder(held);
         if (arrived.getHasActivations()) {
+            if (!held.getHasActivations()) {
+                out.setActivations(arrived.getActivations());
+            }
             out.setNeuron(arrived.getNeuron()).setSeriesId(arrived.getSeriesId()).setStep(arrived.getStep())
                     .setHasActivations(true).setRandomWindowIndexes(arrived.getRandomWindowIndexes())
                     .setRandomWindowMaxima(arrived.getRandomWindowMaxima()).setTopWindows(arrived.getTopWindows())
@@ -83,8 +91,9 @@ public final class DriftPoints {
         if (!arrived.getCarried().isEmpty()) {
             Map<String, Double> carried = new HashMap<>(held.getCarried());
             carried.putAll(arrived.getCarried());
-            out.setCarried(carried);
+            out.setCarried(carried).setCarriedScore(arrived.getCarriedScore());
         }
+        // explain_pending and the kept activations are the tracker's own, never an arrival's.
         return out.build();
     }
 

@@ -1,7 +1,10 @@
 package io.neuronexplainer.scorer.drift;
 
+import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.DriftPoint;
+import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.SimulationRequest;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,14 +26,25 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * explanation to be simulated on the later windows (an idempotent request: the simulator and the
  * scorer make one simulation and one score of its identity however often it is asked).
  *
+ * <p>With explanations reused ({@code reuseThreshold} set), a neuron's first activations of a run
+ * whose previous checkpoint has a positive best score wait for the carried score: if it keeps at
+ * least the threshold's share of the old score, the old explanation and its carried score become
+ * the neuron's best here and no explainer runs; otherwise, as for a neuron with nothing to carry,
+ * its activations go to the explainers.
+ *
  * <p>Input is keyed by the neuron across checkpoints ({@link DriftPoints#neuronKey}); the store
  * holds one merged point per run under that key and the run id.
  */
 public final class DriftTracker implements Processor<String, DriftPoint, String, DriftOutput> {
     public static final String STORE = "drift-points";
 
+    private final Double reuseThreshold;
     private ProcessorContext<String, DriftOutput> context;
     private KeyValueStore<String, DriftPoint> points;
+
+    public DriftTracker(Double reuseThreshold) {
+        this.reuseThreshold = reuseThreshold;
+    }
 
     @Override
     public void init(ProcessorContext<String, DriftOutput> context) {
@@ -44,10 +58,11 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         String storeKey = record.key() + '\u0000' + arrived.getRunId();
         DriftPoint held = points.get(storeKey);
         DriftPoint point = DriftPoints.merge(held, arrived);
-        points.put(storeKey, point);
         if (!point.getHasActivations()) {
+            points.put(storeKey, point);
             return; // placed once its activations arrive
         }
+        boolean firstActivations = arrived.getHasActivations() && (held == null || !held.getHasActivations());
         Map<String, DriftPoint> series = new HashMap<>();
         List<SeriesTimeline.Point> known = new ArrayList<>();
         try (KeyValueIterator<String, DriftPoint> it = points.prefixScan(record.key() + '\u0000', new StringSerializer())) {
@@ -59,11 +74,67 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
                 }
             }
         }
-        if (held != null && held.getHasActivations()) {
-            known.add(DriftPoints.place(held)); // placed before: its pairs are recomputed, none retracted
+        if (!firstActivations) {
+            known.add(DriftPoints.place(point)); // placed before: its pairs are recomputed, none retracted
         }
         series.put(point.getNeuron().getCheckpoint(), point);
         SeriesTimeline.Change change = SeriesTimeline.place(known, DriftPoints.place(point));
+        DriftPoint previous = change.computed().stream().filter(p -> p.to().checkpoint().equals(point.getNeuron().getCheckpoint()))
+                .map(p -> series.get(p.from().checkpoint())).findFirst().orElse(null);
+
+        DriftPoint decided = point;
+        if (reuseThreshold != null && firstActivations) {
+            decided = firstDecision(record, point, previous);
+        } else if (reuseThreshold != null && point.getExplainPending() && !arrived.getCarried().isEmpty()) {
+            decided = carriedDecision(record, point, previous);
+        }
+        points.put(storeKey, decided);
+        series.put(decided.getNeuron().getCheckpoint(), decided);
+        emit(record, change, series, decided, arrived,
+                !java.util.Objects.equals(decided.getBestExplanationId(), point.getBestExplanationId()));
+    }
+
+    /** A run's first activations: wait for the carried score if there is something to carry, else explain. */
+    private DriftPoint firstDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
+        if (previous != null && previous.getBestExplanationId() != null && previous.getBestCorrelation() != null
+                && previous.getBestCorrelation() > 0) {
+            return DriftPoint.newBuilder(point).setExplainPending(true).build();
+        }
+        explain(record, point);
+        return DriftPoint.newBuilder(point).setActivations(null).build();
+    }
+
+    /** The carried score is in: keep the old explanation if it holds, else explain the neuron after all. */
+    private DriftPoint carriedDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
+        Double carried = previous == null ? null : point.getCarried().get(previous.getNeuron().getCheckpoint());
+        if (carried == null || point.getCarriedScore() == null) {
+            return point; // a score carried from another checkpoint than the one before: not the one awaited
+        }
+        DriftPoint.Builder out = DriftPoint.newBuilder(point).setExplainPending(false).setActivations(null);
+        if (carried >= reuseThreshold * previous.getBestCorrelation()) {
+            NeuronScore reused = point.getCarriedScore();
+            context.forward(record.withValue(DriftOutput.reuse(reused)).withTimestamp(context.currentSystemTimeMs()));
+            out.setBestExplanationId(reused.getExplanationId()).setBestExplanationText(reused.getExplanationText())
+                    .setBestCorrelation(reused.getCorrelation());
+        } else {
+            explain(record, point);
+        }
+        return out.build();
+    }
+
+    private void explain(Record<String, DriftPoint> record, DriftPoint point) {
+        ByteBuffer bytes = point.getActivations();
+        if (bytes == null) {
+            return; // kept only with reuse on; a record seen before reuse was switched on was explained then
+        }
+        byte[] raw = new byte[bytes.remaining()];
+        bytes.duplicate().get(raw);
+        context.forward(record.withValue(DriftOutput.explain(new ActivationsKey(point.getNeuron(), point.getRunId()), raw))
+                .withTimestamp(context.currentSystemTimeMs()));
+    }
+
+    private void emit(Record<String, DriftPoint> record, SeriesTimeline.Change change, Map<String, DriftPoint> series,
+                      DriftPoint point, DriftPoint arrived, boolean bestChangedHere) {
         long now = context.currentSystemTimeMs();
         for (SeriesTimeline.Pair gone : change.retracted()) {
             DriftPoint from = series.get(gone.from().checkpoint());
@@ -76,7 +147,7 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
             context.forward(record.withValue(DriftOutput.drift(PairDrift.key(from, to),
                     PairDrift.of(from, to, Instant.ofEpochMilli(now)))).withTimestamp(now));
             boolean newWindows = arrived.getHasActivations() && to == point;
-            boolean newExplanation = arrived.getBestExplanationId() != null && from == point;
+            boolean newExplanation = (arrived.getBestExplanationId() != null || bestChangedHere) && from == point;
             if (from.getBestExplanationId() != null && (newWindows || newExplanation)) {
                 context.forward(record.withValue(DriftOutput.carry(carriedRequest(from, to))).withTimestamp(now));
             }
