@@ -230,7 +230,7 @@ public class DemoCommand implements Callable<Integer> {
                     t.written, t.released, t.firstScore, t.allScored, t.firstScore - t.written));
             out.println();
             try (DriftReport drift = new DriftReport(clients)) {
-                long pairs = (checkpoints.size() - 1) * perCheckpoint;
+                long pairs = DriftReport.expectedPairs(FOLLOWED, perCheckpoint, finished.unscored(run.model()));
                 if (!drift.await(run.model(), pairs, Math.min(timeout, 120_000_000_000L))) {
                     out.printf("drift: %,d of %,d neuron pairs have every figure yet (carried simulations still running)%n",
                             drift.complete(run.model()), pairs);

@@ -60,6 +60,26 @@ final class DriftReport implements AutoCloseable {
                 && d.getCarriedCorrelation() != null).count();
     }
 
+    /**
+     * Neuron pairs of consecutive checkpoints that will get every figure: a neuron dead-lettered at
+     * either checkpoint of a pair has no best score there, so that pair never completes.
+     */
+    static long expectedPairs(List<String> checkpoints, long perCheckpoint, List<FinishedNeurons.Letter> unscored) {
+        long pairs = 0;
+        for (int i = 1; i < checkpoints.size(); i++) {
+            String from = checkpoints.get(i - 1);
+            String to = checkpoints.get(i);
+            java.util.Set<String> missing = new java.util.HashSet<>();
+            for (FinishedNeurons.Letter l : unscored) {
+                if (l.neuron().getCheckpoint().equals(from) || l.neuron().getCheckpoint().equals(to)) {
+                    missing.add(l.neuron().getLayer() + ":" + l.neuron().getNeuron());
+                }
+            }
+            pairs += perCheckpoint - missing.size();
+        }
+        return pairs;
+    }
+
     /** Waits until {@code expected} pairs of {@code model} are complete; false if they were not in time. */
     boolean await(String model, long expected, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;

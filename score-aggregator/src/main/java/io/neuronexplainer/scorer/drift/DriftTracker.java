@@ -90,8 +90,11 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         }
         points.put(storeKey, decided);
         series.put(decided.getNeuron().getCheckpoint(), decided);
-        emit(record, change, series, decided, arrived,
-                !java.util.Objects.equals(decided.getBestExplanationId(), point.getBestExplanationId()));
+        // A carried request is asked once per pair: when the later checkpoint's windows first arrive,
+        // or when the earlier checkpoint's best explanation changes (not on every copy of either).
+        boolean bestChanged = !java.util.Objects.equals(decided.getBestExplanationId(),
+                held == null ? null : held.getBestExplanationId());
+        emit(record, change, series, decided, firstActivations, bestChanged);
     }
 
     /** A run's first activations: wait for the carried score if there is something to carry, else explain. */
@@ -134,7 +137,7 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     }
 
     private void emit(Record<String, DriftPoint> record, SeriesTimeline.Change change, Map<String, DriftPoint> series,
-                      DriftPoint point, DriftPoint arrived, boolean bestChangedHere) {
+                      DriftPoint point, boolean firstActivations, boolean bestChanged) {
         long now = context.currentSystemTimeMs();
         for (SeriesTimeline.Pair gone : change.retracted()) {
             DriftPoint from = series.get(gone.from().checkpoint());
@@ -146,8 +149,9 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
             DriftPoint to = series.get(pair.to().checkpoint());
             context.forward(record.withValue(DriftOutput.drift(PairDrift.key(from, to),
                     PairDrift.of(from, to, Instant.ofEpochMilli(now)))).withTimestamp(now));
-            boolean newWindows = arrived.getHasActivations() && to == point;
-            boolean newExplanation = (arrived.getBestExplanationId() != null || bestChangedHere) && from == point;
+            boolean newWindows = firstActivations && to == point;
+            // The point just placed may already have a best (its score came first): the pair after it needs it carried too.
+            boolean newExplanation = (bestChanged || firstActivations) && from == point;
             if (from.getBestExplanationId() != null && (newWindows || newExplanation)) {
                 context.forward(record.withValue(DriftOutput.carry(carriedRequest(from, to))).withTimestamp(now));
             }
