@@ -149,7 +149,7 @@ public final class Exporter {
                 NeuronKey key = keys.deserialize(r.topic(), r.key());
                 Simulation s = simDe.deserialize(r.topic(), r.value());
                 simulations.computeIfAbsent(key, k -> new LinkedHashMap<>())
-                        .put(StoreKeys.simulation(key, s.getExplanationId(), s.getSimulatorMethod()), s);
+                        .put(StoreKeys.simulation(key, s), s);
             }
             default -> {
                 NeuronScore s = scoreDe.deserialize(r.topic(), r.value());

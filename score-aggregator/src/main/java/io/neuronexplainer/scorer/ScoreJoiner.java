@@ -72,7 +72,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
     }
 
     private void onSimulation(FixedKeyRecord<NeuronKey, Arrival> record, Simulation simulation) {
-        String key = StoreKeys.simulation(record.key(), simulation.getExplanationId(), simulation.getSimulatorMethod());
+        String key = StoreKeys.simulation(record.key(), simulation);
         ValueAndTimestamp<byte[]> truth = activations.get(new ActivationsKey(record.key(), simulation.getRunId()));
         simulations.put(key, ValueAndTimestamp.make(simulation, record.timestamp()));
         if (truth == null) {

@@ -169,7 +169,7 @@ public final class ScorerTopology {
                 Serdes.String(), pointSerde).withCachingDisabled());
         KStream<String, DriftOutput> driftOut = driftEvents
                 .repartition(Repartitioned.with(Serdes.String(), pointSerde).withName("drift-events"))
-                .process(() -> new DriftTracker(reuseThreshold), Named.as("drift-tracker"), DriftTracker.STORE);
+                .process(() -> new DriftTracker(reuseThreshold, orphanTimeout), Named.as("drift-tracker"), DriftTracker.STORE);
         Serde<DriftKey> driftKeySerde = AvroSerde.of(registry, DriftKey.class, true);
         Serde<NeuronDrift> driftSerde = AvroSerde.of(registry, NeuronDrift.class, false);
         driftOut.filter((k, o) -> o.isDrift()).map((k, o) -> KeyValue.pair(o.driftKey(), o.drift()), Named.as("drift-out"))

@@ -19,6 +19,12 @@ public final class StoreKeys {
         return neuron(k) + explanationId + '\0' + simulatorMethod;
     }
 
+    /** As above; an explanation carried from another checkpoint is another simulation, one per run and origin. */
+    public static String simulation(NeuronKey k, io.neuronexplainer.schemas.Simulation s) {
+        String own = simulation(k, s.getExplanationId(), s.getSimulatorMethod());
+        return s.getCarriedFrom() == null ? own : own + '\0' + s.getRunId() + '\0' + s.getCarriedFrom();
+    }
+
     /** A score, by its identity (Identities.scoreId). */
     public static String score(NeuronKey k, String scoreId) {
         return neuron(k) + scoreId;

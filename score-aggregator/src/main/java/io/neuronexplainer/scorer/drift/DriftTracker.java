@@ -5,12 +5,15 @@ import io.neuronexplainer.schemas.DriftPoint;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.SimulationRequest;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -39,17 +42,45 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     public static final String STORE = "drift-points";
 
     private final Double reuseThreshold;
+    private final Duration pendingTimeout;
     private ProcessorContext<String, DriftOutput> context;
     private KeyValueStore<String, DriftPoint> points;
 
-    public DriftTracker(Double reuseThreshold) {
+    /**
+     * @param reuseThreshold with reuse, the share of its old score a carried explanation must keep; else null
+     * @param pendingTimeout with reuse, how long a neuron waits for its carried score (a dead-lettered
+     *                       carried simulation never brings one) before it is explained after all
+     */
+    public DriftTracker(Double reuseThreshold, Duration pendingTimeout) {
         this.reuseThreshold = reuseThreshold;
+        this.pendingTimeout = pendingTimeout;
     }
 
     @Override
     public void init(ProcessorContext<String, DriftOutput> context) {
         this.context = context;
         this.points = context.getStateStore(STORE);
+        if (reuseThreshold != null) {
+            Duration every = Duration.ofMillis(Math.max(100, Math.min(60_000, pendingTimeout.toMillis() / 10)));
+            context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::explainOverdue);
+        }
+    }
+
+    /** Neurons whose carried score has not come within the timeout are explained: none waits forever. */
+    private void explainOverdue(long now) {
+        List<KeyValue<String, DriftPoint>> overdue = new ArrayList<>();
+        try (KeyValueIterator<String, DriftPoint> it = points.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, DriftPoint> kv = it.next();
+                if (kv.value.getExplainPending() && now - kv.value.getPendingSince() >= pendingTimeout.toMillis()) {
+                    overdue.add(kv);
+                }
+            }
+        }
+        for (KeyValue<String, DriftPoint> kv : overdue) {
+            explain(new Record<>(kv.key, kv.value, now), kv.value);
+            points.put(kv.key, DriftPoint.newBuilder(kv.value).setExplainPending(false).setActivations(null).build());
+        }
     }
 
     @Override
@@ -101,7 +132,7 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     private DriftPoint firstDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
         if (previous != null && previous.getBestExplanationId() != null && previous.getBestCorrelation() != null
                 && previous.getBestCorrelation() > 0) {
-            return DriftPoint.newBuilder(point).setExplainPending(true).build();
+            return DriftPoint.newBuilder(point).setExplainPending(true).setPendingSince(context.currentSystemTimeMs()).build();
         }
         explain(record, point);
         return DriftPoint.newBuilder(point).setActivations(null).build();
@@ -109,11 +140,17 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
 
     /** The carried score is in: keep the old explanation if it holds, else explain the neuron after all. */
     private DriftPoint carriedDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
-        Double carried = previous == null ? null : point.getCarried().get(previous.getNeuron().getCheckpoint());
-        if (carried == null || point.getCarriedScore() == null) {
-            return point; // a score carried from another checkpoint than the one before: not the one awaited
-        }
         DriftPoint.Builder out = DriftPoint.newBuilder(point).setExplainPending(false).setActivations(null);
+        if (previous == null || previous.getBestCorrelation() == null || previous.getBestCorrelation() <= 0) {
+            explain(record, point); // a late checkpoint now precedes it and has nothing to carry
+            return out.build();
+        }
+        NeuronScore carriedScore = point.getCarriedScore();
+        if (carriedScore == null || !previous.getNeuron().getCheckpoint().equals(carriedScore.getCarriedFrom())
+                || !previous.getBestExplanationId().equals(carriedScore.getExplanationId())) {
+            return point; // not the carried score awaited (another checkpoint's, or an earlier best's): keep waiting
+        }
+        double carried = carriedScore.getCorrelation();
         if (carried >= reuseThreshold * previous.getBestCorrelation()) {
             NeuronScore reused = point.getCarriedScore();
             context.forward(record.withValue(DriftOutput.reuse(reused)).withTimestamp(context.currentSystemTimeMs()));

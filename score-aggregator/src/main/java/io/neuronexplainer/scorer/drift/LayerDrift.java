@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One layer between two consecutive checkpoints: mean activation drift, the share of carried
+ * One layer between two consecutive checkpoints: mean activation drift (over the neurons where it
+ * is defined), the share of carried
  * explanations that hold (score on the new windows within {@link #HOLDS_WITHIN} of the old
  * score, or better), and the neurons that became explainable (best >= {@link #EXPLAINABLE} now,
  * below before) or stopped being so.
@@ -37,12 +38,16 @@ public record LayerDrift(String model, String seriesId, int layer, String from, 
         for (List<NeuronDrift> group : groups.values()) {
             var k = group.get(0).getKey();
             double sum = 0;
+            int defined = 0;
             int carried = 0;
             int holding = 0;
             List<Integer> became = new ArrayList<>();
             List<Integer> stopped = new ArrayList<>();
             for (NeuronDrift d : group) {
-                sum += d.getActivationDrift();
+                if (!d.getActivationDriftUndefined()) { // a constant neuron's drift is 0 by convention, not measured
+                    sum += d.getActivationDrift();
+                    defined++;
+                }
                 if (d.getCarriedCorrelation() != null && d.getFromBest() != null) {
                     carried++;
                     if (d.getCarriedCorrelation() >= d.getFromBest() - HOLDS_WITHIN) {
@@ -62,7 +67,7 @@ public record LayerDrift(String model, String seriesId, int layer, String from, 
             became.sort(null);
             stopped.sort(null);
             out.add(new LayerDrift(k.getModel(), k.getSeriesId(), k.getLayer(), k.getFromCheckpoint(), k.getToCheckpoint(),
-                    group.size(), sum / group.size(), carried, holding, became, stopped));
+                    group.size(), defined == 0 ? Double.NaN : sum / defined, carried, holding, became, stopped));
         }
         return out;
     }
