@@ -15,7 +15,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * Finds a neuron's entries in the activations store, which is keyed by neuron and run: a prefix
  * scan over the key bytes the neuron's fields make. Avro writes a record as its fields in order,
  * so every key of a neuron starts with the bytes of the key with an empty run id, less that empty
- * string's one length byte.
+ * string's one length byte. This assumes every key of the topic was written with one
+ * {@code ActivationsKey} schema id (the store holds the keys' bytes as they came): an evolved key
+ * schema would need its own prefix.
  */
 final class NeuronRuns implements Serializer<NeuronKey> {
     private final Serializer<ActivationsKey> keys;
