@@ -67,11 +67,15 @@ public final class ExplainerWorker {
         Explanation explanation = new Explanation(key, id, result.text(), explainer.method(), explainer.model(),
                 result.promptVersion(), result.promptTokens(), result.completionTokens(), Instant.now(), neuron.getRun().getRunId());
         return List.of(new Output(Topics.NEURON_EXPLANATIONS, key, explanation),
-                new Output(Topics.SIMULATION_REQUESTS, key, simulationRequest(neuron, id, result.text())));
+                new Output(Topics.SIMULATION_REQUESTS, key, simulationRequest(neuron, id, result.text(), result.promptTokens())));
     }
 
-    /** The scoring top windows then the scoring random windows, tokens only: the simulator must not see activations. */
-    public static SimulationRequest simulationRequest(NeuronActivations neuron, String explanationId, String text) {
+    /**
+     * The scoring top windows then the scoring random windows, tokens only: the simulator must not see
+     * activations; with what writing the explanation took, so the scorer can count a neuron's LLM tokens.
+     */
+    public static SimulationRequest simulationRequest(NeuronActivations neuron, String explanationId, String text,
+                                                      int explainerPromptTokens) {
         List<TokenWindow> windows = new ArrayList<>();
         for (ActivationWindow w : neuron.getScoringTopWindows()) {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.TOP, List.copyOf(w.getTokens())));
@@ -79,7 +83,8 @@ public final class ExplainerWorker {
         for (ActivationWindow w : neuron.getScoringRandomWindows()) {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
         }
-        return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId(), null);
+        return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId(), null,
+                explainerPromptTokens);
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

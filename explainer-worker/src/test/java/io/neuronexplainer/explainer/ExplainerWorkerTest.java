@@ -141,6 +141,7 @@ class ExplainerWorkerTest {
             Explanation e = byNeuron.get(request.getNeuron().getNeuron());
             assertEquals(e.getExplanationId(), request.getExplanationId());
             assertEquals(e.getText(), request.getExplanationText());
+            assertEquals(e.getPromptTokens(), request.getExplainerPromptTokens(), "what the explanation cost travels with it");
             assertEquals(r.key(), request.getNeuron());
             NeuronActivations source = SampleRecords.activations(request.getNeuron());
             List<TokenWindow> expected = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.neuronexplainer.schemas;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +13,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -93,6 +96,41 @@ public final class Topics {
     }
 
     /**
+     * Waits until the leader of every partition of {@code topics} answers for it. An idempotent
+     * producer writing to a partition its leader has not yet created can lose a batch: the first
+     * request fails with NOT_LEADER_OR_FOLLOWER, a later one is appended, and the first one's retries
+     * then fail with OUT_OF_ORDER_SEQUENCE_NUMBER until they expire (KAFKA-15591). ListOffsets is
+     * answered by the leader's replica manager, so once it succeeds the partition is there.
+     */
+    public static void awaitLeaders(Admin admin, List<String> topics, int partitions, long timeoutMs)
+            throws TimeoutException, InterruptedException {
+        Map<TopicPartition, OffsetSpec> pending = new HashMap<>();
+        for (String t : topics) {
+            for (int p = 0; p < partitions; p++) {
+                pending.put(new TopicPartition(t, p), OffsetSpec.latest());
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!pending.isEmpty()) {
+            var answers = admin.listOffsets(pending);
+            for (TopicPartition tp : List.copyOf(pending.keySet())) {
+                try {
+                    answers.partitionResult(tp).get(timeoutMs, TimeUnit.MILLISECONDS);
+                    pending.remove(tp);
+                } catch (ExecutionException notYet) {
+                    // the leader does not have it yet: asked again below
+                }
+            }
+            if (!pending.isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    throw new TimeoutException("partitions without a ready leader after " + timeoutMs + " ms: " + pending.keySet());
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /**
      * Creates every missing topic; existing topics are left as they are, so this is safe to
      * call from every service at start-up.
      *
@@ -127,6 +165,7 @@ public final class Topics {
                     }
                 }
             }
+            awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), partitions, timeoutMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);

@@ -76,6 +76,8 @@ public final class ExplanationScorer {
                 .setScorerKind(Identities.SIMULATION_SCORER)
                 .setCarriedFrom(simulation.getCarriedFrom())
                 .setScoreId(scoreId(activations, simulation))
+                .setExplainerPromptTokens(simulation.getExplainerPromptTokens())
+                .setSimulationPromptTokens(simulation.getPromptTokens())
                 .build();
     }
 

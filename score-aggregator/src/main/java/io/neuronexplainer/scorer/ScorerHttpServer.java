@@ -121,7 +121,9 @@ public final class ScorerHttpServer implements AutoCloseable {
                         ObjectNode o = out.addObject().put("layer", d.layer()).put("from", d.from()).put("to", d.to())
                                 .put("series_id", d.seriesId()).put("neurons", d.neurons())
                                 .put("mean_activation_drift", d.meanActivationDrift()).put("carried", d.carried())
-                                .put("carried_holding", d.holding());
+                                .put("carried_holding", d.holding())
+                                .put("prompt_tokens_with_reuse", d.promptTokensWithReuse())
+                                .put("prompt_tokens_without_reuse", d.promptTokensWithoutReuse());
                         d.becameExplainable().forEach(o.putArray("became_explainable")::add);
                         d.stoppedExplainable().forEach(o.putArray("stopped_explainable")::add);
                     }

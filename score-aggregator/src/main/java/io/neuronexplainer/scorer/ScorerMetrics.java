@@ -106,6 +106,14 @@ public final class ScorerMetrics {
                         .tags(tags).description("Neurons whose best score reached 0.5 at the later checkpoint").register(registry);
                 Gauge.builder("neuron.layer.drift.stopped.explainable", drift, m -> m.get(key).stoppedExplainable().size())
                         .tags(tags).description("Neurons whose best score fell below 0.5 at the later checkpoint").register(registry);
+                Gauge.builder("neuron.layer.reuse.prompt.tokens", drift, m -> m.get(key).promptTokensWithReuse())
+                        .tags(tags.and("reuse", "on")).description("LLM prompt tokens of the later checkpoint's explanations and "
+                                + "simulations with reuse (carried simulations included); reuse=off: every neuron explained anew")
+                        .register(registry);
+                Gauge.builder("neuron.layer.reuse.prompt.tokens", drift, m -> m.get(key).promptTokensWithoutReuse())
+                        .tags(tags.and("reuse", "off")).description("LLM prompt tokens of the later checkpoint's explanations and "
+                                + "simulations with reuse (carried simulations included); reuse=off: every neuron explained anew")
+                        .register(registry);
             }
         }
     }

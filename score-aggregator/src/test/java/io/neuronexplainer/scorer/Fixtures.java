@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Random;
 
 /** Records built for the scorer's tests: top windows are indexed from 0, random ones from 1000. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {}
 
     static NeuronKey key(int layer, int neuron) {
@@ -42,7 +42,7 @@ final class Fixtures {
         return new ActivationWindow(index, kind, tokens, ids, activations, max);
     }
 
-    static NeuronActivations activations(NeuronKey key, List<List<Float>> top, List<List<Float>> random) {
+    public static NeuronActivations activations(NeuronKey key, List<List<Float>> top, List<List<Float>> random) {
         List<ActivationWindow> explain = List.of(window(500, WindowKind.TOP, List.of(0f, 3f, 1f)));
         List<ActivationWindow> t = new ArrayList<>();
         for (int i = 0; i < top.size(); i++) {
@@ -67,7 +67,7 @@ final class Fixtures {
         return out;
     }
 
-    static Simulation simulation(NeuronKey key, String explanationId, List<List<Float>> top, List<List<Float>> random) {
+    public static Simulation simulation(NeuronKey key, String explanationId, List<List<Float>> top, List<List<Float>> random) {
         List<SimulatedWindow> windows = new ArrayList<>();
         for (int i = 0; i < random.size(); i++) {
             windows.add(new SimulatedWindow(1000L + i, WindowKind.RANDOM, random.get(i)));
@@ -76,6 +76,6 @@ final class Fixtures {
             windows.add(new SimulatedWindow((long) i, WindowKind.TOP, top.get(i)));
         }
         return new Simulation(key, explanationId, "explanation " + explanationId + " of " + key.getLayer() + "/" + key.getNeuron(),
-                "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT, "run-1", null);
+                "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT, "run-1", null, 0);
     }
 }

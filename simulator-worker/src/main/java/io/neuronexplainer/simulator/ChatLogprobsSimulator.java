@@ -3,6 +3,7 @@ package io.neuronexplainer.simulator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.ChatTurn;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
 import io.neuronexplainer.llm.RawJson;
@@ -53,17 +54,23 @@ public final class ChatLogprobsSimulator implements Simulator {
                 + "your predicted activation, an integer from 0 to 10. Write nothing else.";
     }
 
+    /** The messages a simulation of {@code request} sends: one user message, the prompt and the instruction. */
+    public static List<ChatTurn> turns(SimulationRequest request) {
+        SimulatorPrompt prompt = SimulatorPrompt.of(request);
+        return List.of(ChatTurn.user(prompt.text() + instruction(prompt)));
+    }
+
     @Override
     public CompletableFuture<SimulatorResult> simulate(SimulationRequest request) {
-        SimulatorPrompt prompt;
+        List<ChatTurn> turns;
         try {
-            prompt = SimulatorPrompt.of(request);
+            turns = turns(request);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
         ChatCompletionCreateParams params = ChatCompletionCreateParams.builder()
                 .model(model())
-                .addUserMessage(prompt.text() + instruction(prompt))
+                .addUserMessage(turns.get(0).content())
                 .logprobs(true)
                 .topLogprobs(TOP_LOGPROBS)
                 .temperature(0.0)

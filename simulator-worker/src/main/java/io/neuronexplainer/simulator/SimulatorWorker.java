@@ -86,7 +86,7 @@ public final class SimulatorWorker {
         }
         return new Simulation(request.getNeuron(), request.getExplanationId(), request.getExplanationText(),
                 simulator.method(), simulator.model(), simulated, result.promptTokens(), result.completionTokens(), Instant.now(),
-                request.getRunId(), request.getCarriedFrom());
+                request.getRunId(), request.getCarriedFrom(), request.getExplainerPromptTokens());
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

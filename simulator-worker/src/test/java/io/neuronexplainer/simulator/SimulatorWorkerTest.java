@@ -93,6 +93,7 @@ class SimulatorWorkerTest {
                 assertEquals(request.getExplanationText(), s.getExplanationText());
                 assertEquals("test-positions", s.getSimulatorMethod());
                 assertEquals(50, s.getPromptTokens());
+                assertEquals(120, s.getExplainerPromptTokens(), "the explainer's tokens are passed on to the scorer");
                 assertEquals(List.of(new SimulatedWindow(11L, request.getWindows().get(0).getKind(), List.of(0f, 1f, 2f)),
                         new SimulatedWindow(40L, request.getWindows().get(1).getKind(), List.of(0f, 1f))), s.getWindows(),
                         "one window per request window, in order, with its index and kind");

@@ -109,6 +109,15 @@ public class DemoCommand implements Callable<Integer> {
             + "the producer service runs it, and every checkpoint is explained and scored with nobody typing a command.")
     boolean follow;
 
+    @Option(names = "--reuse-explanations", description = "With --follow: explain only what changed; a neuron whose "
+            + "previous explanation, simulated on the new checkpoint, keeps at least --reuse-threshold of its old score "
+            + "keeps that explanation, with no explainer call and no new simulation (off by default).")
+    boolean reuseExplanations;
+
+    @Option(names = "--reuse-threshold", defaultValue = "0.9", paramLabel = "SHARE",
+            description = "The share of its old score a carried explanation must keep to be reused (default: ${DEFAULT-VALUE}).")
+    double reuseThreshold;
+
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up when scoring has not finished after this long (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
 
@@ -130,6 +139,10 @@ public class DemoCommand implements Callable<Integer> {
         if (neurons != null) {
             NeuronSelection.parse(neurons); // a bad --neurons fails here, before anything starts
         }
+        if (reuseExplanations && !follow) {
+            throw new IllegalArgumentException("--reuse-explanations needs --follow: reuse carries explanations from one "
+                    + "checkpoint to the next");
+        }
         CorpusSource source = CorpusSource.of(corpus);
         deleteRecursively(dataDir);
         StageClock clock = new StageClock();
@@ -143,12 +156,13 @@ public class DemoCommand implements Callable<Integer> {
             }
             MeterRegistry meters = metrics.registry();
             ScorerSettings scorerSettings = ScorerSettings.defaults("neuron-scorer-demo", dataDir.resolve("scorer-state"))
-                    .withHttpPort(httpPort);
+                    .withHttpPort(httpPort).withReuse(reuseExplanations ? reuseThreshold : null);
             try (Scorer scorer = Scorer.start(clients, scorerSettings, meters);
                  FinishedNeurons finished = new FinishedNeurons(clients, scorer);
                  Explainer explainer = explainerOptions().create(meters);
                  Simulator simulator = simulatorOptions().create(meters)) {
-                TransactionalWorker<?, ?> explainers = ExplainerWorker.create(clients, ExplainerWorker.settings(maxInFlight), explainer, meters);
+                TransactionalWorker<?, ?> explainers = ExplainerWorker.create(clients, reuseExplanations
+                        ? ExplainerWorker.reuseSettings(maxInFlight) : ExplainerWorker.settings(maxInFlight), explainer, meters);
                 TransactionalWorker<?, ?> simulators = SimulatorWorker.create(clients, SimulatorWorker.settings(maxInFlight), simulator, meters);
                 Thread explainerThread = start("explainer-worker", explainers::run);
                 Thread simulatorThread = start("simulator-worker", simulators::run);
@@ -237,9 +251,30 @@ public class DemoCommand implements Callable<Integer> {
                 }
                 clock.done("drift across checkpoints");
                 drift.print(out, run.model(), FOLLOWED, 5);
+                if (reuseExplanations) {
+                    out.println();
+                    printTokens(out, drift, scorer, run.model());
+                }
             }
             Path file = exportResults(scorer, run.model() + "-follow");
             out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
+        }
+    }
+
+    /**
+     * The LLM prompt tokens of each checkpoint pair with and without reuse: as the LLM reported them,
+     * or, for a run with the offline methods, counted on the chat prompts an LLM run would send.
+     */
+    private void printTokens(PrintStream out, DriftReport drift, Scorer scorer, String modelName) {
+        if (llmBaseUrl != null) {
+            out.println("LLM prompt tokens of each later checkpoint, as the LLM reported them:");
+            drift.printTokens(out, modelName, FOLLOWED, d -> d);
+        } else {
+            String simModel = simulatorModel != null ? simulatorModel : SimulatorBackendOptions.DEFAULT_CHAT_MODEL;
+            ChatPromptEstimate estimate = new ChatPromptEstimate(scorer.stores(), explainerModel, simModel);
+            out.printf("LLM prompt tokens of each later checkpoint, counted on the chat prompts an LLM run would send "
+                    + "(explainer %s, simulator chat-logprobs %s; %s):%n", explainerModel, simModel, estimate.encodings());
+            drift.printTokens(out, modelName, FOLLOWED, estimate::counted);
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -131,6 +132,54 @@ final class DriftReport implements AutoCloseable {
                         d.getKey().getLayer(), d.getKey().getNeuron(), d.getKey().getFromCheckpoint(),
                         d.getKey().getToCheckpoint(), d.getActivationDrift(), figure(d.getFromBest()), figure(d.getToBest()),
                         shorten(d.getFromExplanation()), shorten(d.getToExplanation())));
+    }
+
+    /**
+     * Per consecutive pair: the later checkpoint's LLM prompt tokens with explanations reused
+     * (carried simulations included) and without (every neuron explained anew), and the net saving.
+     *
+     * @param counted fills a record's token fields (identity when the LLM reported them)
+     */
+    void printTokens(PrintStream out, String model, List<String> checkpoints, UnaryOperator<NeuronDrift> counted) {
+        Map<String, long[]> byPair = new LinkedHashMap<>();
+        for (int i = 1; i < checkpoints.size(); i++) {
+            byPair.put(checkpoints.get(i - 1) + " -> " + checkpoints.get(i), new long[5]);
+        }
+        long start = System.nanoTime();
+        // Counting tokenizes every prompt: both cores share it.
+        List<NeuronDrift> records = of(model).parallelStream().filter(d -> byPair.containsKey(pair(d))).map(counted).toList();
+        long[] all = new long[5];
+        for (NeuronDrift c : records) {
+            for (long[] sums : List.of(byPair.get(pair(c)), all)) {
+                sums[0] += c.getExplanationReused() ? 1 : 0;
+                sums[1]++;
+                sums[2] += LayerDrift.tokensWithReuse(c);
+                sums[3] += LayerDrift.tokensWithoutReuse(c);
+                sums[4] += c.getCarriedPromptTokens() == null ? 0 : c.getCarriedPromptTokens();
+            }
+        }
+        out.printf("%-30s %14s %14s %14s %21s %21s%n", "pair", "reused",
+                "with reuse", "without reuse", "net saving", "beside drift");
+        byPair.put("all pairs", all);
+        for (var e : byPair.entrySet()) {
+            long[] s = e.getValue();
+            // Beside drift: drift asks for the carried simulations either way; counted as its cost,
+            // reuse saves what the kept explanations would have cost anew.
+            long besideDrift = s[3] + s[4] - s[2];
+            out.printf("%-30s %14s %,14d %,14d %,13d (%5.1f%%) %,13d (%5.1f%%)%n", e.getKey(), s[0] + " of " + s[1], s[2], s[3],
+                    s[3] - s[2], percent(s[3] - s[2], s[3]), besideDrift, percent(besideDrift, s[3] + s[4]));
+        }
+        out.printf("(net saving: without - with reuse, carried simulations counted against reuse; beside drift: the carried "
+                + "simulations counted as drift's own cost; %d records counted in %.1f s)%n", records.size(),
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private static String pair(NeuronDrift d) {
+        return d.getKey().getFromCheckpoint() + " -> " + d.getKey().getToCheckpoint();
+    }
+
+    private static double percent(long part, long whole) {
+        return whole == 0 ? 0.0 : 100.0 * part / whole;
     }
 
     /** An explanation cut to one readable line (the offline explainer's run long). */

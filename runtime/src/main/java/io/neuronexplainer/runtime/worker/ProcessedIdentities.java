@@ -93,6 +93,7 @@ final class ProcessedIdentities implements AutoCloseable {
                         throw e; // another instance of the group creating it at the same time is fine
                     }
                 }
+                Topics.awaitLeaders(admin, List.of(markerTopic), partitions, timeoutMs);
             } else if (existing.get().partitions().size() < partitions) {
                 log.warn("{} has {} partitions but {} has {}: adding partitions", markerTopic,
                         existing.get().partitions().size(), inputTopic, partitions);

@@ -60,13 +60,16 @@ public final class DriftPoints {
     public static DriftPoint best(NeuronScore s) {
         return DriftPoint.newBuilder().setNeuron(s.getNeuron()).setRunId(s.getRunId())
                 .setBestExplanationId(s.getExplanationId()).setBestExplanationText(s.getExplanationText())
-                .setBestCorrelation(s.getCorrelation()).build();
+                .setBestCorrelation(s.getCorrelation()).setBestReused(s.getCarriedFrom() != null)
+                .setBestPromptTokens(s.getExplainerPromptTokens() + s.getSimulationPromptTokens())
+                .setBestExplainerPromptTokens(s.getExplainerPromptTokens()).build();
     }
 
     /** What a score of an earlier checkpoint's explanation on this run's windows brings. */
     public static DriftPoint carried(NeuronScore s) {
         return DriftPoint.newBuilder().setNeuron(s.getNeuron()).setRunId(s.getRunId())
-                .setCarried(Map.of(s.getCarriedFrom(), s.getCorrelation())).setCarriedScore(s).build();
+                .setCarried(Map.of(s.getCarriedFrom(), s.getCorrelation()))
+                .setCarriedPromptTokens(Map.of(s.getCarriedFrom(), s.getSimulationPromptTokens())).setCarriedScore(s).build();
     }
 
     /** {@code held} updated with what {@code arrived} brings (either may be null). */
@@ -86,12 +89,16 @@ public final class DriftPoints {
         }
         if (arrived.getBestExplanationId() != null) {
             out.setBestExplanationId(arrived.getBestExplanationId()).setBestExplanationText(arrived.getBestExplanationText())
-                    .setBestCorrelation(arrived.getBestCorrelation());
+                    .setBestCorrelation(arrived.getBestCorrelation()).setBestReused(arrived.getBestReused())
+                    .setBestPromptTokens(arrived.getBestPromptTokens())
+                    .setBestExplainerPromptTokens(arrived.getBestExplainerPromptTokens());
         }
         if (!arrived.getCarried().isEmpty()) {
             Map<String, Double> carried = new HashMap<>(held.getCarried());
             carried.putAll(arrived.getCarried());
-            out.setCarried(carried).setCarriedScore(arrived.getCarriedScore());
+            Map<String, Integer> tokens = new HashMap<>(held.getCarriedPromptTokens());
+            tokens.putAll(arrived.getCarriedPromptTokens());
+            out.setCarried(carried).setCarriedPromptTokens(tokens).setCarriedScore(arrived.getCarriedScore());
         }
         // explain_pending and the kept activations are the tracker's own, never an arrival's.
         return out.build();

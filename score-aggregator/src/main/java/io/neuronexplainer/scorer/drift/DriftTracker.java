@@ -155,7 +155,9 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
             NeuronScore reused = point.getCarriedScore();
             context.forward(record.withValue(DriftOutput.reuse(reused)).withTimestamp(context.currentSystemTimeMs()));
             out.setBestExplanationId(reused.getExplanationId()).setBestExplanationText(reused.getExplanationText())
-                    .setBestCorrelation(reused.getCorrelation());
+                    .setBestCorrelation(reused.getCorrelation()).setBestReused(true)
+                    .setBestPromptTokens(reused.getExplainerPromptTokens() + reused.getSimulationPromptTokens())
+                    .setBestExplainerPromptTokens(reused.getExplainerPromptTokens());
         } else {
             explain(record, point);
         }
@@ -198,6 +200,6 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     /** The earlier checkpoint's best explanation on the later checkpoint's scoring windows. */
     static SimulationRequest carriedRequest(DriftPoint from, DriftPoint to) {
         return new SimulationRequest(to.getNeuron(), from.getBestExplanationId(), from.getBestExplanationText(),
-                to.getScoringWindows(), to.getRunId(), from.getNeuron().getCheckpoint());
+                to.getScoringWindows(), to.getRunId(), from.getNeuron().getCheckpoint(), from.getBestExplainerPromptTokens());
     }
 }

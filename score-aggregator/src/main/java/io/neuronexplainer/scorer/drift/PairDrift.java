@@ -35,6 +35,8 @@ public final class PairDrift {
                 .setFromBest(from.getBestCorrelation()).setToBest(to.getBestCorrelation()).setScoreDelta(delta)
                 .setCarriedCorrelation(to.getCarried().get(from.getNeuron().getCheckpoint()))
                 .setFromExplanation(from.getBestExplanationText()).setToExplanation(to.getBestExplanationText())
+                .setExplanationReused(to.getBestReused()).setToPromptTokens(to.getBestPromptTokens())
+                .setCarriedPromptTokens(to.getCarriedPromptTokens().get(from.getNeuron().getCheckpoint()))
                 .setComputedAt(at)
                 .build();
     }

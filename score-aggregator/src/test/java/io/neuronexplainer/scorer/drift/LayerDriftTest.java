@@ -41,4 +41,19 @@ class LayerDriftTest {
         assertEquals(List.of(1), bc.stoppedExplainable());
         assertEquals(Double.NaN, out.get(2).holdRate());
     }
+
+    @Test
+    void countsPromptTokensWithReuseAgainstWithout() {
+        NeuronDrift reused = NeuronDrift.newBuilder(drift(0, 1, "a", "b", 100, 0.1, 0.6, 0.6, 0.6))
+                .setExplanationReused(true).setToPromptTokens(900 + 400).setCarriedPromptTokens(400).build();
+        NeuronDrift changed = NeuronDrift.newBuilder(drift(0, 2, "a", "b", 100, 0.9, 0.6, 0.7, 0.1))
+                .setToPromptTokens(1000 + 450).setCarriedPromptTokens(420).build();
+        NeuronDrift notCarriedYet = NeuronDrift.newBuilder(drift(0, 3, "a", "b", 100, 0.5, null, 0.4, null))
+                .setToPromptTokens(1200).build();
+        LayerDrift d = LayerDrift.of(List.of(reused, changed, notCarriedYet)).get(0);
+        // With reuse: the reused neuron costs only its carried simulation; the changed one both.
+        assertEquals(400 + (1450 + 420) + 1200, d.promptTokensWithReuse());
+        assertEquals(1300 + 1450 + 1200, d.promptTokensWithoutReuse());
+        assertEquals(900 - 420, d.netTokenSaving()); // the explainer call saved, less the changed neuron's carried simulation
+    }
 }

@@ -1,0 +1,83 @@
+package io.neuronexplainer.scorer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.test.TestKafka;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.Simulation;
+import io.neuronexplainer.schemas.SimulationRequest;
+import io.neuronexplainer.schemas.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * With explanations reused, a neuron of a later checkpoint waits for its carried score; when that
+ * never comes (no simulator answers the carried request, as when it was dead-lettered) the neuron
+ * is sent to the explainers after the timeout, not before, and not never.
+ */
+class ReusePendingTimeoutTest {
+    static final Duration TIMEOUT = Duration.ofSeconds(6);
+
+    @TempDir
+    Path temp;
+
+    static NeuronActivations at(String checkpoint, long step) {
+        NeuronActivations truth = ScorerStreamsTest.truth(5);
+        NeuronKey key = NeuronKey.newBuilder(truth.getNeuron()).setCheckpoint(checkpoint).build();
+        return NeuronActivations.newBuilder(truth).setNeuron(key).setRun(ProducerRun.newBuilder(truth.getRun())
+                .setRunId("run-" + checkpoint).setSeriesId("series-1").setStep(step).build()).build();
+    }
+
+    @Test
+    void aNeuronWhoseCarriedScoreNeverComesIsExplainedAfterTheTimeout() throws Exception {
+        try (TestKafka kafka = TestKafka.start(1)) {
+            KafkaClients clients = kafka.clients();
+            TopicIo.createTopics(clients, 3);
+            NeuronActivations a = at("a", 100);
+            NeuronActivations b = at("b", 200);
+            Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
+            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("reuse-timeout", temp.resolve("state"))
+                    .withHttpPort(-1).withOrphanTimeout(TIMEOUT).withReuse(0.9)
+                    .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry())) {
+                scorer.awaitRunning(Duration.ofSeconds(60));
+                TopicIo.sendActivations(clients, a);
+                TopicIo.await("the first checkpoint sent to the explainers (nothing to carry)", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.EXPLANATION_REQUESTS, NeuronActivations.class).size() == 1);
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, a.getNeuron(), atA);
+                TopicIo.await("its score", Duration.ofSeconds(20),
+                        () -> !TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).isEmpty());
+                Thread.sleep(2000); // the best score read back by the drift tracker (a few commit intervals)
+
+                long sentAt = System.nanoTime();
+                TopicIo.sendActivations(clients, b);
+                TopicIo.await("the carried request for b", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                                .anyMatch(r -> "a".equals(r.getCarriedFrom())));
+                Thread.sleep(Math.max(0, TIMEOUT.toMillis() / 2 - (System.nanoTime() - sentAt) / 1_000_000));
+                assertEquals(List.of("a"), checkpoints(clients), "b waits for its carried score");
+
+                TopicIo.await("b explained after the timeout", TIMEOUT.plusSeconds(20), () -> checkpoints(clients).size() == 2);
+                long waitedMs = (System.nanoTime() - sentAt) / 1_000_000;
+                assertTrue(waitedMs >= TIMEOUT.toMillis() - 500, "explained only after the timeout: " + waitedMs + " ms");
+                assertEquals(List.of("a", "b"), checkpoints(clients));
+                NeuronActivations sent = TopicIo.readAll(clients, Topics.EXPLANATION_REQUESTS, NeuronActivations.class).get(1);
+                assertEquals(b, sent, "the activations record as it came");
+            }
+        }
+    }
+
+    private static List<String> checkpoints(KafkaClients clients) {
+        return TopicIo.readAll(clients, Topics.EXPLANATION_REQUESTS, NeuronActivations.class).stream()
+                .map(x -> x.getNeuron().getCheckpoint().toString()).toList();
+    }
+}
