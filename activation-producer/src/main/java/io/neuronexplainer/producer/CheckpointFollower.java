@@ -69,6 +69,8 @@ public final class CheckpointFollower implements AutoCloseable {
         return t;
     });
     private final AtomicLong completed = new AtomicLong();
+    /** When the consumer last came back from a poll: the broker answers and the group holds us. */
+    private volatile long lastPollNanos = System.nanoTime();
     private final AtomicLong skipped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private volatile boolean running = true;
@@ -114,7 +116,9 @@ public final class CheckpointFollower implements AutoCloseable {
         log.info("following topic {} for released checkpoints", Topics.CHECKPOINTS);
         try {
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                var records = consumer.poll(Duration.ofMillis(500));
+                lastPollNanos = System.nanoTime();
+                for (ConsumerRecord<byte[], byte[]> record : records) {
                     handle(record);
                     if (!running) {
                         break;
@@ -171,6 +175,7 @@ public final class CheckpointFollower implements AutoCloseable {
                 while (!pass.isDone()) {
                     consumer.pause(consumer.assignment()); // a rebalance may have assigned new partitions
                     rewind(consumer.poll(Duration.ofMillis(200)));
+                    lastPollNanos = System.nanoTime();
                     if (revoked) {
                         // Another producer owns the record now and continues from the snapshots; this pass,
                         // if it goes on, is fenced at its next write.
@@ -268,6 +273,7 @@ public final class CheckpointFollower implements AutoCloseable {
         while (running && System.nanoTime() < end) {
             consumer.pause(consumer.assignment());
             rewind(consumer.poll(Duration.ofMillis(200)));
+            lastPollNanos = System.nanoTime();
         }
     }
 
@@ -315,7 +321,16 @@ public final class CheckpointFollower implements AutoCloseable {
         }
     }
 
-    public long completed() {
+    /** Why it is not ready (null when it is): polling stalled for {@code maxSilence}, or stopped. */
+    public String notReady(Duration maxSilence) {
+        if (!running) {
+            return "stopped";
+        }
+        long silent = System.nanoTime() - lastPollNanos;
+        return silent > maxSilence.toNanos() ? "no poll of the checkpoints topic for " + silent / 1_000_000_000 + " s" : null;
+    }
+
+        public long completed() {
         return completed.get();
     }
 

@@ -66,6 +66,7 @@ public final class CheckpointRunner {
     private final int[] layers;
     private final boolean force;
     private final Supplier<PassProgress> progress;
+    private volatile ProducerMeters meters;
     private final Resilience resilience;
     private String fingerprint;
 
@@ -148,6 +149,7 @@ public final class CheckpointRunner {
             CorpusPass pass = newPass(gpt2, tok);
             PassResult result = runRange(run, details, pass, whole);
             ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection, result, start);
+            emitted(summary);
             cleanUp(run);
             return new Outcome(run, summary, null);
         }
@@ -217,6 +219,7 @@ public final class CheckpointRunner {
             if (range.shards() == 1) {
                 ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection,
                         pass.state().result(), start);
+                emitted(summary);
                 cleanUp(run);
                 return new ShardOutcome(run, summary, false);
             }
@@ -236,6 +239,7 @@ public final class CheckpointRunner {
             PassResult result = merged.result();
             log.info("run {}: {} shards merged ({} windows); emitting", run.runId(), range.shards(), result.windows());
             ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection, result, start);
+            emitted(summary);
             cleanUp(run);
             return new ShardOutcome(run, summary, false);
         }
@@ -256,13 +260,29 @@ public final class CheckpointRunner {
         ActivationProducer producer = new ActivationProducer(clients);
         try (WindowCutter cutter = pass.cutter(corpus.open(), range, windows)) {
             if (store == null) {
-                return producer.pass(run, details, pass, cutter, progress.get(), range, PassSnapshots.NONE, null);
+                return producer.pass(run, details, pass, cutter, progress(run), range, PassSnapshots.NONE, null);
             }
             // Closing the writer waits for the last write: the finished shard, for the merge and a resumed emission.
             try (SnapshotWriter writer = store.writer(run.runId())) {
-                return producer.pass(run, details, pass, cutter, progress.get(), range, writer, every);
+                return producer.pass(run, details, pass, cutter, progress(run), range, writer, every);
             }
         }
+    }
+
+    /** Passes from now on are followed by {@code meters} too (the producer service's /metrics). */
+    public void meters(ProducerMeters meters) {
+        this.meters = meters;
+    }
+
+    private void emitted(ProduceSummary summary) {
+        if (meters != null) {
+            meters.emitted(summary.run(), summary.neuronsEmitted());
+        }
+    }
+
+    private PassProgress progress(RunIdentity run) {
+        PassProgress shown = progress.get();
+        return meters == null ? shown : meters.tracking(run, shown);
     }
 
     /** The one range of an unsplit pass: the window budget, or the whole corpus. */

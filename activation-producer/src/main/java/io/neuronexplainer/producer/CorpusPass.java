@@ -179,7 +179,9 @@ public final class CorpusPass {
             for (int w = 0; w < ids.length; w++) {
                 ids[w] = batch.get(w).ids();
             }
+            long forwardStart = System.nanoTime();
             activations = model.mlpActivations(ids, layers, activations);
+            long topKStart = System.nanoTime();
             for (int l = 0; l < layers.length; l++) {
                 if (activations[l].length != ids.length * tokens * neurons) {
                     throw new IllegalStateException("model returned " + activations[l].length
@@ -192,6 +194,7 @@ public final class CorpusPass {
                 topTokens.add(w);
             }
             topTokens.pruneIfLarge(tops);
+            progress.batch(topKStart - forwardStart, System.nanoTime() - topKStart);
             nextWindow = cutter.nextWindow();
             documents = baseDocuments + cutter.documentsRead();
             windows = baseWindows + cutter.windowsCut();

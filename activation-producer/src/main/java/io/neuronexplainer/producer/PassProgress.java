@@ -8,6 +8,9 @@ public interface PassProgress {
     /** @param fraction of the corpus or window budget done, 0-1, NaN when unknown */
     void update(long windows, long tokens, double fraction);
 
+    /** Time a batch spent in the model's forward pass and in top-K and sampling. */
+    default void batch(long forwardNanos, long topKNanos) {}
+
     void finish();
 
     PassProgress NONE = new PassProgress() {

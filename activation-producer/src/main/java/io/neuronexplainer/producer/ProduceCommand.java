@@ -9,6 +9,7 @@ import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.Connection;
 import io.neuronexplainer.runtime.ConnectionOptions;
+import io.neuronexplainer.runtime.MetricsServer;
 import io.neuronexplainer.runtime.ServiceMain;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -129,6 +130,15 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
                     + "to share; the last to finish merges them (default: ${DEFAULT-VALUE}).")
     int shards;
 
+    @Option(names = "--metrics-port", defaultValue = "-1",
+            description = "Port of the Prometheus /metrics endpoint and of /health/live and /health/ready, 0 for a free "
+                    + "one (default: none).")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
+            description = "Address the metrics port binds (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container).")
+    String metricsHost;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -147,7 +157,8 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
             if (!follow && !Files.isDirectory(modelDir)) {
                 throw new IllegalArgumentException("--model " + modelDir + ": no such folder");
             }
-            try (Connection kafka = connection.open()) {
+            try (Connection kafka = connection.open();
+                 MetricsServer metrics = MetricsServer.start("activation-producer", metricsHost, metricsPort)) {
                 if (snapshotEverySeconds < 0) {
                     throw new IllegalArgumentException("--snapshot-every must be >= 0, not " + snapshotEverySeconds);
                 }
@@ -160,9 +171,11 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
                 CheckpointRunner runner = new CheckpointRunner(kafka.clients(), source, corpusName, settings, windows,
                         batch, neurons, layers, force, ProgressReporter::forThisProcess, resilience);
                 runner.corpusFingerprint(); // an unreadable corpus fails here, before any checkpoint
+                runner.meters(new ProducerMeters(metrics.registry()));
                 if (follow) {
-                    return follow(kafka, runner);
+                    return follow(kafka, runner, metrics);
                 }
+                metrics.health(() -> null);
                 CheckpointName names = CheckpointName.fromFolder(modelDir);
                 CheckpointRunner.Outcome outcome = runner.run(new CheckpointRunner.Checkpoint(modelDir, tokenizer,
                         modelName != null ? modelName : names.model(),
@@ -180,8 +193,10 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
         });
     }
 
-    private int follow(Connection kafka, CheckpointRunner runner) {
+    private int follow(Connection kafka, CheckpointRunner runner, MetricsServer metrics) {
         try (CheckpointFollower follower = new CheckpointFollower(kafka.clients(), runner, groupId, instanceId, keepFiles)) {
+            // A pass polls every 200 ms to keep its membership: a minute without a poll means the broker is gone.
+            metrics.health(() -> follower.notReady(Duration.ofSeconds(60)));
             Thread main = Thread.currentThread();
             Thread hook = new Thread(() -> {
                 follower.stop();

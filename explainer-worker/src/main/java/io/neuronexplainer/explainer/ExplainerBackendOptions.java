@@ -13,6 +13,8 @@ import picocli.CommandLine.Option;
 public class ExplainerBackendOptions {
     public static final String DEFAULT_BASE_URL = LlmServerOptions.DEFAULT_BASE_URL;
     public static final String DEFAULT_MODEL = "gpt-4o-mini";
+    /** The {@code stage} tag of this backend's LLM meters. */
+    public static final String LLM_STAGE = "explainer";
 
     // Java initialisers repeat the picocli defaults so that instances built in code (tests,
     // benchmarks) behave like a command line without flags.
@@ -71,6 +73,6 @@ public class ExplainerBackendOptions {
     }
 
     LlmSettings settings(String envApiKey) {
-        return server.settings(model, "explainer", envApiKey);
+        return server.settings(model, LLM_STAGE, envApiKey);
     }
 }

@@ -1,6 +1,7 @@
 package io.neuronexplainer.explainer;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.CheckpointTokens;
 import io.neuronexplainer.llm.LlmException;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.worker.Output;
@@ -36,7 +37,7 @@ public final class ExplainerWorker {
         return new TransactionalWorker<>(clients, settings,
                 AvroDeserializer.of(clients.registry(), ActivationsKey.class),
                 AvroDeserializer.of(clients.registry(), NeuronActivations.class),
-                (key, neuron) -> process(explainer, neuron),
+                (key, neuron) -> process(explainer, neuron, meters),
                 ExplainerWorker::attempts, neuron -> ExplanationId.of(neuron, explainer), meters);
     }
 
@@ -97,8 +98,14 @@ public final class ExplainerWorker {
         return 1;
     }
 
-    /** One record's work: explain, then build both outputs. */
-    static CompletableFuture<List<Output>> process(Explainer explainer, NeuronActivations neuron) {
-        return explainer.explain(neuron).thenApply(result -> outputs(neuron, result, explainer));
+    /** One record's work: explain, count what it cost the neuron's checkpoint, then build both outputs. */
+    static CompletableFuture<List<Output>> process(Explainer explainer, NeuronActivations neuron, MeterRegistry meters) {
+        return explainer.explain(neuron).thenApply(result -> {
+            if (result != null) {
+                CheckpointTokens.count(meters, ExplainerBackendOptions.LLM_STAGE, neuron.getNeuron(),
+                        result.promptTokens(), result.completionTokens());
+            }
+            return outputs(neuron, result, explainer);
+        });
     }
 }

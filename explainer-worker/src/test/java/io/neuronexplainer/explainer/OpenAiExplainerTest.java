@@ -57,6 +57,22 @@ class OpenAiExplainerTest {
     }
 
     @Test
+    void theWorkerCountsEachResultsTokensUnderTheNeuronsCheckpoint() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (OpenAiTestServer server = OpenAiTestServer.start(r -> Reply.json(OpenAiTestServer.chatCompletion("m", "cats")));
+             Explainer explainer = ExplainerBackendOptions.openai(server.baseUrl(), "m").retries(1, 10, 10).create(meters)) {
+            ExplainerWorker.process(explainer, NEURON, meters).get(10, TimeUnit.SECONDS);
+            ExplainerWorker.process(explainer, NEURON, meters).get(10, TimeUnit.SECONDS);
+            for (String[] kind : new String[][] {{"prompt", "200"}, {"completion", "14"}}) {
+                var counter = meters.find("llm.checkpoint.tokens").tag("stage", "explainer")
+                        .tag("model", NEURON.getNeuron().getModel()).tag("checkpoint", NEURON.getNeuron().getCheckpoint())
+                        .tag("kind", kind[0]).counter();
+                assertEquals(Double.parseDouble(kind[1]), counter.count(), kind[0]);
+            }
+        }
+    }
+
+    @Test
     void emptyAnswersAreRetriedThenEndInLlmException() throws Exception {
         AtomicInteger n = new AtomicInteger();
         try (OpenAiTestServer server = OpenAiTestServer.start(r -> {
@@ -99,6 +115,18 @@ class OpenAiExplainerTest {
             assertInstanceOf(OpenAiExplainer.class, e);
             assertEquals("qwen2.5", e.model());
         }
+        assertEquals(0, o.backend.settings(null).maxCallsPerMinute(), "no cap by default");
+        Cmd capped = new Cmd();
+        new CommandLine(capped).parseArgs("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1",
+                "--llm-max-calls-per-minute", "500", "--llm-max-tokens-per-minute", "200000");
+        assertEquals(500, capped.backend.settings(null).maxCallsPerMinute());
+        assertEquals(200_000, capped.backend.settings(null).maxTokensPerMinute());
+        Cmd negative = new Cmd();
+        new CommandLine(negative).parseArgs("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1",
+                "--llm-max-tokens-per-minute", "-1");
+        IllegalArgumentException budget = assertThrows(IllegalArgumentException.class,
+                () -> negative.backend.create(new SimpleMeterRegistry()));
+        assertEquals("--llm-max-tokens-per-minute must be >= 0 (0: no cap), got -1", budget.getMessage());
         Cmd bad = new Cmd();
         new CommandLine(bad).parseArgs("--method", "claude");
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,

@@ -48,11 +48,21 @@ import org.slf4j.LoggerFactory;
  * {@link Fault}, so the worker acts on the same classification: it tries a transient failure
  * again later, pauses on one that would fail every call (401, 403, a model not found), and
  * dead-letters only what is the record's own (unusable answers, a request refused as such).
+ *
+ * <p>Every attempt, retries included, first passes this worker's {@link LlmBudget} (calls and
+ * tokens per minute), which holds it back until it fits and never drops it. Meters: {@code
+ * llm.calls} (every attempt by outcome), {@code llm.latency} (a histogram, by outcome), {@code
+ * llm.retries} (by the same outcome, as {@code reason}), {@code llm.tokens}, {@code
+ * llm.calls.in.flight}, {@code llm.budget.calls.per.minute} and {@code llm.budget.tokens.per.minute}
+ * (the caps) and {@code llm.budget.waits} (calls held back, by {@code limit}).
  */
 public final class LlmCaller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LlmCaller.class);
     /** A server asking for longer than this is waited for this long at most. */
     private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
+    /** The latency histogram's range: a fast local server's answer to a slow model at the longest timeout. */
+    private static final Duration LATENCY_MIN = Duration.ofMillis(10);
+    private static final Duration LATENCY_MAX = Duration.ofSeconds(120);
 
     /**
      * The SDK's OkHttp client sends at most 64 requests to one host at a time (it sets OkHttp's
@@ -75,8 +85,14 @@ public final class LlmCaller implements AutoCloseable {
     private final AtomicInteger inFlight;
     private final Counter promptTokens;
     private final Counter completionTokens;
+    private final LlmBudget budget;
 
     public LlmCaller(LlmSettings settings, MeterRegistry meters) {
+        this(settings, meters, LlmBudget.MINUTE);
+    }
+
+    /** With the budget counted over {@code budgetWindow} instead of a minute: for tests that must not take minutes. */
+    LlmCaller(LlmSettings settings, MeterRegistry meters, Duration budgetWindow) {
         this.settings = settings;
         this.meters = meters;
         clients.add(new SdkClient(newClient(settings)));
@@ -96,6 +112,20 @@ public final class LlmCaller implements AutoCloseable {
                 .description("Tokens the LLM server reported").register(meters);
         this.completionTokens = Counter.builder("llm.tokens").tag("stage", settings.stage()).tag("kind", "completion")
                 .description("Tokens the LLM server reported").register(meters);
+        // The caps as gauges, 0 for none, so a dashboard draws spend against budget.
+        Gauge.builder("llm.budget.calls.per.minute", settings::maxCallsPerMinute)
+                .description("This worker's cap on LLM calls started per minute (0: no cap)")
+                .tag("stage", settings.stage()).strongReference(true).register(meters);
+        Gauge.builder("llm.budget.tokens.per.minute", settings::maxTokensPerMinute)
+                .description("This worker's cap on LLM tokens per minute (0: no cap)")
+                .tag("stage", settings.stage()).strongReference(true).register(meters);
+        Map<LlmBudget.Limit, Counter> waits = new java.util.EnumMap<>(LlmBudget.Limit.class);
+        for (LlmBudget.Limit limit : LlmBudget.Limit.values()) {
+            waits.put(limit, Counter.builder("llm.budget.waits").description("LLM calls held back by this worker's budget")
+                    .tag("stage", settings.stage()).tag("limit", limit.tag()).register(meters));
+        }
+        this.budget = new LlmBudget(settings.maxCallsPerMinute(), settings.maxTokensPerMinute(), budgetWindow, retryTimer,
+                limit -> waits.get(limit).increment());
     }
 
     private static OpenAIClientAsync newClient(LlmSettings settings) {
@@ -153,9 +183,19 @@ public final class LlmCaller implements AutoCloseable {
         return result;
     }
 
+    /** Sends attempt {@code attempt} once the budget allows it, on this thread if it allows it now. */
     private <R, T> void attempt(int attempt, TokenUsage spentBefore, Function<OpenAIClientAsync, CompletableFuture<R>> send,
                                 Function<R, TokenUsage> usage, Function<R, T> parse,
                                 CompletableFuture<LlmAnswer<T>> result) {
+        budget.admit(() -> send(attempt, spentBefore, send, usage, parse, result),
+                () -> result.completeExceptionally(new LlmException(settings.stage()
+                        + " LLM caller closed while a call waited for the LLM budget", attempt - 1, null,
+                        new Fault(FaultClass.TRANSIENT, "llm_caller_closed"))));
+    }
+
+    private <R, T> void send(int attempt, TokenUsage spentBefore, Function<OpenAIClientAsync, CompletableFuture<R>> send,
+                             Function<R, TokenUsage> usage, Function<R, T> parse,
+                             CompletableFuture<LlmAnswer<T>> result) {
         inFlight.incrementAndGet();
         Timer.Sample sample = Timer.start(meters);
         SdkClient client = takeClient();
@@ -176,16 +216,23 @@ public final class LlmCaller implements AutoCloseable {
                 spent = spent.plus(u);
                 promptTokens.increment(u.promptTokens());
                 completionTokens.increment(u.completionTokens());
+                budget.answered((long) u.promptTokens() + u.completionTokens());
                 try {
                     value = parse.apply(r);
                 } catch (RuntimeException e) {
                     failure = e instanceof UnparseableOutputException ? e
                             : new UnparseableOutputException(e.getClass().getSimpleName() + ": " + e.getMessage());
                 }
+            } else {
+                budget.failed();
             }
+            String outcome = failure == null ? "ok" : outcome(failure);
             sample.stop(Timer.builder("llm.latency").description("One LLM request, send to parsed answer")
-                    .tag("stage", settings.stage()).tag("outcome", failure == null ? "ok" : reason(failure))
+                    .tag("stage", settings.stage()).tag("outcome", outcome)
+                    .publishPercentileHistogram().minimumExpectedValue(LATENCY_MIN).maximumExpectedValue(LATENCY_MAX)
                     .register(meters));
+            Counter.builder("llm.calls").description("LLM requests sent, retries included, by outcome")
+                    .tag("stage", settings.stage()).tag("outcome", outcome).register(meters).increment();
             if (failure == null) {
                 result.complete(new LlmAnswer<>(value, spent, attempt));
                 return;
@@ -199,7 +246,7 @@ public final class LlmCaller implements AutoCloseable {
             }
             Duration wait = retryAfter(failure).orElseGet(() -> settings.retry().backoff(attempt));
             Counter.builder("llm.retries").description("LLM requests retried, by reason")
-                    .tag("stage", settings.stage()).tag("reason", reason(failure)).register(meters).increment();
+                    .tag("stage", settings.stage()).tag("reason", outcome).register(meters).increment();
             log.warn("{} LLM attempt {}/{} failed ({}); retrying in {} ms", settings.stage(), attempt,
                     settings.retry().maxAttempts(), why, wait.toMillis());
             TokenUsage carried = spent;
@@ -252,23 +299,38 @@ public final class LlmCaller implements AutoCloseable {
         return t instanceof UnparseableOutputException || t instanceof OpenAIInvalidDataException;
     }
 
-    /** A short, low-cardinality tag value for metrics. */
-    static String reason(Throwable t) {
+    /**
+     * What became of a failed attempt, as the {@code outcome} (and {@code reason}) tag: the HTTP
+     * status ({@code 429}, {@code 500}, ...), {@code unparseable} (an answer that is not valid JSON
+     * or not usable output), {@code timeout}, {@code io}, or {@code other}; a good answer is {@code ok}.
+     * Statuses rather than kinds, so a dashboard counts 429s and error rates directly.
+     */
+    static String outcome(Throwable t) {
         if (t instanceof OpenAIServiceException s) {
-            int code = s.statusCode();
-            return code == 429 ? "rate_limited" : code >= 500 ? "server_error" : "http_" + code;
+            return Integer.toString(s.statusCode());
         }
-        if (t instanceof UnparseableOutputException) {
-            return "unparseable_output";
-        }
-        if (t instanceof OpenAIInvalidDataException) {
-            return "invalid_response";
+        if (unusableAnswer(t)) {
+            return "unparseable";
         }
         if (isTimeout(t)) {
             return "timeout";
         }
         if (t instanceof OpenAIIoException || t instanceof java.io.IOException) {
-            return "io_error";
+            return "io";
+        }
+        return "other";
+    }
+
+    /** The kind of a failure without an HTTP status, in words, for messages. */
+    private static String kind(Throwable t) {
+        if (t instanceof OpenAIInvalidDataException) {
+            return "invalid response";
+        }
+        if (isTimeout(t)) {
+            return "timeout";
+        }
+        if (t instanceof OpenAIIoException || t instanceof java.io.IOException) {
+            return "io error";
         }
         return "other";
     }
@@ -292,7 +354,7 @@ public final class LlmCaller implements AutoCloseable {
         } else if (t instanceof UnparseableOutputException) {
             message = "unparseable model output: " + firstLine(t.getMessage());
         } else {
-            message = reason(t).replace('_', ' ') + ": " + t.getClass().getSimpleName() + " " + firstLine(t.getMessage());
+            message = kind(t) + ": " + t.getClass().getSimpleName() + " " + firstLine(t.getMessage());
         }
         return message.length() > 300 ? message.substring(0, 300) + "..." : message;
     }
@@ -316,6 +378,7 @@ public final class LlmCaller implements AutoCloseable {
 
     @Override
     public void close() {
+        budget.close();
         retryTimer.shutdownNow();
         clients.forEach(c -> c.sdk().close());
     }

@@ -31,6 +31,17 @@ public class LlmServerOptions {
                     + "a Retry-After header overrides it (default: ${DEFAULT-VALUE}).")
     long backoffMs = 500;
 
+    @Option(names = "--llm-max-calls-per-minute", paramLabel = "N", defaultValue = "0",
+            description = "This worker starts at most N LLM calls (retries included) in any minute; more wait, none is "
+                    + "dropped. A pool's budget is replicas x N. 0: no cap (default: ${DEFAULT-VALUE}).")
+    int maxCallsPerMinute = 0;
+
+    @Option(names = "--llm-max-tokens-per-minute", paramLabel = "N", defaultValue = "0",
+            description = "This worker starts an LLM call only while the prompt+completion tokens the server reported "
+                    + "over the last minute, plus those expected of calls in flight, are below N; more wait. "
+                    + "A pool's budget is replicas x N. 0: no cap (default: ${DEFAULT-VALUE}).")
+    long maxTokensPerMinute = 0;
+
     public LlmServerOptions baseUrl(String url) {
         this.baseUrl = url;
         return this;
@@ -43,6 +54,13 @@ public class LlmServerOptions {
         return this;
     }
 
+    /** For code and tests: this worker's budget per minute (0 for no cap). */
+    public LlmServerOptions budget(int maxCallsPerMinute, long maxTokensPerMinute) {
+        this.maxCallsPerMinute = maxCallsPerMinute;
+        this.maxTokensPerMinute = maxTokensPerMinute;
+        return this;
+    }
+
     /**
      * Settings for calls to {@code model} from {@code stage}; a bad flag or a missing key
      * (for a non-loopback server) is an IllegalArgumentException naming it.
@@ -52,7 +70,8 @@ public class LlmServerOptions {
             throw new IllegalArgumentException("--llm-backoff-ms must be >= 0, got " + backoffMs);
         }
         return new LlmSettings(baseUrl, LlmSettings.resolveApiKey(baseUrl, envApiKey), model,
-                Duration.ofSeconds(timeoutSeconds), RetryPolicy.of(maxAttempts, Duration.ofMillis(backoffMs)), stage);
+                Duration.ofSeconds(timeoutSeconds), RetryPolicy.of(maxAttempts, Duration.ofMillis(backoffMs)), stage,
+                maxCallsPerMinute, maxTokensPerMinute);
     }
 
     private static String envOr(String name, String fallback) {

@@ -6,10 +6,11 @@ import java.util.Locale;
 
 /**
  * Where and how to call an OpenAI-compatible server: base URL, API key, model, per-request
- * timeout, retries, and the pipeline stage the calls are counted under in metrics.
+ * timeout, retries, the pipeline stage the calls are counted under in metrics, and this worker's
+ * budget (calls and tokens per minute, 0 for no cap).
  */
 public record LlmSettings(String baseUrl, String apiKey, String model, Duration timeout, RetryPolicy retry,
-                          String stage) {
+                          String stage, int maxCallsPerMinute, long maxTokensPerMinute) {
     /** The key local servers (vLLM, Ollama, llama.cpp) get when none is set: they ignore it. */
     public static final String LOCAL_DUMMY_KEY = "sk-local-unused";
 
@@ -28,6 +29,22 @@ public record LlmSettings(String baseUrl, String apiKey, String model, Duration 
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("--llm-timeout-s must be positive, got " + timeout.toSeconds());
         }
+        if (maxCallsPerMinute < 0) {
+            throw new IllegalArgumentException("--llm-max-calls-per-minute must be >= 0 (0: no cap), got " + maxCallsPerMinute);
+        }
+        if (maxTokensPerMinute < 0) {
+            throw new IllegalArgumentException("--llm-max-tokens-per-minute must be >= 0 (0: no cap), got " + maxTokensPerMinute);
+        }
+    }
+
+    /** Settings without a budget. */
+    public LlmSettings(String baseUrl, String apiKey, String model, Duration timeout, RetryPolicy retry, String stage) {
+        this(baseUrl, apiKey, model, timeout, retry, stage, 0, 0);
+    }
+
+    /** These settings with the budget given (0 for no cap). */
+    public LlmSettings withBudget(int maxCallsPerMinute, long maxTokensPerMinute) {
+        return new LlmSettings(baseUrl, apiKey, model, timeout, retry, stage, maxCallsPerMinute, maxTokensPerMinute);
     }
 
     /**

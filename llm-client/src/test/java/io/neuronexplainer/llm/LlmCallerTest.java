@@ -68,7 +68,7 @@ class LlmCallerTest {
             assertEquals(2, server.requests().size());
             long waitedMs = (server.requests().get(1).atNanos() - server.requests().get(0).atNanos()) / 1_000_000;
             assertTrue(waitedMs >= 950 && waitedMs < 5000, "waited " + waitedMs + " ms for Retry-After: 1");
-            assertEquals(1, counter("llm.retries", "reason", "rate_limited"));
+            assertEquals(1, counter("llm.retries", "reason", "429"));
             assertEquals(100, counter("llm.tokens", "kind", "prompt"));
             assertEquals(7, counter("llm.tokens", "kind", "completion"));
             assertEquals(new TokenUsage(100, 7), answer.usage());
@@ -102,8 +102,8 @@ class LlmCallerTest {
             assertEquals(3, server.requests().size());
             assertTrue(e.getMessage().contains("HTTP 500"), e.getMessage());
             assertTrue(e.getMessage().contains("after 3 attempts"), e.getMessage());
-            assertEquals(2, counter("llm.retries", "reason", "server_error"));
-            assertEquals(3, meters.find("llm.latency").tag("outcome", "server_error").timer().count());
+            assertEquals(2, counter("llm.retries", "reason", "500"));
+            assertEquals(3, meters.find("llm.latency").tag("outcome", "500").timer().count());
         }
     }
 
@@ -116,7 +116,7 @@ class LlmCallerTest {
             assertEquals(2, e.attempts());
             assertEquals(2, server.requests().size());
             assertTrue(e.getMessage().contains("unparseable model output"), e.getMessage());
-            assertEquals(1, counter("llm.retries", "reason", "unparseable_output"));
+            assertEquals(1, counter("llm.retries", "reason", "unparseable"));
             // Tokens of both answers were spent and are counted.
             assertEquals(200, counter("llm.tokens", "kind", "prompt"));
         }

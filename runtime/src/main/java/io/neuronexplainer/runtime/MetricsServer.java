@@ -74,6 +74,27 @@ public final class MetricsServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Serves {@code /health/live} (200 while the process serves at all) and {@code /health/ready}:
+     * 200, or 503 with the reason {@code notReady} gives (null when ready).
+     */
+    public void health(java.util.function.Supplier<String> notReady) {
+        handle("/health/live", exchange -> answer(exchange, 200, "live"));
+        handle("/health/ready", exchange -> {
+            String why = notReady.get();
+            answer(exchange, why == null ? 200 : 503, why == null ? "ready" : "not ready: " + why);
+        });
+    }
+
+    private static void answer(com.sun.net.httpserver.HttpExchange exchange, int status, String text) throws IOException {
+        byte[] body = (text + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
     public MeterRegistry registry() {
         return registry;
     }

@@ -1,5 +1,6 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.runtime.BrokerLag;
 import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.Connection;
 import io.neuronexplainer.runtime.ConnectionOptions;
@@ -7,7 +8,10 @@ import io.neuronexplainer.runtime.MetricsServer;
 import io.neuronexplainer.runtime.ServiceMain;
 import java.nio.file.Path;
 import java.time.Duration;
+import io.neuronexplainer.schemas.Topics;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.streams.KafkaStreams;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +38,15 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--metrics-port", defaultValue = "-1",
             description = "Separate Prometheus /metrics port (default: off; /metrics is also on --http-port).")
     int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
+            description = "Address the metrics port binds (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container).")
+    String metricsHost;
+
+    @Option(names = "--lag-every-s", defaultValue = "15", paramLabel = "SECONDS",
+            description = "How often the scorer reads every consumer group's lag from the broker for "
+                    + "kafka_group_lag_records (default: ${DEFAULT-VALUE}; 0 = off).")
+    int lagEverySeconds;
 
     @Option(names = "--state-dir", defaultValue = ".neuron-explain/scorer-state",
             description = "Kafka Streams local state (default: ${DEFAULT-VALUE}).")
@@ -102,8 +115,15 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
             }, "scorer-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try (Connection c = connection.open();
-                 MetricsServer metrics = MetricsServer.start("score-aggregator", httpHost, metricsPort);
-                 Scorer scorer = Scorer.start(c.clients(), settings, metrics.registry())) {
+                 MetricsServer metrics = MetricsServer.start("score-aggregator", metricsHost, metricsPort);
+                 Scorer scorer = Scorer.start(c.clients(), settings, metrics.registry());
+                 // The scorer is always up, so it publishes the pools' lag even while a pool has no consumer.
+                 AutoCloseable lag = lagEverySeconds <= 0 ? () -> { } : BrokerLag.start(c.clients(), metrics.registry(),
+                         Duration.ofSeconds(lagEverySeconds), Map.of(
+                                 "explainer-worker", List.of(reuseExplanations ? Topics.EXPLANATION_REQUESTS : Topics.NEURON_ACTIVATIONS),
+                                 "simulator-worker", List.of(Topics.SIMULATION_REQUESTS)))) {
+                metrics.health(() -> scorer.failure() != null ? "failed: " + scorer.failure()
+                        : scorer.streams().state() == KafkaStreams.State.RUNNING ? null : "streams " + scorer.streams().state());
                 if (scorer.httpPort() >= 0) {
                     System.out.println("scorer http port: " + scorer.httpPort());
                     System.out.println("neuron viewer: http://" + httpHost + ":" + scorer.httpPort() + "/");

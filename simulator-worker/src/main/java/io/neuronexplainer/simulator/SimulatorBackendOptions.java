@@ -17,6 +17,8 @@ public class SimulatorBackendOptions {
     /** A completions model for completions-echo; vLLM and llama.cpp serve echo+logprobs for any model. */
     public static final String DEFAULT_COMPLETIONS_MODEL = "gpt-3.5-turbo-instruct";
     public static final String DEFAULT_CHAT_MODEL = "gpt-4o-mini";
+    /** The {@code stage} tag of this backend's LLM meters. */
+    public static final String LLM_STAGE = "simulator";
 
     // Java initialisers repeat the picocli defaults so that instances built in code (tests,
     // benchmarks) behave like a command line without flags.
@@ -104,7 +106,7 @@ public class SimulatorBackendOptions {
     }
 
     LlmSettings settings(String defaultModel, String envApiKey) {
-        return server.settings(model == null || model.isBlank() ? defaultModel : model, "simulator", envApiKey);
+        return server.settings(model == null || model.isBlank() ? defaultModel : model, LLM_STAGE, envApiKey);
     }
 
 }

@@ -1,6 +1,7 @@
 package io.neuronexplainer.simulator;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.CheckpointTokens;
 import io.neuronexplainer.llm.LlmException;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.worker.Output;
@@ -36,7 +37,7 @@ public final class SimulatorWorker {
         return new TransactionalWorker<>(clients, settings,
                 AvroDeserializer.of(clients.registry(), NeuronKey.class),
                 AvroDeserializer.of(clients.registry(), SimulationRequest.class),
-                (key, request) -> process(simulator, request),
+                (key, request) -> process(simulator, request, meters),
                 SimulatorWorker::attempts, request -> identity(request, simulator), meters);
     }
 
@@ -56,9 +57,15 @@ public final class SimulatorWorker {
         return WorkerSettings.of(STAGE, Topics.SIMULATION_REQUESTS, STAGE, maxInFlight);
     }
 
-    static CompletableFuture<List<Output>> process(Simulator simulator, SimulationRequest request) {
-        return simulator.simulate(request).thenApply(result -> List.of(
-                new Output(Topics.NEURON_SIMULATIONS, request.getNeuron(), simulation(request, result, simulator))));
+    /** One record's work: simulate, count what it cost the neuron's checkpoint, then build the output. */
+    static CompletableFuture<List<Output>> process(Simulator simulator, SimulationRequest request, MeterRegistry meters) {
+        return simulator.simulate(request).thenApply(result -> {
+            if (result != null) {
+                CheckpointTokens.count(meters, SimulatorBackendOptions.LLM_STAGE, request.getNeuron(),
+                        result.promptTokens(), result.completionTokens());
+            }
+            return List.of(new Output(Topics.NEURON_SIMULATIONS, request.getNeuron(), simulation(request, result, simulator)));
+        });
     }
 
     /** The Simulation record, after checking there is one prediction per token of every window. */

@@ -66,5 +66,33 @@ class SimulatorBackendOptionsTest {
         e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai", "--llm-base-url",
                 "http://localhost:9/v1", "--llm-max-attempts", "0").settings("m", null));
         assertTrue(e.getMessage().contains("--llm-max-attempts"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai", "--llm-base-url",
+                "http://localhost:9/v1", "--llm-max-calls-per-minute", "-3").create(meters));
+        assertEquals("--llm-max-calls-per-minute must be >= 0 (0: no cap), got -3", e.getMessage());
+    }
+
+    @Test
+    void budgetFlagsReachTheSettings() {
+        var settings = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1",
+                "--llm-max-calls-per-minute", "60", "--llm-max-tokens-per-minute", "90000").settings("m", null);
+        assertEquals(60, settings.maxCallsPerMinute());
+        assertEquals(90_000, settings.maxTokensPerMinute());
+        assertEquals("simulator", settings.stage());
+    }
+
+    @Test
+    void theWorkerCountsEachResultsTokensUnderTheNeuronsCheckpointZerosIncluded() throws Exception {
+        var meters = new SimpleMeterRegistry();
+        var request = io.neuronexplainer.runtime.test.SampleRecords.simulationRequest(
+                io.neuronexplainer.runtime.test.SampleRecords.key(2, 7));
+        try (Simulator s = parse().create(meters)) {
+            SimulatorWorker.process(s, request, meters).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        for (String kind : new String[] {"prompt", "completion"}) {
+            var counter = meters.find("llm.checkpoint.tokens").tag("stage", "simulator")
+                    .tag("model", request.getNeuron().getModel()).tag("checkpoint", request.getNeuron().getCheckpoint())
+                    .tag("kind", kind).counter();
+            assertEquals(0.0, counter.count(), kind + ": the offline baseline spends none, and the series exists");
+        }
     }
 }

@@ -44,6 +44,10 @@ final class WorkerPause {
         this.registry = registry;
         this.pauses = Counter.builder("worker.pauses").tag("stage", stage)
                 .description("Times the worker paused on a fault that would fail every record").register(registry);
+        // reason="any" from the start, so a dashboard and an alert see 0 before any pause, not no data.
+        Gauge.builder("worker.paused", this, p -> p.fault != null ? 1 : 0).tag("stage", stage).tag("reason", "any")
+                .strongReference(true).description("1 while the worker is paused on a fault that would fail every record")
+                .register(registry);
     }
 
     boolean paused() {
