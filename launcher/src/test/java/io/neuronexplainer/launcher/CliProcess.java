@@ -18,7 +18,8 @@ final class CliProcess {
     private static ProcessBuilder builder(Path stderr, String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"),
+                // Serial GC: no GC threads competing for the 2 cores the tests' processes share.
+                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
                 "-Dneuron.registry.home=" + System.getProperty("neuron.registry.home"),
                 "-Dneuron.project.root=" + System.getProperty("neuron.project.root"),
                 "-Dai.djl.offline=true",

@@ -48,7 +48,7 @@ class PassResumeProcessTest {
             .resolve("models/demo-gpt2");
     /** Layer 5 neurons: the pass runs all 6 layers, long enough to be killed in the middle. */
     static final String NEURONS = "5:0-29";
-    static final String WINDOWS = "2400";
+    static final String WINDOWS = "1600";
     static TestKafka kafka;
     static KafkaClients clients;
     static String[] cluster;

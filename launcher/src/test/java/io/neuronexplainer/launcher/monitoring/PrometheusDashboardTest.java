@@ -79,7 +79,7 @@ class PrometheusDashboardTest {
             Path demo = DefaultModel.folder().getParent();
             start("watcher", connect, "watch", "--folder", demo.toString(), "--settle-s", "1", "--poll-s", "1",
                     "--cache-dir", temp.resolve("cache").toString(), "--http-port", ports.get("watcher").toString());
-            start("producer", connect, "produce", "--follow", "--windows", "200", "--neurons", "0:0-7,5:0-7",
+            start("producer", connect, "produce", "--follow", "--windows", "100", "--neurons", "0:0-5,5:0-5",
                     "--metrics-port", ports.get("producer").toString());
             List<String> llmArgs = List.of("--method", "openai", "--llm-base-url", llm.baseUrl(), "--llm-timeout-s", "3",
                     "--llm-backoff-ms", "50", "--llm-max-tokens-per-minute", "100000000", "--max-in-flight", "8");
@@ -229,7 +229,7 @@ class PrometheusDashboardTest {
 
     private void start(String name, List<String> connect, List<String> commandAndArgs) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "-Xmx512m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
                 NeuronExplain.class.getName()));
         cmd.add(commandAndArgs.get(0));
         cmd.addAll(connect);
