@@ -64,6 +64,11 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     + "each in its OpenAI format (default: ${DEFAULT-VALUE}).")
     String simulatorMethod;
 
+    @Option(names = "--simulator-windows-per-call", paramLabel = "N",
+            description = "As simulate's --simulator-windows-per-call (default: the method's: 1 for completions-echo, "
+                    + "all of a neuron's windows for the chat methods).")
+    Integer windowsPerCall;
+
     @Override
     public String parent() {
         return "bench";
@@ -98,7 +103,8 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
         }
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (Explainer explainer = ExplainerBackendOptions.openai(llm.baseUrl(), "bench-explainer").create(meters);
-             Simulator simulator = SimulatorBackendOptions.openai(llm.baseUrl(), simulatorMethod, "bench-simulator").create(meters)) {
+             Simulator simulator = SimulatorBackendOptions.openai(llm.baseUrl(), simulatorMethod, "bench-simulator")
+                     .windowsPerCall(windowsPerCall).create(meters)) {
             WorkerSettings explainSettings = ExplainerWorker.settings(concurrency);
             WorkerSettings simulateSettings = SimulatorWorker.settings(concurrency);
             var explain = ExplainerWorker.create(clients, explainSettings, explainer, meters);
@@ -141,6 +147,17 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                         timer.getId().getTags(), timer.mean(TimeUnit.MILLISECONDS), timer.max(TimeUnit.MILLISECONDS), timer.count());
                 slowestCallMs = Math.max(slowestCallMs, timer.mean(TimeUnit.MILLISECONDS));
             }
+            // What a neuron costs in LLM calls and prompt tokens (as the local server reports them), warm-up included.
+            int pushed = warmup + neurons;
+            double simulatorCalls = meters.find("llm.calls").tag("stage", "simulator").counters().stream()
+                    .mapToDouble(c -> c.count()).sum() / pushed;
+            for (String stage : new String[] {"explainer", "simulator"}) {
+                double calls = meters.find("llm.calls").tag("stage", stage).counters().stream().mapToDouble(c -> c.count()).sum();
+                var prompt = meters.find("llm.tokens").tag("stage", stage).tag("kind", "prompt").counter();
+                System.out.printf("%s_calls_per_neuron=%.2f %s_prompt_tokens_per_neuron=%.0f%n", stage, calls / pushed, stage,
+                        prompt == null ? 0 : prompt.count() / pushed);
+            }
+            System.out.println("simulator_method_full=" + simulator.method());
             long deadLetters = explain.deadLetters() + simulate.deadLetters();
             System.out.printf("neurons=%d (after %d warm-up; input generated and serialised before the timed window) "
                     + "simulator_method=%s llm_latency_ms=%d concurrency=%d partitions=%d llm_requests=%d "
@@ -156,7 +173,8 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             // The measurement (first record produced -> last simulation committed) includes filling
             // and draining the pipeline (about one latency per stage), so ratio <= N / (N + concurrency).
             double rate = neurons / seconds;
-            double bound = concurrency / (latencyMs / 1000.0);
+            // With --simulator-windows-per-call below a neuron's windows, the simulator makes several calls per neuron.
+            double bound = concurrency / (latencyMs / 1000.0) / Math.max(1, Math.round(simulatorCalls));
             // How full the workers kept their slots, given the call latency the HTTP client really saw
             // (the fake server's delay plus HTTP and SDK overhead, which grows when the CPU is short).
             System.out.printf("slot_utilisation=%.3f (neurons_per_s / (concurrency / mean client-side call latency of the slower stage))%n",

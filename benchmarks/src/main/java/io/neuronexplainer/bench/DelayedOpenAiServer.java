@@ -130,26 +130,27 @@ public final class DelayedOpenAiServer implements AutoCloseable {
             String content = request.content == null ? "" : request.content;
             Matcher sizes = SIZES.matcher(content);
             if (content.contains(FILL_IN)) {
-                return chatLogprobs(id, request.model, content);
+                return chatLogprobs(id, request.model, content, request.promptChars);
             } else if (sizes.find()) {
-                return chat(id, request.model, content, predictionsJson(sizes.group(1)), 0, null);
+                return chat(id, request.model, request.promptChars, predictionsJson(sizes.group(1)), 0, null);
             }
-            return chat(id, request.model, content, EXPLANATION, 12, null);
+            return chat(id, request.model, request.promptChars, EXPLANATION, 12, null);
         }
         return completionsEcho(id, request.model, request.prompt == null ? "" : request.prompt);
     }
 
     /** A chat.completion whose content is {@code content}, e.g. one no stage can use. */
     public static String chatCompletion(String model, String content) {
-        return chat(0, model, "", content, 1, null);
+        return chat(0, model, 0, content, 1, null);
     }
 
     /** The fields the answers need, pulled from the request with a streaming parser. */
-    private record Request(String model, String prompt, String content) {
+    private record Request(String model, String prompt, String content, int promptChars) {
         static Request read(byte[] body) throws IOException {
             String model = "bench";
             String prompt = null;
             String content = null;
+            int chars = 0;
             try (JsonParser p = JSON.createParser(body)) {
                 for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
                     if (t != JsonToken.FIELD_NAME) {
@@ -161,14 +162,20 @@ public final class DelayedOpenAiServer implements AutoCloseable {
                     }
                     switch (name) {
                         case "model" -> model = p.getText();
-                        case "prompt" -> prompt = p.getText();
-                        // The last message's content: the simulators send one user message.
-                        case "content" -> content = p.getText();
+                        case "prompt" -> {
+                            prompt = p.getText();
+                            chars += prompt.length();
+                        }
+                        // The last message's content: the neuron's own turn, where the windows to fill in are.
+                        case "content" -> {
+                            content = p.getText();
+                            chars += content.length();
+                        }
                         default -> { }
                     }
                 }
             }
-            return new Request(model, prompt, content);
+            return new Request(model, prompt, content, chars);
         }
     }
 
@@ -178,7 +185,8 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     }
 
     /** A chat.completion with one choice; {@code logprobs} is the choice's raw logprobs JSON, or null. */
-    private static String chat(long id, String model, String prompt, String content, int completionTokens, String logprobs) {
+    /** {@code promptChars}: the request's prompt or messages, in characters; usage reports a quarter as tokens. */
+    private static String chat(long id, String model, int promptChars, String content, int completionTokens, String logprobs) {
         StringBuilder sb = new StringBuilder(content.length() + (logprobs == null ? 0 : logprobs.length()) + 400);
         sb.append("{\"id\":\"chatcmpl-bench-").append(id).append("\",\"object\":\"chat.completion\",\"created\":")
                 .append(System.currentTimeMillis() / 1000).append(",\"model\":");
@@ -187,7 +195,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         string(sb, content);
         sb.append(",\"refusal\":null},\"logprobs\":").append(logprobs == null ? "null" : logprobs)
                 .append(",\"finish_reason\":\"stop\"}],");
-        usage(sb, prompt.length() / 4, completionTokens);
+        usage(sb, promptChars / 4, completionTokens);
         return sb.append('}').toString();
     }
 
@@ -221,13 +229,13 @@ public final class DelayedOpenAiServer implements AutoCloseable {
      * whose lines end in a tab and "unknown") repeated with a number in place of each unknown,
      * split into tokens with logprobs, and the candidates 0-10 at each number.
      */
-    private static String chatLogprobs(long id, String model, String prompt) {
+    private static String chatLogprobs(long id, String model, String prompt, int promptChars) {
         StringBuilder text = new StringBuilder(prompt.length() / 2);
         StringBuilder lp = new StringBuilder(prompt.length() * 4);
         lp.append("{\"content\":[");
         int tokens = 0;
         int k = 0;
-        int at = Math.max(0, prompt.lastIndexOf("Activations:\n"));
+        int at = Math.max(0, prompt.lastIndexOf("Activations:"));
         int block;
         while ((block = prompt.indexOf("<start>\n", at)) >= 0) {
             int end = prompt.indexOf("<end>", block);
@@ -258,7 +266,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
             at = end;
         }
         lp.append("],\"refusal\":null}");
-        return chat(id, model, prompt, text.toString(), tokens, lp.toString());
+        return chat(id, model, promptChars, text.toString(), tokens, lp.toString());
     }
 
     /** Appends a chat token whose only candidate is itself; returns 1 (the count of tokens added). */

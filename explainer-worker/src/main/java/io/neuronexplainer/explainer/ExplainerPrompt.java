@@ -1,60 +1,57 @@
 package io.neuronexplainer.explainer;
 
+import io.neuronexplainer.llm.ActivationBlocks;
 import io.neuronexplainer.llm.ChatTurn;
 import io.neuronexplainer.llm.FewShotExample;
+import io.neuronexplainer.llm.PromptLayout;
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.NeuronActivations;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The explainer prompt of the GPT-2 neuron-explanation work: instructions, few-shot neurons
- * with their explanations, then the neuron's explanation windows as {@code <start>} /
+ * The explainer prompt of the GPT-2 neuron-explanation work, character for character the one of
+ * the reference implementation (openai/automated-interpretability, TokenActivationPairExplainer;
+ * {@code ReferencePromptsTest} checks it against the reference's own expected prompts): the
+ * instructions; each few-shot neuron numbered 1..k with its windows as {@code <start>} /
  * {@code token<TAB>activation} / {@code <end>} blocks on the 0-10 scale, repeated with zeros
- * filtered out when fewer than 20% of the values are non-zero, ending with
- * "Explanation of neuron 1 behavior: the main thing this neuron does is find".
+ * filtered out when fewer than 20% of its values are non-zero, and its explanation; then the
+ * neuron to explain as neuron k+1, ending with "the main thing this neuron does is find".
  *
- * <p>Each neuron (example or target) is its own user turn and is called "neuron 1", as in the
- * reference chat format, so the prompt's last line is the same for every example.
+ * <p>In the message layout each neuron is a user turn beginning with a blank line and ending with
+ * that phrase, its explanation the assistant's answer; in the single-text layout the phrase opens
+ * the answer, after {@code <|endofprompt|>}.
  */
 public final class ExplainerPrompt {
     /** Recorded as Explanation.prompt_version; change it whenever the text below changes. */
-    public static final String VERSION = "explainer-all-at-once-v1";
+    public static final String VERSION = "explainer-reference-v2";
 
     static final String INSTRUCTIONS = "We're studying neurons in a neural network. Each neuron looks for some "
             + "particular thing in a short document. Look at the parts of the document the neuron activates for "
             + "and summarize in a single sentence what the neuron is looking for. Don't list examples of words.\n\n"
             + "The activation format is token<tab>activation. Activation values range from 0 to 10. A neuron "
             + "finding what it's looking for is represented by a non-zero activation value. The higher the "
-            + "activation value, the stronger the match.\n\n";
-    static final String ENDING = "Explanation of neuron 1 behavior: the main thing this neuron does is find";
-    static final String ZEROS_FILTERED = "Same activations, but with all zeros filtered out:\n";
+            + "activation value, the stronger the match.";
+    static final String PREFIX = "the main thing this neuron does is find";
+    static final String ZEROS_FILTERED = "\nSame activations, but with all zeros filtered out:";
     /** Below this share of non-zero (scaled) values the blocks are repeated without zeros. */
     static final double REPEAT_BELOW_NON_ZERO = 0.2;
 
-    private final List<ChatTurn> turns;
+    private ExplainerPrompt() {}
 
-    private ExplainerPrompt(List<ChatTurn> turns) {
-        this.turns = List.copyOf(turns);
+    /** The messages the chat explainer sends for this neuron, with the project's few-shot examples. */
+    public static List<ChatTurn> messages(NeuronActivations neuron) {
+        return turns(neuron.getExplanationWindows(), FewShotExample.FIXED, PromptLayout.MESSAGES);
     }
 
-    public static ExplainerPrompt of(NeuronActivations neuron) {
-        return of(neuron.getExplanationWindows(), FewShotExample.FIXED);
-    }
-
-    public static ExplainerPrompt of(List<ActivationWindow> windows, List<FewShotExample> examples) {
+    /** The prompt in either layout; the single text is {@link PromptLayout#text} of these turns. */
+    public static List<ChatTurn> turns(List<ActivationWindow> windows, List<FewShotExample> examples, PromptLayout layout) {
         if (windows.isEmpty()) {
             throw new IllegalArgumentException("a neuron with no explanation windows cannot be explained");
         }
-        List<ChatTurn> turns = new ArrayList<>();
-        turns.add(ChatTurn.system(INSTRUCTIONS));
-        for (FewShotExample ex : examples) {
-            turns.add(ChatTurn.user(neuronSection(ex.tokens(), ex.activations())));
-            turns.add(ChatTurn.assistant(ex.explanation()));
-        }
-        ActivationScale scale = ActivationScale.over(windows);
         List<List<String>> tokens = new ArrayList<>();
         List<List<Integer>> values = new ArrayList<>();
+        ActivationScale scale = ActivationScale.over(windows);
         for (ActivationWindow w : windows) {
             if (w.getTokens().size() != w.getActivations().size()) {
                 throw new IllegalArgumentException("window " + w.getWindowIndex() + " has " + w.getTokens().size()
@@ -63,60 +60,43 @@ public final class ExplainerPrompt {
             tokens.add(w.getTokens());
             values.add(scale.scale(w.getActivations()));
         }
-        turns.add(ChatTurn.user(neuronSection(tokens, values)));
-        return new ExplainerPrompt(turns);
+        return turns(tokens, values, examples, layout);
     }
 
-    /** One neuron: its blocks, the zeros-filtered repeat when called for, and the ending. */
-    static String neuronSection(List<List<String>> tokens, List<List<Integer>> values) {
-        StringBuilder sb = new StringBuilder("Neuron 1\nActivations:\n");
-        long total = 0;
-        long nonZero = 0;
-        for (int w = 0; w < tokens.size(); w++) {
-            appendBlock(sb, tokens.get(w), values.get(w), false);
-            for (int v : values.get(w)) {
-                total++;
-                nonZero += v != 0 ? 1 : 0;
-            }
+    /** As above, from windows already on the 0-10 scale. */
+    public static List<ChatTurn> turns(List<List<String>> tokens, List<List<Integer>> values, List<FewShotExample> examples,
+                                       PromptLayout layout) {
+        List<ChatTurn> turns = new ArrayList<>();
+        turns.add(ChatTurn.system(INSTRUCTIONS));
+        for (int i = 0; i < examples.size(); i++) {
+            FewShotExample ex = examples.get(i);
+            neuron(turns, i + 1, ex.tokens(), ActivationBlocks.rescaled(ex.activations()), ex.explanation(), layout);
         }
-        if (total > 0 && (double) nonZero / total < REPEAT_BELOW_NON_ZERO) {
-            sb.append(ZEROS_FILTERED);
-            for (int w = 0; w < tokens.size(); w++) {
-                appendBlock(sb, tokens.get(w), values.get(w), true);
-            }
-        }
-        sb.append('\n').append(ENDING);
-        return sb.toString();
-    }
-
-    private static void appendBlock(StringBuilder sb, List<String> tokens, List<Integer> values, boolean omitZeros) {
-        sb.append("<start>\n");
-        for (int i = 0; i < tokens.size(); i++) {
-            int v = values.get(i);
-            if (!omitZeros || v != 0) {
-                sb.append(tokens.get(i)).append('\t').append(v).append('\n');
-            }
-        }
-        sb.append("<end>\n");
-    }
-
-    /** The prompt as chat turns: system instructions, example user/assistant pairs, the neuron. */
-    public List<ChatTurn> turns() {
+        neuron(turns, examples.size() + 1, tokens, values, null, layout);
         return turns;
     }
 
-    /**
-     * The prompt as one text, for completions endpoints: the turns in order, each example's
-     * explanation completing its ending line and followed by a blank line.
-     */
-    public String text() {
-        StringBuilder sb = new StringBuilder();
-        for (ChatTurn t : turns) {
-            sb.append(t.content());
-            if (t.role() == ChatTurn.Role.ASSISTANT) {
-                sb.append("\n\n");
-            }
+    /** One neuron's user turn and, for an example (or the single text's opening), the assistant's. */
+    private static void neuron(List<ChatTurn> turns, int n, List<List<String>> tokens, List<List<Integer>> values,
+                               String explanation, PromptLayout layout) {
+        StringBuilder user = new StringBuilder("\n\nNeuron ").append(n).append("\nActivations:")
+                .append(ActivationBlocks.of(tokens, values, false, null));
+        if (ActivationBlocks.nonZeroShare(values) < REPEAT_BELOW_NON_ZERO) {
+            user.append(ZEROS_FILTERED).append(ActivationBlocks.of(tokens, values, true, null));
         }
-        return sb.toString();
+        user.append("\nExplanation of neuron ").append(n).append(" behavior:");
+        String answer = "";
+        if (layout == PromptLayout.TEXT) {
+            answer = " " + PREFIX; // after <|endofprompt|>, as the model's answer begins
+        } else {
+            user.append(' ').append(PREFIX);
+        }
+        turns.add(ChatTurn.user(user.toString()));
+        if (explanation != null) {
+            answer += " " + explanation + ".";
+        }
+        if (!answer.isEmpty()) {
+            turns.add(ChatTurn.assistant(answer));
+        }
     }
 }

@@ -68,7 +68,8 @@ public final class ExplainerWorker {
         Explanation explanation = new Explanation(key, id, result.text(), explainer.method(), explainer.model(),
                 result.promptVersion(), result.promptTokens(), result.completionTokens(), Instant.now(), neuron.getRun().getRunId());
         return List.of(new Output(Topics.NEURON_EXPLANATIONS, key, explanation),
-                new Output(Topics.SIMULATION_REQUESTS, key, simulationRequest(neuron, id, result.text(), result.promptTokens())));
+                new Output(Topics.SIMULATION_REQUESTS, key, SimulationRequest.newBuilder(simulationRequest(neuron, id, result.text(), result.promptTokens()))
+                        .setExplainerMethod(explainer.method() + "/" + explainer.promptVersion()).build()));
     }
 
     /**
@@ -85,7 +86,7 @@ public final class ExplainerWorker {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
         }
         return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId(), null,
-                explainerPromptTokens);
+                explainerPromptTokens, "");
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

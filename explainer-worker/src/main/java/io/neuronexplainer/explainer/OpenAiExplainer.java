@@ -4,11 +4,13 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.ChatTurn;
+import io.neuronexplainer.llm.ChatTurns;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
 import io.neuronexplainer.llm.TokenUsage;
 import io.neuronexplainer.llm.UnparseableOutputException;
 import io.neuronexplainer.schemas.NeuronActivations;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -46,9 +48,9 @@ public final class OpenAiExplainer implements Explainer {
 
     @Override
     public CompletableFuture<ExplainerResult> explain(NeuronActivations neuron) {
-        ExplainerPrompt prompt;
+        List<ChatTurn> turns;
         try {
-            prompt = ExplainerPrompt.of(neuron);
+            turns = ExplainerPrompt.messages(neuron);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -56,13 +58,7 @@ public final class OpenAiExplainer implements Explainer {
                 // max_tokens, not max_completion_tokens: the one every compatible server knows.
                 .maxTokens(MAX_TOKENS)
                 .temperature(0.0);
-        for (ChatTurn t : prompt.turns()) {
-            switch (t.role()) {
-                case SYSTEM -> b.addSystemMessage(t.content());
-                case USER -> b.addUserMessage(t.content());
-                case ASSISTANT -> b.addAssistantMessage(t.content());
-            }
-        }
+        ChatTurns.addTo(b, turns);
         ChatCompletionCreateParams params = b.build();
         return caller.call(client -> client.chat().completions().create(params),
                         OpenAiExplainer::usage, OpenAiExplainer::read)

@@ -142,6 +142,7 @@ class ExplainerWorkerTest {
             assertEquals(e.getExplanationId(), request.getExplanationId());
             assertEquals(e.getText(), request.getExplanationText());
             assertEquals(e.getPromptTokens(), request.getExplainerPromptTokens(), "what the explanation cost travels with it");
+            assertEquals("test-fixed/test-v1", request.getExplainerMethod(), "and the method and prompt version that wrote it");
             assertEquals(r.key(), request.getNeuron());
             NeuronActivations source = SampleRecords.activations(request.getNeuron());
             List<TokenWindow> expected = new ArrayList<>();

@@ -44,14 +44,15 @@ class OpenAiExplainerTest {
             JsonNode body = server.requests().get(0).body();
             assertEquals("/v1/chat/completions", server.requests().get(0).path());
             assertEquals("explainer-model", body.get("model").asText());
-            List<ChatTurn> turns = ExplainerPrompt.of(NEURON).turns();
+            List<ChatTurn> turns = ExplainerPrompt.messages(NEURON);
             assertEquals(turns.size(), body.get("messages").size());
             for (int i = 0; i < turns.size(); i++) {
                 assertEquals(turns.get(i).role().name().toLowerCase(), body.get("messages").get(i).get("role").asText());
                 assertEquals(turns.get(i).content(), body.get("messages").get(i).get("content").asText());
             }
             assertTrue(body.get("messages").get(turns.size() - 1).get("content").asText()
-                    .endsWith("Explanation of neuron 1 behavior: the main thing this neuron does is find"));
+                    .endsWith("Explanation of neuron 3 behavior: the main thing this neuron does is find"),
+                    "the neuron to explain follows the two few-shot neurons");
             assertEquals(1.0, meters.find("llm.latency").tag("stage", "explainer").timer().count());
         }
     }

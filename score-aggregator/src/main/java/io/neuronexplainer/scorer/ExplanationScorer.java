@@ -62,6 +62,7 @@ public final class ExplanationScorer {
                 .setExplanationId(simulation.getExplanationId())
                 .setExplanationText(simulation.getExplanationText())
                 .setSimulatorMethod(simulation.getSimulatorMethod())
+                .setExplainerMethod(simulation.getExplainerMethod())
                 .setCorrelation(correlation)
                 .setTopCorrelation(top)
                 .setRandomCorrelation(random)

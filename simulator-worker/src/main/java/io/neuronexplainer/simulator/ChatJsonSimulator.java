@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.models.ResponseFormatJsonObject;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.neuronexplainer.llm.ChatTurns;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
 import io.neuronexplainer.llm.RawJson;
@@ -55,9 +56,9 @@ public final class ChatJsonSimulator implements Simulator {
             return CompletableFuture.failedFuture(e);
         }
         List<Integer> sizes = ChatLogprobsSimulator.sizes(request);
-        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder()
+        ChatCompletionCreateParams params = ChatTurns.addTo(ChatCompletionCreateParams.builder(),
+                        prompt.chatMessages(instruction(prompt, sizes)))
                 .model(model())
-                .addUserMessage(prompt.text() + instruction(prompt, sizes))
                 .responseFormat(ResponseFormatJsonObject.builder().build())
                 .temperature(0.0)
                 .build();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.ChatTurn;
+import io.neuronexplainer.llm.ChatTurns;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
 import io.neuronexplainer.llm.RawJson;
@@ -54,10 +55,10 @@ public final class ChatLogprobsSimulator implements Simulator {
                 + "your predicted activation, an integer from 0 to 10. Write nothing else.";
     }
 
-    /** The messages a simulation of {@code request} sends: one user message, the prompt and the instruction. */
+    /** The messages a simulation of {@code request} sends: the prompt's chat layout, ending with the instruction. */
     public static List<ChatTurn> turns(SimulationRequest request) {
         SimulatorPrompt prompt = SimulatorPrompt.of(request);
-        return List.of(ChatTurn.user(prompt.text() + instruction(prompt)));
+        return prompt.chatMessages(instruction(prompt));
     }
 
     @Override
@@ -68,9 +69,8 @@ public final class ChatLogprobsSimulator implements Simulator {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder()
+        ChatCompletionCreateParams params = ChatTurns.addTo(ChatCompletionCreateParams.builder(), turns)
                 .model(model())
-                .addUserMessage(turns.get(0).content())
                 .logprobs(true)
                 .topLogprobs(TOP_LOGPROBS)
                 .temperature(0.0)

@@ -39,6 +39,13 @@ public class SimulatorBackendOptions {
                     + " for completions-echo, " + DEFAULT_CHAT_MODEL + " for the chat methods).")
     String model;
 
+    @Option(names = "--simulator-windows-per-call", paramLabel = "N",
+            description = "With --method openai: windows simulated per LLM call, each call with the whole few-shot "
+                    + "prefix. 1 is the reference's method (each window alone: no window's tokens inform another's "
+                    + "predictions); more is cheaper (fewer calls and prompt tokens). Default: 1 for completions-echo, "
+                    + "all of a neuron's windows in one call for the chat methods.")
+    Integer windowsPerCall;
+
     /** The OpenAI-compatible server's flags, shared with the other backend. */
     @Mixin
     LlmServerOptions server = new LlmServerOptions();
@@ -84,17 +91,25 @@ public class SimulatorBackendOptions {
                 throw new IllegalArgumentException("--method must be offline or openai, got '" + method + "'");
         }
         String sm = simulatorMethod == null ? "" : simulatorMethod;
-        switch (sm) {
-            case "completions-echo":
-                return new CompletionsEchoSimulator(settings(DEFAULT_COMPLETIONS_MODEL, System.getenv("OPENAI_API_KEY")), meters);
-            case "chat-logprobs":
-                return new ChatLogprobsSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
-            case "chat-json":
-                return new ChatJsonSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
-            default:
-                checkSimulatorMethod(sm);
-                throw new AssertionError("unreachable: " + sm);
+        checkSimulatorMethod(sm);
+        if (windowsPerCall != null && windowsPerCall < 1) {
+            throw new IllegalArgumentException("--simulator-windows-per-call must be at least 1, got " + windowsPerCall);
         }
+        Simulator simulator = switch (sm) {
+            case "completions-echo" ->
+                    new CompletionsEchoSimulator(settings(DEFAULT_COMPLETIONS_MODEL, System.getenv("OPENAI_API_KEY")), meters);
+            case "chat-logprobs" ->
+                    new ChatLogprobsSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
+            default -> new ChatJsonSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
+        };
+        Integer perCall = windowsPerCall != null ? windowsPerCall : sm.equals("completions-echo") ? Integer.valueOf(1) : null;
+        return perCall == null ? simulator : new WindowsPerCall(simulator, perCall);
+    }
+
+    /** For code and tests: windows per LLM call (null: the method's default). */
+    public SimulatorBackendOptions windowsPerCall(Integer n) {
+        this.windowsPerCall = n;
+        return this;
     }
 
     /** Accepts a known --simulator-method; else an IllegalArgumentException naming the choices. */

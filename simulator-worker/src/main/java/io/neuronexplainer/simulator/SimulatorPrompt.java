@@ -1,33 +1,47 @@
 package io.neuronexplainer.simulator;
 
+import io.neuronexplainer.llm.ActivationBlocks;
+import io.neuronexplainer.llm.ChatTurn;
 import io.neuronexplainer.llm.FewShotExample;
+import io.neuronexplainer.llm.PromptLayout;
 import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.TokenWindow;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The "all at once" simulator prompt: instructions, few-shot neurons with their explanations
- * and real 0-10 activations, then the neuron's explanation and its scoring windows in the
- * explainer's block layout with {@code unknown} in place of every activation. It remembers where
- * each {@code unknown} starts, so echoed logprobs can be read at exactly those positions.
+ * The "all at once" simulator prompt, character for character the reference implementation's
+ * (openai/automated-interpretability, ExplanationNeuronSimulator; {@code ReferencePromptsTest}
+ * checks it against the reference's own expected prompts): the instructions; each few-shot neuron
+ * numbered 1..k, its explanation as a user turn and its activations as the assistant's (tokens
+ * before the example's first revealed one read "unknown"); then the neuron to simulate as neuron
+ * k+1, its windows with "unknown" in place of every activation.
+ *
+ * <p>The single text (completions-echo, the paper's method) is the turns joined with
+ * {@code <|endofprompt|>} after the last user turn; it remembers where each "unknown" starts, so
+ * echoed logprobs are read at exactly those positions. A chat API cannot score an assistant turn it
+ * did not write, so the chat methods send the turns up to the last user turn, that turn followed by
+ * the unknown blocks and an instruction, and the model writes the activations.
  */
 public final class SimulatorPrompt {
     /** Recorded with the simulation's method; change it whenever the text below changes. */
-    public static final String VERSION = "simulator-all-at-once-v1";
+    public static final String VERSION = "simulator-reference-v2";
 
-    static final String INSTRUCTIONS = "We're studying neurons in a neural network. Each neuron looks for some "
-            + "particular thing in a short document. Look at an explanation of what the neuron does, and try to "
-            + "predict its activations on each token.\n\n"
+    static final String INSTRUCTIONS = "We're studying neurons in a neural network.\n"
+            + "Each neuron looks for some particular thing in a short document.\n"
+            + "Look at summary of what the neuron does, and try to predict how it will fire on each token.\n\n"
             + "The activation format is token<tab>activation, activations go from 0 to 10, \"unknown\" indicates "
-            + "an unknown activation. Most activations will be 0.\n\n";
-    static final String UNKNOWN = "unknown";
+            + "an unknown activation. Most activations will be 0.\n";
+    static final String PREFIX = "the main thing this neuron does is find";
+    static final String ACTIVATIONS = "\nActivations: ";
 
+    private final List<ChatTurn> turns;
     private final String text;
     private final int targetNeuron;
     private final List<List<Integer>> unknownOffsets;
 
-    private SimulatorPrompt(String text, int targetNeuron, List<List<Integer>> unknownOffsets) {
+    private SimulatorPrompt(List<ChatTurn> turns, String text, int targetNeuron, List<List<Integer>> unknownOffsets) {
+        this.turns = List.copyOf(turns);
         this.text = text;
         this.targetNeuron = targetNeuron;
         this.unknownOffsets = unknownOffsets;
@@ -45,54 +59,66 @@ public final class SimulatorPrompt {
         if (windows.isEmpty()) {
             throw new IllegalArgumentException("a simulation request with no windows has nothing to predict");
         }
-        StringBuilder sb = new StringBuilder(INSTRUCTIONS);
-        int n = 0;
-        for (FewShotExample ex : examples) {
-            n++;
-            header(sb, n, ex.explanation());
-            for (int w = 0; w < ex.tokens().size(); w++) {
-                sb.append("<start>\n");
-                List<String> tokens = ex.tokens().get(w);
-                for (int i = 0; i < tokens.size(); i++) {
-                    sb.append(tokens.get(i)).append('\t').append(ex.activations().get(w).get(i)).append('\n');
-                }
-                sb.append("<end>\n");
-            }
-            sb.append("\n\n");
+        List<ChatTurn> turns = new ArrayList<>();
+        turns.add(ChatTurn.system(INSTRUCTIONS));
+        for (int i = 0; i < examples.size(); i++) {
+            FewShotExample ex = examples.get(i);
+            turns.add(ChatTurn.user(header(i + 1, ex.explanation())));
+            turns.add(ChatTurn.assistant(ACTIVATIONS + ActivationBlocks.of(ex.tokens(),
+                    ActivationBlocks.rescaled(ex.activations()), false, ex.firstRevealed()) + "\n"));
         }
-        int target = n + 1;
-        header(sb, target, explanation);
+        int target = examples.size() + 1;
+        turns.add(ChatTurn.user(header(target, oneLine(explanation))));
+        turns.add(ChatTurn.assistant(ACTIVATIONS + ActivationBlocks.unknown(windows)));
+        String text = PromptLayout.text(turns);
+        // The unknowns are in the last turn, which ends the text: walk it as ActivationBlocks.unknown lays it out.
+        int at = text.length() - turns.get(turns.size() - 1).content().length() + ACTIVATIONS.length() + "\n<start>\n".length();
         List<List<Integer>> offsets = new ArrayList<>();
-        for (List<String> tokens : windows) {
-            sb.append("<start>\n");
-            List<Integer> at = new ArrayList<>(tokens.size());
-            for (String token : tokens) {
-                sb.append(token).append('\t');
-                at.add(sb.length());
-                sb.append(UNKNOWN).append('\n');
+        for (int w = 0; w < windows.size(); w++) {
+            if (w > 0) {
+                at += "<end>\n<start>\n".length();
             }
-            sb.append("<end>\n");
-            offsets.add(List.copyOf(at));
+            List<Integer> window = new ArrayList<>();
+            for (String token : windows.get(w)) {
+                at += token.length() + 1;
+                window.add(at);
+                at += ActivationBlocks.UNKNOWN.length() + 1;
+            }
+            if (windows.get(w).isEmpty()) {
+                at += 1; // an empty window is an empty line
+            }
+            offsets.add(List.copyOf(window));
         }
-        return new SimulatorPrompt(sb.toString(), target, List.copyOf(offsets));
+        return new SimulatorPrompt(turns, text, target, List.copyOf(offsets));
     }
 
-    private static void header(StringBuilder sb, int neuron, String explanation) {
-        sb.append("Neuron ").append(neuron).append('\n')
-                .append("Explanation of neuron ").append(neuron)
-                .append(" behavior: the main thing this neuron does is find")
-                .append(completion(explanation)).append('\n')
-                .append("Activations:\n");
+    private static String header(int neuron, String explanation) {
+        return "\n\nNeuron " + neuron + "\nExplanation of neuron " + neuron + " behavior: " + PREFIX + " " + explanation;
     }
 
-    /** The explanation as a continuation of "...is find": one line, led by a space. */
-    static String completion(String explanation) {
-        String one = explanation == null ? "" : explanation.replaceAll("[\\r\\n]+", " ").stripTrailing();
-        return one.isEmpty() || Character.isWhitespace(one.charAt(0)) ? one : " " + one;
+    /** The explanation as the reference passes it: stripped, and on one line. */
+    static String oneLine(String explanation) {
+        return explanation == null ? "" : explanation.replaceAll("[\\r\\n]+", " ").strip();
     }
 
+    /** The message layout: system, example user/assistant pairs, the neuron's user turn and its unknown blocks. */
+    public List<ChatTurn> turns() {
+        return turns;
+    }
+
+    /** The single-text layout, for completions endpoints. */
     public String text() {
         return text;
+    }
+
+    /**
+     * What a chat method sends: the turns up to the last user turn, which also carries the unknown
+     * blocks (the reference's last assistant turn) and {@code instruction}.
+     */
+    public List<ChatTurn> chatMessages(String instruction) {
+        List<ChatTurn> out = new ArrayList<>(turns.subList(0, turns.size() - 2));
+        out.add(ChatTurn.user(turns.get(turns.size() - 2).content() + turns.get(turns.size() - 1).content() + instruction));
+        return out;
     }
 
     /** The number the prompt gives the neuron being simulated (after the few-shot examples). */

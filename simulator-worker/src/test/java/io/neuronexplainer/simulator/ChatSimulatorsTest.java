@@ -73,8 +73,7 @@ class ChatSimulatorsTest {
             assertTrue(body.get("logprobs").asBoolean());
             assertEquals(20, body.get("top_logprobs").asInt());
             SimulatorPrompt prompt = SimulatorPrompt.of(REQUEST);
-            assertEquals(prompt.text() + ChatLogprobsSimulator.instruction(prompt),
-                    body.get("messages").get(0).get("content").asText());
+            assertMessages(prompt.chatMessages(ChatLogprobsSimulator.instruction(prompt)), body);
         }
     }
 
@@ -103,7 +102,8 @@ class ChatSimulatorsTest {
             JsonNode body = server.requests().get(0).body();
             assertEquals("json_object", body.get("response_format").get("type").asText());
             assertEquals("sim-model", body.get("model").asText());
-            assertTrue(body.get("messages").get(0).get("content").asText().startsWith(SimulatorPrompt.of(REQUEST).text()));
+            SimulatorPrompt prompt = SimulatorPrompt.of(REQUEST);
+            assertMessages(prompt.chatMessages(ChatJsonSimulator.instruction(prompt, ChatLogprobsSimulator.sizes(REQUEST))), body);
             assertTrue(body.get("logprobs") == null || !body.get("logprobs").asBoolean());
         }
     }
@@ -119,6 +119,15 @@ class ChatSimulatorsTest {
             assertEquals(2, llm.attempts());
             assertEquals(2, server.requests().size());
             assertTrue(llm.getMessage().contains("list 1 has 2 numbers for 3 tokens"), llm.getMessage());
+        }
+    }
+
+    /** The request's messages are these turns, role and content, in order. */
+    static void assertMessages(List<io.neuronexplainer.llm.ChatTurn> turns, JsonNode body) {
+        assertEquals(turns.size(), body.get("messages").size());
+        for (int i = 0; i < turns.size(); i++) {
+            assertEquals(turns.get(i).role().name().toLowerCase(java.util.Locale.ROOT), body.get("messages").get(i).get("role").asText());
+            assertEquals(turns.get(i).content(), body.get("messages").get(i).get("content").asText());
         }
     }
 }

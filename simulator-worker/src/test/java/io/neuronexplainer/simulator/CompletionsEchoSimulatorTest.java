@@ -111,14 +111,25 @@ class CompletionsEchoSimulatorTest {
             SimulatorResult r = sim.simulate(request).get(10, TimeUnit.SECONDS);
             assertPredictions(r);
             assertTrue(r.promptTokens() > 50, "usage read: " + r.promptTokens());
-            JsonNode body = server.requests().get(0).body();
-            assertEquals("/v1/completions", server.requests().get(0).path());
-            assertEquals("sim-model", body.get("model").asText());
-            assertEquals(SimulatorPrompt.of(request).text(), body.get("prompt").asText());
-            assertTrue(body.get("echo").asBoolean());
-            assertEquals(5, body.get("logprobs").asInt());
-            assertEquals(0, body.get("max_tokens").asInt());
-            assertEquals("completions-echo/" + SimulatorPrompt.VERSION, sim.method());
+            // The reference's method by default: each window in a prompt of its own, the few-shot prefix repeated.
+            assertEquals(2, server.requests().size());
+            java.util.Set<String> sent = new java.util.HashSet<>();
+            for (var sentRequest : server.requests()) {
+                JsonNode body = sentRequest.body();
+                assertEquals("/v1/completions", sentRequest.path());
+                assertEquals("sim-model", body.get("model").asText());
+                assertTrue(body.get("echo").asBoolean());
+                assertEquals(5, body.get("logprobs").asInt());
+                assertEquals(0, body.get("max_tokens").asInt());
+                sent.add(body.get("prompt").asText());
+            }
+            java.util.Set<String> expected = new java.util.HashSet<>();
+            for (int w = 0; w < 2; w++) {
+                expected.add(SimulatorPrompt.of(SimulationRequest.newBuilder(request)
+                        .setWindows(List.of(request.getWindows().get(w))).build()).text());
+            }
+            assertEquals(expected, sent);
+            assertEquals("completions-echo/" + SimulatorPrompt.VERSION + "/windows-per-call-1", sim.method());
             assertEquals("sim-model", sim.model());
         }
     }
@@ -139,7 +150,7 @@ class CompletionsEchoSimulatorTest {
         String noLogprobs = "{\"id\":\"c\",\"object\":\"text_completion\",\"created\":1,\"model\":\"sim-model\","
                 + "\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\",\"logprobs\":null}]}";
         try (OpenAiTestServer server = OpenAiTestServer.start(r -> Reply.json(noLogprobs));
-             Simulator sim = options(server, "completions-echo").create(new SimpleMeterRegistry())) {
+             Simulator sim = options(server, "completions-echo").windowsPerCall(2).create(new SimpleMeterRegistry())) {
             ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                     () -> sim.simulate(request).get(10, TimeUnit.SECONDS));
             LlmException llm = assertInstanceOf(LlmException.class, e.getCause());

@@ -36,9 +36,18 @@ class SimulatorBackendOptionsTest {
     void openaiMethodsAreChosenByFlagsWithPerMethodDefaultModels() {
         var meters = new SimpleMeterRegistry();
         try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1").create(meters)) {
-            assertInstanceOf(CompletionsEchoSimulator.class, s);
+            // The paper's method: one window per call.
+            assertInstanceOf(WindowsPerCall.class, s);
+            assertEquals(CompletionsEchoSimulator.METHOD + "/windows-per-call-1", s.method());
             assertEquals(SimulatorBackendOptions.DEFAULT_COMPLETIONS_MODEL, s.model());
         }
+        try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1",
+                "--simulator-windows-per-call", "10").create(meters)) {
+            assertEquals(CompletionsEchoSimulator.METHOD + "/windows-per-call-10", s.method());
+        }
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai",
+                "--llm-base-url", "http://127.0.0.1:9/v1", "--simulator-windows-per-call", "0").create(meters));
+        assertEquals("--simulator-windows-per-call must be at least 1, got 0", zero.getMessage());
         try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1",
                 "--simulator-method", "chat-json").create(meters)) {
             assertInstanceOf(ChatJsonSimulator.class, s);

@@ -185,7 +185,9 @@ class SimulatorOpenAiFaultsTest {
     }
 
     private static String prompt(Request request) {
-        return request.body().get("messages").get(0).get("content").asText();
+        // The neuron's own turn, the last message, holds its explanation and windows.
+        var messages = request.body().get("messages");
+        return messages.get(messages.size() - 1).get("content").asText();
     }
 
     private static int neuronOf(Request request) {

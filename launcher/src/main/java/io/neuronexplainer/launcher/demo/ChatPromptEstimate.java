@@ -43,7 +43,7 @@ final class ChatPromptEstimate {
             return d;
         }
         NeuronActivations a = to.get();
-        int explain = explainer.count(ExplainerPrompt.of(a).turns());
+        int explain = explainer.count(ExplainerPrompt.messages(a));
         NeuronDrift.Builder out = NeuronDrift.newBuilder(d).setToPromptTokens(explain + simulation(a, d.getToExplanation()));
         if (d.getCarriedCorrelation() != null && d.getFromExplanation() != null) {
             out.setCarriedPromptTokens(simulation(a, d.getFromExplanation()));

@@ -62,7 +62,7 @@ public final class DriftPoints {
                 .setBestExplanationId(s.getExplanationId()).setBestExplanationText(s.getExplanationText())
                 .setBestCorrelation(s.getCorrelation()).setBestReused(s.getCarriedFrom() != null)
                 .setBestPromptTokens(s.getExplainerPromptTokens() + s.getSimulationPromptTokens())
-                .setBestExplainerPromptTokens(s.getExplainerPromptTokens()).build();
+                .setBestExplainerPromptTokens(s.getExplainerPromptTokens()).setBestExplainerMethod(s.getExplainerMethod()).build();
     }
 
     /** What a score of an earlier checkpoint's explanation on this run's windows brings. */
@@ -91,7 +91,8 @@ public final class DriftPoints {
             out.setBestExplanationId(arrived.getBestExplanationId()).setBestExplanationText(arrived.getBestExplanationText())
                     .setBestCorrelation(arrived.getBestCorrelation()).setBestReused(arrived.getBestReused())
                     .setBestPromptTokens(arrived.getBestPromptTokens())
-                    .setBestExplainerPromptTokens(arrived.getBestExplainerPromptTokens());
+                    .setBestExplainerPromptTokens(arrived.getBestExplainerPromptTokens())
+                    .setBestExplainerMethod(arrived.getBestExplainerMethod());
         }
         if (!arrived.getCarried().isEmpty()) {
             Map<String, Double> carried = new HashMap<>(held.getCarried());

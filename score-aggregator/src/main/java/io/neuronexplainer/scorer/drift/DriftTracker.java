@@ -157,7 +157,8 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
             out.setBestExplanationId(reused.getExplanationId()).setBestExplanationText(reused.getExplanationText())
                     .setBestCorrelation(reused.getCorrelation()).setBestReused(true)
                     .setBestPromptTokens(reused.getExplainerPromptTokens() + reused.getSimulationPromptTokens())
-                    .setBestExplainerPromptTokens(reused.getExplainerPromptTokens());
+                    .setBestExplainerPromptTokens(reused.getExplainerPromptTokens())
+                    .setBestExplainerMethod(reused.getExplainerMethod());
         } else {
             explain(record, point);
         }
@@ -200,6 +201,7 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     /** The earlier checkpoint's best explanation on the later checkpoint's scoring windows. */
     static SimulationRequest carriedRequest(DriftPoint from, DriftPoint to) {
         return new SimulationRequest(to.getNeuron(), from.getBestExplanationId(), from.getBestExplanationText(),
-                to.getScoringWindows(), to.getRunId(), from.getNeuron().getCheckpoint(), from.getBestExplainerPromptTokens());
+                to.getScoringWindows(), to.getRunId(), from.getNeuron().getCheckpoint(), from.getBestExplainerPromptTokens(),
+                from.getBestExplainerMethod());
     }
 }

@@ -35,11 +35,13 @@ class DriftTokensTest {
         NeuronActivations atB = Fixtures.activations(B, TOP, RANDOM);
         NeuronScore own = score(atA, "e-a", 900, 400, null);
         assertEquals(900, own.getExplainerPromptTokens());
+        assertEquals("test-explainer/v1", own.getExplainerMethod(), "the score names the explainer's method and prompt version");
         assertEquals(400, own.getSimulationPromptTokens());
         DriftPoint from = DriftPoints.merge(DriftPoints.of(atA), DriftPoints.best(own));
         DriftPoint to = DriftPoints.of(atB);
         assertEquals(900, DriftTracker.carriedRequest(from, to).getExplainerPromptTokens(),
                 "a carried request says what writing the explanation took");
+        assertEquals("test-explainer/v1", DriftTracker.carriedRequest(from, to).getExplainerMethod());
 
         NeuronScore carried = score(atB, "e-a", 900, 420, "a");
         to = DriftPoints.merge(to, DriftPoints.carried(carried));
