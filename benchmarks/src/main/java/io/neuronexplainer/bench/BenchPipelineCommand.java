@@ -91,7 +91,8 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             SimulatorBackendOptions.checkSimulatorMethod(simulatorMethod);
             try (ScratchFolder dir = ScratchFolder.create("bench-pipeline");
                  EmbeddedRuntime runtime = EmbeddedRuntime.start(dir.path(), 0, 0);
-                 DelayedOpenAiServer llm = DelayedOpenAiServer.start(latencyMs, 2 * concurrency)) {
+                 // A neuron's calls go out together: up to one per scoring window (10) per neuron in flight.
+                 DelayedOpenAiServer llm = DelayedOpenAiServer.start(latencyMs, 11 * concurrency)) {
                 return measure(new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl()), llm);
             }
         });
@@ -149,8 +150,6 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             }
             // What a neuron costs in LLM calls and prompt tokens (as the local server reports them), warm-up included.
             int pushed = warmup + neurons;
-            double simulatorCalls = meters.find("llm.calls").tag("stage", "simulator").counters().stream()
-                    .mapToDouble(c -> c.count()).sum() / pushed;
             for (String stage : new String[] {"explainer", "simulator"}) {
                 double calls = meters.find("llm.calls").tag("stage", stage).counters().stream().mapToDouble(c -> c.count()).sum();
                 var prompt = meters.find("llm.tokens").tag("stage", stage).tag("kind", "prompt").counter();
@@ -173,8 +172,8 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             // The measurement (first record produced -> last simulation committed) includes filling
             // and draining the pipeline (about one latency per stage), so ratio <= N / (N + concurrency).
             double rate = neurons / seconds;
-            // With --simulator-windows-per-call below a neuron's windows, the simulator makes several calls per neuron.
-            double bound = concurrency / (latencyMs / 1000.0) / Math.max(1, Math.round(simulatorCalls));
+            // A neuron's calls (one per window group) go out together, so the bound holds whatever the grouping.
+            double bound = concurrency / (latencyMs / 1000.0);
             // How full the workers kept their slots, given the call latency the HTTP client really saw
             // (the fake server's delay plus HTTP and SDK overhead, which grows when the CPU is short).
             System.out.printf("slot_utilisation=%.3f (neurons_per_s / (concurrency / mean client-side call latency of the slower stage))%n",

@@ -68,16 +68,17 @@ public final class ExplainerWorker {
         Explanation explanation = new Explanation(key, id, result.text(), explainer.method(), explainer.model(),
                 result.promptVersion(), result.promptTokens(), result.completionTokens(), Instant.now(), neuron.getRun().getRunId());
         return List.of(new Output(Topics.NEURON_EXPLANATIONS, key, explanation),
-                new Output(Topics.SIMULATION_REQUESTS, key, SimulationRequest.newBuilder(simulationRequest(neuron, id, result.text(), result.promptTokens()))
-                        .setExplainerMethod(explainer.method() + "/" + explainer.promptVersion()).build()));
+                new Output(Topics.SIMULATION_REQUESTS, key, simulationRequest(neuron, id, result.text(), result.promptTokens(),
+                        explainer.method() + "/" + explainer.promptVersion())));
     }
 
     /**
      * The scoring top windows then the scoring random windows, tokens only: the simulator must not see
-     * activations; with what writing the explanation took, so the scorer can count a neuron's LLM tokens.
+     * activations; with what writing the explanation took, so the scorer can count a neuron's LLM tokens,
+     * and the explainer's method and prompt version, so its scores name them.
      */
     public static SimulationRequest simulationRequest(NeuronActivations neuron, String explanationId, String text,
-                                                      int explainerPromptTokens) {
+                                                      int explainerPromptTokens, String explainerMethod) {
         List<TokenWindow> windows = new ArrayList<>();
         for (ActivationWindow w : neuron.getScoringTopWindows()) {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.TOP, List.copyOf(w.getTokens())));
@@ -86,7 +87,7 @@ public final class ExplainerWorker {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
         }
         return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId(), null,
-                explainerPromptTokens, "");
+                explainerPromptTokens, explainerMethod);
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

@@ -52,7 +52,7 @@ public final class ActivationBlocks {
         return "\n<start>\n" + String.join("\n<end>\n<start>\n", blocks) + "\n<end>\n";
     }
 
-    /** Share of the values that are not 0 (the explainer repeats the blocks without zeros below 0.2). */
+    /** Share of the values that are not 0 (the explainer repeats the blocks without zeros below 0.2); 1 when there are none. */
     public static double nonZeroShare(List<List<Integer>> values) {
         long total = 0;
         long nonZero = 0;
@@ -62,7 +62,7 @@ public final class ActivationBlocks {
                 nonZero += v != 0 ? 1 : 0;
             }
         }
-        return total == 0 ? 0 : (double) nonZero / total;
+        return total == 0 ? 1 : (double) nonZero / total;
     }
 
     /** Values rescaled so the largest is 10: {@code min(10, floor(10 * v / max))}, as the reference scales each neuron. */

@@ -94,22 +94,26 @@ public final class CompletionsEchoSimulator implements Simulator {
         }
         long[] offsets = offsets(tokens, textOffset);
         List<List<Float>> out = new ArrayList<>();
-        int found = 0;
+        int echoed = 0;
+        int unknowns = 0;
         for (List<Integer> window : prompt.unknownOffsets()) {
             List<Float> predicted = new ArrayList<>(window.size());
             for (int at : window) {
                 int i = tokenAt(offsets, at);
-                OptionalDouble v = i >= 0 && i < tops.size() && tops.get(i).isObject()
-                        ? ExpectedActivation.of(toMap(tops.get(i))) : OptionalDouble.empty();
-                found += v.isPresent() ? 1 : 0;
+                boolean hasTops = i >= 0 && i < tops.size() && tops.get(i).isObject();
+                unknowns++;
+                echoed += hasTops ? 1 : 0;
+                OptionalDouble v = hasTops ? ExpectedActivation.of(toMap(tops.get(i))) : OptionalDouble.empty();
                 // No number among the top candidates: the model expects none here, i.e. 0.
                 predicted.add((float) v.orElse(0));
             }
             out.add(predicted);
         }
-        if (found == 0) {
-            throw new UnparseableOutputException("no number 0-10 among the top logprobs at any unknown position ("
-                    + tokens.size() + " echoed tokens): the prompt was not echoed with logprobs");
+        // A short window may have no digit among its few candidates (read as 0s); no candidates at
+        // all where the unknowns are means the prompt was not echoed with logprobs.
+        if (unknowns > 0 && echoed == 0) {
+            throw new UnparseableOutputException("no top logprobs at any unknown position (" + tokens.size()
+                    + " echoed tokens): the prompt was not echoed with logprobs");
         }
         return out;
     }

@@ -102,8 +102,8 @@ public class SimulatorBackendOptions {
                     new ChatLogprobsSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
             default -> new ChatJsonSimulator(settings(DEFAULT_CHAT_MODEL, System.getenv("OPENAI_API_KEY")), meters);
         };
-        Integer perCall = windowsPerCall != null ? windowsPerCall : sm.equals("completions-echo") ? Integer.valueOf(1) : null;
-        return perCall == null ? simulator : new WindowsPerCall(simulator, perCall);
+        int perCall = windowsPerCall != null ? windowsPerCall : sm.equals("completions-echo") ? 1 : WindowsPerCall.ALL;
+        return new WindowsPerCall(simulator, perCall);
     }
 
     /** For code and tests: windows per LLM call (null: the method's default). */

@@ -10,9 +10,15 @@ import java.util.concurrent.CompletableFuture;
  * Simulates a request's windows a few at a time, one LLM call per group, each with the whole
  * few-shot prefix: with 1, the reference's method (each window in its own prompt, so one window's
  * tokens never inform another's predictions); with more, fewer calls and fewer prompt tokens.
- * The method name says how many, so scores of different groupings are never compared as one.
+ * The method name says how many ("all": every window of a neuron in one call), so scores of
+ * different groupings are never compared as one. A neuron's calls are sent together: a worker's
+ * LLM calls in flight are its --max-in-flight times the calls per neuron. An empty window needs
+ * no call: its prediction is empty.
  */
 final class WindowsPerCall implements Simulator {
+    /** Every window of a neuron in one call. */
+    static final int ALL = Integer.MAX_VALUE;
+
     private final Simulator inner;
     private final int perCall;
 
@@ -26,7 +32,7 @@ final class WindowsPerCall implements Simulator {
 
     @Override
     public String method() {
-        return inner.method() + "/windows-per-call-" + perCall;
+        return inner.method() + "/windows-per-call-" + (perCall == ALL ? "all" : Integer.toString(perCall));
     }
 
     @Override
@@ -37,22 +43,38 @@ final class WindowsPerCall implements Simulator {
     @Override
     public CompletableFuture<SimulatorResult> simulate(SimulationRequest request) {
         List<TokenWindow> windows = request.getWindows();
-        if (windows.size() <= perCall) {
+        if (windows.size() <= perCall && windows.stream().noneMatch(w -> w.getTokens().isEmpty())) {
             return inner.simulate(request);
         }
+        // Groups of non-empty windows, in order; empty windows are answered here, in their places.
+        List<List<Integer>> groups = new ArrayList<>();
         List<CompletableFuture<SimulatorResult>> parts = new ArrayList<>();
-        for (int from = 0; from < windows.size(); from += perCall) {
-            SimulationRequest part = SimulationRequest.newBuilder(request)
-                    .setWindows(List.copyOf(windows.subList(from, Math.min(windows.size(), from + perCall)))).build();
-            parts.add(inner.simulate(part));
+        List<Integer> group = new ArrayList<>();
+        for (int w = 0; w <= windows.size(); w++) {
+            boolean end = w == windows.size();
+            if (!end && !windows.get(w).getTokens().isEmpty()) {
+                group.add(w);
+            }
+            if (!group.isEmpty() && (end || group.size() == perCall)) {
+                List<TokenWindow> part = group.stream().map(windows::get).toList();
+                parts.add(inner.simulate(SimulationRequest.newBuilder(request).setWindows(part).build()));
+                groups.add(group);
+                group = new ArrayList<>();
+            }
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            List<List<Float>> predicted = new ArrayList<>();
+            List<List<Float>> predicted = new ArrayList<>(java.util.Collections.nCopies(windows.size(), List.<Float>of()));
             int prompt = 0;
             int completion = 0;
-            for (CompletableFuture<SimulatorResult> p : parts) {
-                SimulatorResult r = p.join();
-                predicted.addAll(r.predicted());
+            for (int g = 0; g < parts.size(); g++) {
+                SimulatorResult r = parts.get(g).join();
+                if (r.predicted().size() != groups.get(g).size()) {
+                    throw new IllegalStateException(inner.method() + " returned " + r.predicted().size() + " windows of predictions for "
+                            + groups.get(g).size());
+                }
+                for (int i = 0; i < groups.get(g).size(); i++) {
+                    predicted.set(groups.get(g).get(i), r.predicted().get(i));
+                }
                 prompt += r.promptTokens();
                 completion += r.completionTokens();
             }

@@ -50,12 +50,12 @@ class SimulatorBackendOptionsTest {
         assertEquals("--simulator-windows-per-call must be at least 1, got 0", zero.getMessage());
         try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1",
                 "--simulator-method", "chat-json").create(meters)) {
-            assertInstanceOf(ChatJsonSimulator.class, s);
+            assertEquals(ChatJsonSimulator.METHOD + "/windows-per-call-all", s.method(), "the chat methods: one call per neuron");
             assertEquals(SimulatorBackendOptions.DEFAULT_CHAT_MODEL, s.model());
         }
         try (Simulator s = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1",
                 "--simulator-method", "chat-logprobs", "--simulator-model", "llama3").create(meters)) {
-            assertInstanceOf(ChatLogprobsSimulator.class, s);
+            assertEquals(ChatLogprobsSimulator.METHOD + "/windows-per-call-all", s.method());
             assertEquals("llama3", s.model());
         }
     }

@@ -98,7 +98,7 @@ class SimulatorOpenAiFaultsTest {
                     SimulationRequest request = request(n);
                     assertEquals(n, s.getNeuron().getNeuron());
                     assertEquals(request.getExplanationText(), s.getExplanationText());
-                    assertEquals(ChatJsonSimulator.METHOD, s.getSimulatorMethod());
+                    assertEquals(ChatJsonSimulator.METHOD + "/windows-per-call-all", s.getSimulatorMethod());
                     assertEquals("sim-model", s.getSimulatorModel());
                     // Usage of the one 200 answer only: the 429 carried none.
                     assertEquals(100, s.getPromptTokens());

@@ -52,6 +52,6 @@ final class ChatPromptEstimate {
     }
 
     private int simulation(NeuronActivations a, String explanation) {
-        return simulator.count(ChatLogprobsSimulator.turns(ExplainerWorker.simulationRequest(a, "", explanation, 0)));
+        return simulator.count(ChatLogprobsSimulator.turns(ExplainerWorker.simulationRequest(a, "", explanation, 0, "")));
     }
 }
