@@ -9,6 +9,7 @@ import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.Connection;
 import io.neuronexplainer.runtime.ConnectionOptions;
+import io.neuronexplainer.runtime.MetricsOptions;
 import io.neuronexplainer.runtime.MetricsServer;
 import io.neuronexplainer.runtime.ServiceMain;
 import java.io.PrintStream;
@@ -130,14 +131,8 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
                     + "to share; the last to finish merges them (default: ${DEFAULT-VALUE}).")
     int shards;
 
-    @Option(names = "--metrics-port", defaultValue = "-1",
-            description = "Port of the Prometheus /metrics endpoint and of /health/live and /health/ready, 0 for a free "
-                    + "one (default: none).")
-    int metricsPort;
-
-    @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
-            description = "Address the metrics port binds (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container).")
-    String metricsHost;
+    @Mixin
+    MetricsOptions metricsOptions;
 
     @Mixin
     ConnectionOptions connection;
@@ -158,7 +153,7 @@ public class ProduceCommand implements Callable<Integer>, CliCommand {
                 throw new IllegalArgumentException("--model " + modelDir + ": no such folder");
             }
             try (Connection kafka = connection.open();
-                 MetricsServer metrics = MetricsServer.start("activation-producer", metricsHost, metricsPort)) {
+                 MetricsServer metrics = metricsOptions.start(ActivationProducer.STAGE)) {
                 if (snapshotEverySeconds < 0) {
                     throw new IllegalArgumentException("--snapshot-every must be >= 0, not " + snapshotEverySeconds);
                 }

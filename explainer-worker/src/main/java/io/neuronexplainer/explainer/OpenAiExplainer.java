@@ -61,15 +61,11 @@ public final class OpenAiExplainer implements Explainer {
         ChatTurns.addTo(b, turns);
         ChatCompletionCreateParams params = b.build();
         return caller.call(client -> client.chat().completions().create(params),
-                        OpenAiExplainer::usage, OpenAiExplainer::read)
+                        TokenUsage::of, OpenAiExplainer::read)
                 .thenApply(a -> new ExplainerResult(a.value(), ExplainerPrompt.VERSION,
                         a.usage().promptTokens(), a.usage().completionTokens()));
     }
 
-    static TokenUsage usage(ChatCompletion c) {
-        return c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
-                .orElse(TokenUsage.NONE);
-    }
 
     /** The answer's first non-blank line, as a continuation of "...is find" (led by a space). */
     static String read(ChatCompletion completion) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.llm.test.OpenAiTestServer;
@@ -53,8 +52,7 @@ class LlmBudgetTest {
         ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("test-model")
                 .addUserMessage("say a word").build();
         return caller.call(client -> client.chat().completions().create(params),
-                (ChatCompletion c) -> c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
-                        .orElse(TokenUsage.NONE),
+                TokenUsage::of,
                 c -> c.choices().get(0).message().content().orElse(""));
     }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.llm.test.OpenAiTestServer;
@@ -28,8 +27,7 @@ class LlmCallerTest {
         ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("test-model")
                 .addUserMessage("say a word").build();
         return caller.call(client -> client.chat().completions().create(params),
-                (ChatCompletion c) -> c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
-                        .orElse(TokenUsage.NONE),
+                TokenUsage::of,
                 c -> {
                     String content = c.choices().get(0).message().content().orElse("");
                     if (!content.matches("[a-z]+")) {

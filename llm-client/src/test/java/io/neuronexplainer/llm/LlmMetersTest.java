@@ -3,7 +3,6 @@ package io.neuronexplainer.llm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -46,8 +45,7 @@ class LlmMetersTest {
                     .addUserMessage("say a word").build();
             for (int i = 0; i < 2; i++) {
                 caller.call(client -> client.chat().completions().create(params),
-                        (ChatCompletion c) -> c.usage().map(u -> new TokenUsage((int) u.promptTokens(), (int) u.completionTokens()))
-                                .orElse(TokenUsage.NONE),
+                        TokenUsage::of,
                         c -> c.choices().get(0).message().content().orElse("")).get(10, TimeUnit.SECONDS);
             }
             CheckpointTokens.count(meters, "explainer", new NeuronKey("demo-gpt2", "step-100", 1, 5), 100, 7);

@@ -4,6 +4,7 @@ import io.neuronexplainer.runtime.BrokerLag;
 import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.Connection;
 import io.neuronexplainer.runtime.ConnectionOptions;
+import io.neuronexplainer.runtime.MetricsOptions;
 import io.neuronexplainer.runtime.MetricsServer;
 import io.neuronexplainer.runtime.ServiceMain;
 import java.nio.file.Path;
@@ -35,13 +36,9 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
             description = "Address the HTTP endpoints bind (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container).")
     String httpHost;
 
-    @Option(names = "--metrics-port", defaultValue = "-1",
-            description = "Separate Prometheus /metrics port (default: off; /metrics is also on --http-port).")
-    int metricsPort;
-
-    @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
-            description = "Address the metrics port binds (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container).")
-    String metricsHost;
+    /** /metrics is also on --http-port; this port adds /health/live and /health/ready for probes. */
+    @Mixin
+    MetricsOptions metricsOptions;
 
     @Option(names = "--lag-every-s", defaultValue = "15", paramLabel = "SECONDS",
             description = "How often the scorer reads every consumer group's lag from the broker for "
@@ -115,7 +112,7 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
             }, "scorer-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try (Connection c = connection.open();
-                 MetricsServer metrics = MetricsServer.start("score-aggregator", metricsHost, metricsPort);
+                 MetricsServer metrics = metricsOptions.start("score-aggregator");
                  Scorer scorer = Scorer.start(c.clients(), settings, metrics.registry());
                  // The scorer is always up, so it publishes the pools' lag even while a pool has no consumer.
                  AutoCloseable lag = lagEverySeconds <= 0 ? () -> { } : BrokerLag.start(c.clients(), metrics.registry(),

@@ -1,6 +1,8 @@
 package io.neuronexplainer.runtime.worker;
 
 import java.time.Duration;
+import io.neuronexplainer.runtime.MetricsOptions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The flags every transactional worker command shares (a picocli mixin). */
@@ -26,14 +28,8 @@ public class WorkerOptions {
             description = "How often finished records are committed, outputs and offsets in one transaction (default: ${DEFAULT-VALUE}).")
     long commitIntervalMs = 100;
 
-    @Option(names = "--metrics-port", defaultValue = "-1",
-            description = "Port of the Prometheus /metrics endpoint and of /health/live and /health/ready, 0 for a free one "
-                    + "(default: ${DEFAULT-VALUE} = off).")
-    int metricsPort = -1;
-
-    @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
-            description = "Address /metrics binds, e.g. 0.0.0.0 in a container (default: ${DEFAULT-VALUE}).")
-    String metricsHost = "127.0.0.1";
+    @Mixin
+    MetricsOptions metrics = new MetricsOptions();
 
     @Option(names = "--pause-probe-s", defaultValue = "15",
             description = "While paused by a fault that would fail every record (e.g. the LLM refusing our key), how often the held "
@@ -46,11 +42,11 @@ public class WorkerOptions {
     Integer transactionTimeoutS;
 
     public int metricsPort() {
-        return metricsPort;
+        return metrics.port();
     }
 
     public String metricsHost() {
-        return metricsHost;
+        return metrics.host();
     }
 
     public WorkerSettings settings(String stage, String inputTopic) {
