@@ -13,6 +13,12 @@ import java.util.HexFormat;
 public final class Identities {
     /** The scorer kind of the paper's method: an explanation simulated and correlated. */
     public static final String SIMULATION_SCORER = "simulation";
+    /** The scorer kind that asks which excerpts (top windows, or quiet random ones) activate the neuron. */
+    public static final String DETECTION_SCORER = "detection";
+    /** The scorer kind that asks whether an excerpt's marked tokens are the ones that activate the neuron. */
+    public static final String FUZZING_SCORER = "fuzzing";
+    /** Every scorer kind, in the order they are listed and shown. */
+    public static final java.util.List<String> SCORER_KINDS = java.util.List.of(SIMULATION_SCORER, DETECTION_SCORER, FUZZING_SCORER);
 
     private Identities() {}
 

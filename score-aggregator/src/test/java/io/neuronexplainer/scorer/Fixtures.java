@@ -76,6 +76,6 @@ public final class Fixtures {
             windows.add(new SimulatedWindow((long) i, WindowKind.TOP, top.get(i)));
         }
         return new Simulation(key, explanationId, "explanation " + explanationId + " of " + key.getLayer() + "/" + key.getNeuron(),
-                "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT, "run-1", null, 0, "test-explainer/v1");
+                "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT, "run-1", null, 0, "test-explainer/v1", "simulation", java.util.List.of());
     }
 }

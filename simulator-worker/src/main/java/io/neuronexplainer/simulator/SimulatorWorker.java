@@ -93,7 +93,7 @@ public final class SimulatorWorker {
         }
         return new Simulation(request.getNeuron(), request.getExplanationId(), request.getExplanationText(),
                 simulator.method(), simulator.model(), simulated, result.promptTokens(), result.completionTokens(), Instant.now(),
-                request.getRunId(), request.getCarriedFrom(), request.getExplainerPromptTokens(), request.getExplainerMethod());
+                request.getRunId(), request.getCarriedFrom(), request.getExplainerPromptTokens(), request.getExplainerMethod(), "simulation", java.util.List.of());
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

@@ -65,20 +65,20 @@ public final class SampleRecords {
     public static SimulationRequest simulationRequest(NeuronKey key) {
         return new SimulationRequest(key, explanationId(key), " the word cat",
                 List.of(new TokenWindow(11L, WindowKind.TOP, List.of(" The", " cat", " sat")),
-                        new TokenWindow(40L, WindowKind.RANDOM, List.of(" A", " dog"))), "run-1", null, 120, "token-pattern-baseline/v1");
+                        new TokenWindow(40L, WindowKind.RANDOM, List.of(" A", " dog"))), "run-1", null, 120, "token-pattern-baseline/v1", "simulation", java.util.List.of());
     }
 
     public static Simulation simulation(NeuronKey key) {
         return new Simulation(key, explanationId(key), " the word cat", "token-pattern-baseline", "none",
                 List.of(new SimulatedWindow(11L, WindowKind.TOP, List.of(0f, 10f, 0f)),
-                        new SimulatedWindow(40L, WindowKind.RANDOM, List.of(0f, 0f))), 0, 0, AT, "run-1", null, 0, "token-pattern-baseline/v1");
+                        new SimulatedWindow(40L, WindowKind.RANDOM, List.of(0f, 0f))), 0, 0, AT, "run-1", null, 0, "token-pattern-baseline/v1", "simulation", java.util.List.of());
     }
 
     public static NeuronScore score(NeuronKey key) {
         return new NeuronScore(key, explanationId(key), " the word cat", "token-pattern-baseline", "token-pattern-baseline",
                 0.81, 0.7, 0.0, 0.5, 0.4, List.of("random_correlation"), 1, 1, 5, AT, "run-1",
                 Identities.scoreId(key, "run-1", explanationId(key), Identities.SIMULATION_SCORER, "token-pattern-baseline", null),
-                Identities.SIMULATION_SCORER, null, 0, 0);
+                Identities.SIMULATION_SCORER, null, 0, 0, null, null, java.util.List.of());
     }
 
     public static CheckpointRunKey runKey() {

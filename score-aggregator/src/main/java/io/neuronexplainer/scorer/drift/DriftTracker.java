@@ -202,6 +202,6 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     static SimulationRequest carriedRequest(DriftPoint from, DriftPoint to) {
         return new SimulationRequest(to.getNeuron(), from.getBestExplanationId(), from.getBestExplanationText(),
                 to.getScoringWindows(), to.getRunId(), from.getNeuron().getCheckpoint(), from.getBestExplainerPromptTokens(),
-                from.getBestExplainerMethod());
+                from.getBestExplainerMethod(), "simulation", java.util.List.of());
     }
 }
