@@ -88,17 +88,30 @@ async function loadNeuron(key) {
   const best = doc.best_explanation;
   pane.append(el("div", { id: "explanation", class: "explanation" },
     best ? "the main thing this neuron does is find" + (/^\s/.test(best.text) ? "" : " ") + best.text : "(no explanation scored yet)"));
-  if (best) pane.append(el("div", {}, "score (top-and-random correlation): ", el("span", { class: "score", id: "best-score" }, fmt(best.correlation))));
+  if (best) {
+    const line = el("div", {}, "score (top-and-random correlation): ", el("span", { class: "score", id: "best-score" }, fmt(best.correlation)));
+    // The best explanation's detection and fuzzing figures beside it, when judged.
+    for (const s of doc.scores.filter((s) => s.explanation_id === best.explanation_id && s.balanced_accuracy !== undefined)) {
+      line.append(`  ·  ${s.scorer_kind}: `, el("span", { class: "score judged", title: "balanced accuracy" }, fmt(s.balanced_accuracy)),
+        s.auroc === null ? "" : ` (AUROC ${fmt(s.auroc)})`);
+    }
+    pane.append(line);
+  }
 
-  const table = el("table", {}, el("tr", {}, ...["explanation", "corr", "top", "random", "R²", "abs dev", "tokens"].map((h) => el("th", {}, h))));
+  const table = el("table", {}, el("tr", {}, ...["explanation", "scorer", "corr", "top", "random", "R²", "abs dev", "bal. acc", "AUROC",
+    "tokens"].map((h) => el("th", {}, h))));
   for (const s of doc.scores) {
-    table.append(el("tr", {}, el("td", {}, s.explanation_text), el("td", {}, fmt(s.correlation)), el("td", {}, fmt(s.top_correlation)),
-      el("td", {}, fmt(s.random_correlation)), el("td", {}, fmt(s.rsquared)), el("td", {}, fmt(s.absolute_dev_explained)), el("td", {}, s.tokens)));
+    table.append(el("tr", {}, el("td", {}, s.explanation_text), el("td", { title: s.simulator_method }, s.scorer_kind),
+      el("td", {}, fmt(s.correlation)), el("td", {}, fmt(s.top_correlation)), el("td", {}, fmt(s.random_correlation)),
+      el("td", {}, fmt(s.rsquared)), el("td", {}, fmt(s.absolute_dev_explained)), el("td", {}, fmt(s.balanced_accuracy)),
+      el("td", {}, fmt(s.auroc)), el("td", {}, s.tokens)));
   }
   pane.append(el("h3", {}, "Scores"), table);
   await showHistory(pane, key);
 
-  const sim = (best && doc.simulations.find((s) => s.explanation_id === best.explanation_id)) || doc.simulations[0];
+  // Only a simulation has predictions per token; a detection or fuzzing judge's has none.
+  const simulated = doc.simulations.filter((s) => (s.scorer_kind || "simulation") === "simulation");
+  const sim = (best && simulated.find((s) => s.explanation_id === best.explanation_id)) || simulated[0];
   const predicted = new Map();
   if (sim) for (const w of sim.windows) predicted.set(`${w.kind}#${w.window_index}`, w.predicted);
   const max = doc.max_activation || 1;

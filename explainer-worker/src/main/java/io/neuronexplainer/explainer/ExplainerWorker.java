@@ -11,6 +11,7 @@ import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.Explanation;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.SimulationRequest;
@@ -24,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The explainer stage on Kafka: each NeuronActivations record becomes an Explanation and a
- * SimulationRequest (the scoring windows' tokens, never their activations), exactly once and
+ * SimulationRequest per scorer kind (the scoring windows' tokens, or the judged scorers' excerpts,
+ * never their activations), exactly once and
  * once per explanation id: the same neuron and run delivered again is not explained again.
  */
 public final class ExplainerWorker {
@@ -34,10 +36,17 @@ public final class ExplainerWorker {
 
     public static TransactionalWorker<ActivationsKey, NeuronActivations> create(KafkaClients clients, WorkerSettings settings,
                                                                            Explainer explainer, MeterRegistry meters) {
+        return create(clients, settings, explainer, Scorers.DEFAULT, meters);
+    }
+
+    /** As above, sending each explanation to the given scorers (one request per kind). */
+    public static TransactionalWorker<ActivationsKey, NeuronActivations> create(KafkaClients clients, WorkerSettings settings,
+                                                                           Explainer explainer, Scorers scorers,
+                                                                           MeterRegistry meters) {
         return new TransactionalWorker<>(clients, settings,
                 AvroDeserializer.of(clients.registry(), ActivationsKey.class),
                 AvroDeserializer.of(clients.registry(), NeuronActivations.class),
-                (key, neuron) -> process(explainer, neuron, meters),
+                (key, neuron) -> process(explainer, scorers, neuron, meters),
                 ExplainerWorker::attempts, neuron -> ExplanationId.of(neuron, explainer), meters);
     }
 
@@ -55,6 +64,15 @@ public final class ExplainerWorker {
     }
 
     static List<Output> outputs(NeuronActivations neuron, ExplainerResult result, Explainer explainer) {
+        return outputs(neuron, result, explainer, Scorers.DEFAULT);
+    }
+
+    /**
+     * The explanation and one request per scorer kind. A judged kind with nothing to judge (no top
+     * window that can be marked both ways, say) is still sent, with no excerpts: it needs no call, and
+     * its score says the figure is undefined, so every neuron has one score per kind.
+     */
+    static List<Output> outputs(NeuronActivations neuron, ExplainerResult result, Explainer explainer, Scorers scorers) {
         if (result == null || result.text() == null || result.text().isBlank()) {
             throw new IllegalStateException(explainer.method() + " returned an empty explanation");
         }
@@ -67,9 +85,24 @@ public final class ExplainerWorker {
         NeuronKey key = neuron.getNeuron();
         Explanation explanation = new Explanation(key, id, result.text(), explainer.method(), explainer.model(),
                 result.promptVersion(), result.promptTokens(), result.completionTokens(), Instant.now(), neuron.getRun().getRunId());
-        return List.of(new Output(Topics.NEURON_EXPLANATIONS, key, explanation),
-                new Output(Topics.SIMULATION_REQUESTS, key, simulationRequest(neuron, id, result.text(), result.promptTokens(),
-                        explainer.method() + "/" + explainer.promptVersion())));
+        String explainerMethod = explainer.method() + "/" + explainer.promptVersion();
+        List<Output> out = new ArrayList<>();
+        out.add(new Output(Topics.NEURON_EXPLANATIONS, key, explanation));
+        for (String kind : scorers.kinds()) {
+            out.add(new Output(Topics.SIMULATION_REQUESTS, key,
+                    request(kind, neuron, id, result.text(), result.promptTokens(), explainerMethod)));
+        }
+        return out;
+    }
+
+    /** The request of one scorer kind for an explanation of {@code neuron}. */
+    public static SimulationRequest request(String kind, NeuronActivations neuron, String explanationId, String text,
+                                            int explainerPromptTokens, String explainerMethod) {
+        return switch (kind) {
+            case Identities.DETECTION_SCORER -> DetectionRequest.of(neuron, explanationId, text, explainerPromptTokens, explainerMethod);
+            case Identities.FUZZING_SCORER -> FuzzingRequest.of(neuron, explanationId, text, explainerPromptTokens, explainerMethod);
+            default -> simulationRequest(neuron, explanationId, text, explainerPromptTokens, explainerMethod);
+        };
     }
 
     /**
@@ -101,13 +134,14 @@ public final class ExplainerWorker {
     }
 
     /** One record's work: explain, count what it cost the neuron's checkpoint, then build both outputs. */
-    static CompletableFuture<List<Output>> process(Explainer explainer, NeuronActivations neuron, MeterRegistry meters) {
+    static CompletableFuture<List<Output>> process(Explainer explainer, Scorers scorers, NeuronActivations neuron,
+                                                   MeterRegistry meters) {
         return explainer.explain(neuron).thenApply(result -> {
             if (result != null) {
                 CheckpointTokens.count(meters, ExplainerBackendOptions.LLM_STAGE, neuron.getNeuron(),
                         result.promptTokens(), result.completionTokens());
             }
-            return outputs(neuron, result, explainer);
+            return outputs(neuron, result, explainer, scorers);
         });
     }
 }

@@ -62,8 +62,8 @@ class OpenAiExplainerTest {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (OpenAiTestServer server = OpenAiTestServer.start(r -> Reply.json(OpenAiTestServer.chatCompletion("m", "cats")));
              Explainer explainer = ExplainerBackendOptions.openai(server.baseUrl(), "m").retries(1, 10, 10).create(meters)) {
-            ExplainerWorker.process(explainer, NEURON, meters).get(10, TimeUnit.SECONDS);
-            ExplainerWorker.process(explainer, NEURON, meters).get(10, TimeUnit.SECONDS);
+            ExplainerWorker.process(explainer, Scorers.DEFAULT, NEURON, meters).get(10, TimeUnit.SECONDS);
+            ExplainerWorker.process(explainer, Scorers.DEFAULT, NEURON, meters).get(10, TimeUnit.SECONDS);
             for (String[] kind : new String[][] {{"prompt", "200"}, {"completion", "14"}}) {
                 var counter = meters.find("llm.checkpoint.tokens").tag("stage", "explainer")
                         .tag("model", NEURON.getNeuron().getModel()).tag("checkpoint", NEURON.getNeuron().getCheckpoint())

@@ -2,6 +2,7 @@ package io.neuronexplainer.scorer;
 
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Simulation;
 import java.time.Instant;
@@ -12,8 +13,9 @@ import java.util.OptionalDouble;
 /**
  * Scores one explanation of one neuron: its simulation against the neuron's scoring windows.
  * The headline {@code correlation} is over all tokens of the top and random scoring windows
- * concatenated (not a mean of per-window scores), as in OpenAI's neuron-explainer. The score is
- * of the activations' run, and its id is {@link Identities#scoreId} of it.
+ * concatenated (not a mean of per-window scores), as in OpenAI's neuron-explainer. A detection or
+ * fuzzing simulation (a judge's answers) is scored by {@link JudgedExplanationScorer}. The score is
+ * of the activations' run and the simulation's scorer kind, and its id is {@link Identities#scoreId} of it.
  */
 public final class ExplanationScorer {
     private ExplanationScorer() {}
@@ -33,8 +35,18 @@ public final class ExplanationScorer {
 
     /** The identity of the score of this simulation against these activations. */
     public static String scoreId(NeuronActivations activations, Simulation simulation) {
-        return Identities.scoreId(activations.getNeuron(), runId(activations), simulation.getExplanationId(),
-                Identities.SIMULATION_SCORER, simulation.getSimulatorMethod(), simulation.getCarriedFrom());
+        return scoreId(activations.getNeuron(), runId(activations), simulation);
+    }
+
+    /** The identity of the score of this simulation against the neuron's activations of run {@code runId}. */
+    public static String scoreId(NeuronKey neuron, String runId, Simulation simulation) {
+        return Identities.scoreId(neuron, runId, simulation.getExplanationId(), simulation.getScorerKind(),
+                simulation.getSimulatorMethod(), simulation.getCarriedFrom());
+    }
+
+    /** Whether the simulation was judged (detection, fuzzing) rather than simulated token by token. */
+    public static boolean judged(String scorerKind) {
+        return Identities.DETECTION_SCORER.equals(scorerKind) || Identities.FUZZING_SCORER.equals(scorerKind);
     }
 
     public static NeuronScore score(NeuronActivations activations, Simulation simulation, Instant at) {
@@ -45,6 +57,12 @@ public final class ExplanationScorer {
         if (!sameRun(activations, simulation)) {
             throw new InvalidSimulationException("simulation is of run " + simulation.getRunId()
                     + " but activations are of run " + runId(activations));
+        }
+        if (judged(simulation.getScorerKind())) {
+            return JudgedExplanationScorer.score(activations, simulation, at);
+        }
+        if (!Identities.SIMULATION_SCORER.equals(simulation.getScorerKind())) {
+            throw new InvalidSimulationException("unknown scorer kind " + simulation.getScorerKind());
         }
         WindowPairing pairing = WindowPairing.of(activations, simulation);
         double[] t = WindowPairing.actual(pairing.all());

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code neuron-explain export --out FILE.jsonl}: one JSON line per neuron, neuron-explainer's names. */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Write one JSON line per neuron: key, best explanation, all scores, windows (tokens, activations, "
+        description = "Write one JSON line per neuron: key, best explanation, all scores (simulation, detection and fuzzing, "
+                + "each with its figures), windows (tokens, activations, "
                 + "most_positive_activation_records, random_sample), the max on every window of the run's random sample "
                 + "(random_window_maxima) and simulated activations per scoring window.")
 public class ExportCommand implements Callable<Integer>, CliCommand {

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.Identities;
+import io.neuronexplainer.schemas.JudgedExcerpt;
+import io.neuronexplainer.schemas.Judgement;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
@@ -12,11 +15,14 @@ import io.neuronexplainer.schemas.SimulatedWindow;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.WindowMax;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One neuron as JSON, for the HTTP API, the viewer and the export: its key, best explanation,
- * every score, and its windows under OpenAI neuron-explainer's names
+ * every score (one per explanation, scorer kind, simulator method, run and origin: {@link #score}),
+ * and its windows under OpenAI neuron-explainer's names
  * ({@code most_positive_activation_records}, {@code random_sample}, each with {@code tokens} and
  * {@code activations}), the neuron's max on every window of its run's shared random sample
  * ({@code random_window_maxima}: the same windows for every checkpoint of a series, to compare
@@ -37,8 +43,8 @@ public final class NeuronDocument {
                                 List<Simulation> simulations, List<NeuronDrift> history) {
         ObjectNode doc = JSON.objectNode();
         doc.set("neuron", key(key));
-        // A carried score measures an earlier checkpoint's explanation here: not this checkpoint's own.
-        NeuronScore best = scores.stream().filter(x -> x.getCarriedFrom() == null)
+        // As BestExplanation: a carried score is not this checkpoint's own, a judged one not a correlation.
+        NeuronScore best = scores.stream().filter(BestExplanation::competes)
                 .reduce((a, b) -> BestExplanation.better(b, a) ? b : a).orElse(null);
         if (best == null) {
             doc.putNull("best_explanation");
@@ -49,8 +55,7 @@ public final class NeuronDocument {
             b.put("correlation", best.getCorrelation());
         }
         ArrayNode s = doc.putArray("scores");
-        scores.stream().sorted(Comparator.comparingDouble(NeuronScore::getCorrelation).reversed())
-                .forEach(score -> s.add(score(score)));
+        scores.stream().sorted(byExplanation(scores)).forEach(score -> s.add(score(score)));
         if (activations != null) {
             doc.put("max_activation", activations.getStats().getMaxActivation());
             doc.put("mean_activation", activations.getStats().getMeanActivation());
@@ -74,6 +79,7 @@ public final class NeuronDocument {
             o.put("simulator_method", sim.getSimulatorMethod());
             o.put("simulator_model", sim.getSimulatorModel());
             o.put("run_id", sim.getRunId());
+            o.put("scorer_kind", sim.getScorerKind());
             ArrayNode ws = o.putArray("windows");
             for (SimulatedWindow w : sim.getWindows()) {
                 ObjectNode wo = ws.addObject();
@@ -82,8 +88,41 @@ public final class NeuronDocument {
                 ArrayNode p = wo.putArray("predicted");
                 w.getPredicted().forEach(p::add);
             }
+            if (!sim.getJudgements().isEmpty()) {
+                ArrayNode js = o.putArray("judgements"); // as the judge answered; the score adds the truth
+                for (Judgement j : sim.getJudgements()) {
+                    ObjectNode jo = js.addObject().put("window_index", j.getWindowIndex());
+                    j.getMarked().forEach(jo.putArray("marked")::add);
+                    jo.put("says_yes", j.getSaysYes()).put("yes_probability", j.getYesProbability());
+                }
+            }
         }
         return doc;
+    }
+
+    /**
+     * The scores grouped by explanation, the explanation with the best simulation score first (as
+     * the best explanation is chosen), and within one explanation by scorer kind in
+     * {@link Identities#SCORER_KINDS} order, own scores before carried ones.
+     */
+    static Comparator<NeuronScore> byExplanation(List<NeuronScore> scores) {
+        Map<String, NeuronScore> bestOf = new HashMap<>();
+        for (NeuronScore x : scores) {
+            if (Identities.SIMULATION_SCORER.equals(x.getScorerKind())) {
+                bestOf.merge(x.getExplanationId(), x, (a, b) -> BestExplanation.better(b, a) ? b : a);
+            }
+        }
+        Comparator<String> explanations = (a, b) -> {
+            NeuronScore x = bestOf.get(a), y = bestOf.get(b);
+            if (x == null || y == null) {
+                return x != null ? -1 : y != null ? 1 : a.compareTo(b);
+            }
+            return BestExplanation.better(x, y) ? -1 : BestExplanation.better(y, x) ? 1 : 0;
+        };
+        return Comparator.comparing(NeuronScore::getExplanationId, explanations)
+                .thenComparingInt(NeuronDocument::kindOrder)
+                .thenComparing(x -> x.getCarriedFrom() == null ? "" : x.getCarriedFrom())
+                .thenComparing(NeuronScore::getScoreId);
     }
 
     /** One checkpoint pair of the neuron's history, as the export and the API give it. */
@@ -107,6 +146,12 @@ public final class NeuronDocument {
         return o;
     }
 
+    /** The kind's place in {@link Identities#SCORER_KINDS}; an unknown kind after them. */
+    private static int kindOrder(NeuronScore score) {
+        int i = Identities.SCORER_KINDS.indexOf(score.getScorerKind());
+        return i < 0 ? Identities.SCORER_KINDS.size() : i;
+    }
+
     public static ObjectNode key(NeuronKey key) {
         ObjectNode k = JSON.objectNode();
         k.put("model", key.getModel());
@@ -116,6 +161,14 @@ public final class NeuronDocument {
         return k;
     }
 
+    /**
+     * One score: what was scored (explanation, its explainer method), how (scorer kind, simulator or
+     * judge method), the figures of its kind, and the prompt tokens of the explainer and of the
+     * simulator or judge. Simulation: the correlation fields and undefined_scores. Detection and
+     * fuzzing: balanced_accuracy, auroc (null without the judge's probabilities or with one class)
+     * and every judgement with its truth, from which both recompute; no correlation fields, which
+     * would read as measured zeros.
+     */
     public static ObjectNode score(NeuronScore score) {
         ObjectNode o = JSON.objectNode();
         o.set("neuron", key(score.getNeuron()));
@@ -127,16 +180,29 @@ public final class NeuronDocument {
         o.put("explanation_text", score.getExplanationText());
         o.put("explainer_method", score.getExplainerMethod());
         o.put("simulator_method", score.getSimulatorMethod());
-        o.put("correlation", score.getCorrelation());
-        o.put("top_correlation", score.getTopCorrelation());
-        o.put("random_correlation", score.getRandomCorrelation());
-        o.put("rsquared", score.getRsquared());
-        o.put("absolute_dev_explained", score.getAbsoluteDevExplained());
-        ArrayNode u = o.putArray("undefined_scores");
-        score.getUndefinedScores().forEach(u::add);
+        if (ExplanationScorer.judged(score.getScorerKind())) {
+            o.put("balanced_accuracy", score.getBalancedAccuracy());
+            o.put("auroc", score.getAuroc());
+            ArrayNode js = o.putArray("judgements");
+            for (JudgedExcerpt j : score.getJudgements()) {
+                ObjectNode jo = js.addObject().put("window_index", j.getWindowIndex());
+                j.getMarked().forEach(jo.putArray("marked")::add);
+                jo.put("truth", j.getTruth()).put("says_yes", j.getSaysYes()).put("yes_probability", j.getYesProbability());
+            }
+        } else {
+            o.put("correlation", score.getCorrelation());
+            o.put("top_correlation", score.getTopCorrelation());
+            o.put("random_correlation", score.getRandomCorrelation());
+            o.put("rsquared", score.getRsquared());
+            o.put("absolute_dev_explained", score.getAbsoluteDevExplained());
+            ArrayNode u = o.putArray("undefined_scores");
+            score.getUndefinedScores().forEach(u::add);
+        }
         o.put("top_windows", score.getTopWindows());
         o.put("random_windows", score.getRandomWindows());
         o.put("tokens", score.getTokens());
+        o.put("explainer_prompt_tokens", score.getExplainerPromptTokens());
+        o.put("simulation_prompt_tokens", score.getSimulationPromptTokens());
         o.put("scored_at", score.getScoredAt().toString());
         return o;
     }

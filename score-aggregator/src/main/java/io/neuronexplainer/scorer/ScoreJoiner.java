@@ -1,7 +1,6 @@
 package io.neuronexplainer.scorer;
 
 import io.neuronexplainer.schemas.ActivationsKey;
-import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
@@ -24,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Joins simulations with their neuron's true activations whichever arrives first, once per score
- * identity. Every simulation is kept (keyed by neuron, explanation id and simulator method); a
+ * identity. Every simulation is kept (keyed by neuron, explanation id, simulator method and, for a
+ * detection or fuzzing judge's, scorer kind: {@link StoreKeys#simulation}); a
  * simulation arriving after the activations is scored at once, and activations arriving score
  * every simulation of the neuron waiting for them. A simulation is scored only against
  * activations of its own run (the store is keyed by neuron and run; one whose run has not arrived
@@ -130,9 +130,8 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         if (waiting.get(key) != null) {
             return;
         }
-        if (!simulation.getRunId().isEmpty() && scores.get(StoreKeys.score(neuron, Identities.scoreId(neuron,
-                simulation.getRunId(), simulation.getExplanationId(), Identities.SIMULATION_SCORER,
-                simulation.getSimulatorMethod(), simulation.getCarriedFrom()))) != null) {
+        if (!simulation.getRunId().isEmpty()
+                && scores.get(StoreKeys.score(neuron, ExplanationScorer.scoreId(neuron, simulation.getRunId(), simulation))) != null) {
             return;
         }
         waiting.put(key, context.currentSystemTimeMs());

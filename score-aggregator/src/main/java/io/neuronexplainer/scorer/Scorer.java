@@ -39,6 +39,7 @@ public final class Scorer implements AutoCloseable {
     private final ScorerHttpServer http;
     private final ScheduledExecutorService refresher;
     private volatile Throwable failure;
+    private Long nextScorerLayers; // System.nanoTime() of the next per-scorer refresh; only the gauge thread uses it
 
     private Scorer(KafkaStreams streams, ScorerStores stores, ScorerMetrics metrics, KafkaStreamsMetrics streamsMetrics,
                    ScorerHttpServer http, ScheduledExecutorService refresher) {
@@ -138,12 +139,27 @@ public final class Scorer implements AutoCloseable {
             if (streams.state() == KafkaStreams.State.RUNNING) {
                 metrics.updateLayers(stores.layers());
                 metrics.updateDrift(LayerDrift.of(stores.drift(d -> true, java.util.Comparator.comparing(d -> 0))));
+                refreshScorerLayers();
             }
         } catch (InvalidStateStoreException e) {
             // Rebalancing: the next refresh will see the stores again.
         } catch (RuntimeException e) {
             log.warn("cannot refresh layer gauges: {}", e.toString());
         }
+    }
+
+    /**
+     * The per-scorer layer gauges scan the scores store ({@link ScorerStores#scorerLayers}): paced
+     * so the scan takes at most a tenth of this thread's time, at every refresh on a small store.
+     */
+    private void refreshScorerLayers() {
+        long now = System.nanoTime();
+        if (nextScorerLayers != null && now - nextScorerLayers < 0) {
+            return;
+        }
+        metrics.updateScorerLayers(stores.scorerLayers());
+        long took = System.nanoTime() - now;
+        nextScorerLayers = now + 10 * took;
     }
 
     /** Waits until the app is RUNNING (stores queryable). */

@@ -29,7 +29,8 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  * {@code /metrics}.
  *
  * <ul>
- *   <li>{@code GET /api/layers}: per (model, checkpoint, layer) aggregates</li>
+ *   <li>{@code GET /api/layers}: per (model, checkpoint, layer) aggregates of the neurons' best (simulation) scores</li>
+ *   <li>{@code GET /api/layers/scorers}: per (model, checkpoint, layer, scorer kind) figures, see {@link ScorerLayerAggregates}</li>
  *   <li>{@code GET /api/neurons?threshold=0.8&model=&checkpoint=&layer=&limit=100}: best scores, best first</li>
  *   <li>{@code GET /api/neuron?model=&checkpoint=&layer=&neuron=}: one neuron, see {@link NeuronDocument}</li>
  * </ul>
@@ -88,6 +89,15 @@ public final class ScorerHttpServer implements AutoCloseable {
                         o.remove("bins");
                         o.remove("sum_fixed");
                         out.add(o);
+                    }
+                    json(ex, 200, out);
+                } else if (path.equals("/api/layers/scorers")) {
+                    ArrayNode out = Json.MAPPER.createArrayNode();
+                    for (ScorerLayerAggregate a : stores.scorerLayers()) {
+                        out.addObject().put("model", a.model()).put("checkpoint", a.checkpoint()).put("layer", a.layer())
+                                .put("scorer_kind", a.scorerKind()).put("figure", a.figure()).put("count", a.count())
+                                .put("mean", a.mean()).put("p10", a.p10()).put("p50", a.p50()).put("p90", a.p90())
+                                .put("mean_scorer_prompt_tokens", a.meanScorerPromptTokens());
                     }
                     json(ex, 200, out);
                 } else if (path.equals("/api/neurons")) {

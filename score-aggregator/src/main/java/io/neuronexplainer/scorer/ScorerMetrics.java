@@ -6,33 +6,42 @@ import io.neuronexplainer.scorer.drift.LayerDrift;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronScore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The scorer's own meters. {@code neuron_scores_total} (rate() of it is scores per second);
+ * The scorer's own meters. {@code neuron_scores_total{scorer}} (rate() of it is scores per second;
+ * {@code scorer} is the score's kind: simulation, detection or fuzzing);
  * {@code neuron_join_wait_seconds}, the record-time gap between a neuron's activations and a
  * simulation; {@code neuron_scores_duplicates_skipped_total}, joins whose score already existed;
  * {@code neuron_simulations_waiting}, simulations held for activations not arrived yet (summed over
  * this instance's tasks, refreshed at each orphan sweep); {@code neuron_simulations_orphaned_total},
- * simulations dead-lettered after waiting longer than the orphan timeout; and per (model, checkpoint, layer) gauges of the best-score distribution, read
- * from the layer aggregates so they never count a re-scored neuron twice.
+ * simulations dead-lettered after waiting longer than the orphan timeout; per (model, checkpoint, layer) gauges of the best-score distribution, read
+ * from the layer aggregates so they never count a re-scored neuron twice; and per (model, checkpoint,
+ * layer, scorer) gauges of every scorer kind's figure ({@code neuron_layer_scorer_neurons},
+ * {@code neuron_layer_scorer_mean}, {@code neuron_layer_scorer_quantile{quantile}},
+ * {@code neuron_layer_scorer_prompt_tokens}: mean per neuron), from {@link ScorerLayerAggregates}.
  */
 public final class ScorerMetrics {
     private final MeterRegistry registry;
-    private final Counter scores;
+    private final Map<String, Counter> scores = new ConcurrentHashMap<>();
     private final Counter duplicates;
     private final Timer joinWait;
     private final Counter orphaned;
     private final Map<String, Long> waitingByTask = new ConcurrentHashMap<>();
     private final Map<String, LayerAggregate> layers = new ConcurrentHashMap<>();
     private final Map<String, LayerDrift> drift = new ConcurrentHashMap<>();
+    private final Map<String, ScorerLayerAggregate> scorerLayers = new ConcurrentHashMap<>();
 
     public ScorerMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.scores = Counter.builder("neuron.scores").description("Explanations scored").register(registry);
+        // Every kind from the start, so each series exists (at 0) before its first score.
+        for (String kind : Identities.SCORER_KINDS) {
+            scoresCounter(kind);
+        }
         this.duplicates = Counter.builder("neuron.scores.duplicates.skipped")
                 .description("Joins not scored because a score of their identity was already made").register(registry);
         this.joinWait = Timer.builder("neuron.join.wait")
@@ -73,7 +82,12 @@ public final class ScorerMetrics {
     }
 
     void scored(NeuronScore score) {
-        scores.increment();
+        scoresCounter(score.getScorerKind()).increment();
+    }
+
+    private Counter scoresCounter(String kind) {
+        return scores.computeIfAbsent(kind, k -> Counter.builder("neuron.scores").tag("scorer", k)
+                .description("Explanations scored, by scorer kind").register(registry));
     }
 
     void duplicateSkipped() {
@@ -88,8 +102,15 @@ public final class ScorerMetrics {
         joinWait.record(Duration.ofMillis(Math.max(0, millis)));
     }
 
+    /** Scores of every kind. */
     public double scoresTotal() {
-        return scores.count();
+        return scores.values().stream().mapToDouble(Counter::count).sum();
+    }
+
+    /** Scores of one kind. */
+    public double scoresTotal(String kind) {
+        Counter c = scores.get(kind);
+        return c == null ? 0 : c.count();
     }
 
     /** Refreshes the per-layer drift gauges (one set per layer and checkpoint pair), registering new ones. */
@@ -135,6 +156,32 @@ public final class ScorerMetrics {
                             .tags(tags.and("quantile", Double.toString(q)))
                             .description("Quantile of the layer's best correlations").register(registry);
                 }
+            }
+        }
+    }
+
+    /** Refreshes the per-layer, per-scorer gauges from the current aggregates, registering new ones. */
+    public void updateScorerLayers(Iterable<ScorerLayerAggregate> aggregates) {
+        for (ScorerLayerAggregate a : aggregates) {
+            String key = String.join("\0", a.model(), a.checkpoint(), Integer.toString(a.layer()), a.scorerKind());
+            if (scorerLayers.put(key, a) == null) {
+                Tags tags = Tags.of("model", a.model(), "checkpoint", a.checkpoint(), "layer", Integer.toString(a.layer()),
+                        "scorer", a.scorerKind());
+                Gauge.builder("neuron.layer.scorer.neurons", scorerLayers, m -> m.get(key).count()).tags(tags)
+                        .description("Neurons of the layer with a score of this kind").register(registry);
+                Gauge.builder("neuron.layer.scorer.mean", scorerLayers, m -> m.get(key).mean()).tags(tags)
+                        .description("Mean figure of the layer's neurons by this scorer (correlation for simulation, "
+                                + "balanced accuracy for detection and fuzzing)").register(registry);
+                for (double q : new double[] {0.1, 0.5, 0.9}) {
+                    Gauge.builder("neuron.layer.scorer.quantile", scorerLayers, m -> {
+                                ScorerLayerAggregate x = m.get(key);
+                                return q == 0.1 ? x.p10() : q == 0.5 ? x.p50() : x.p90();
+                            }).tags(tags.and("quantile", Double.toString(q)))
+                            .description("Quantile of the layer's figures by this scorer").register(registry);
+                }
+                Gauge.builder("neuron.layer.scorer.prompt.tokens", scorerLayers, m -> m.get(key).meanScorerPromptTokens())
+                        .tags(tags).description("Mean LLM prompt tokens per neuron of the scores counted, by this scorer "
+                                + "(the simulator's or the judge's calls)").register(registry);
             }
         }
     }

@@ -174,6 +174,30 @@ public final class ScorerStores {
     }
 
     /**
+     * Every (model, checkpoint, layer, scorer kind)'s figures ({@link ScorerLayerAggregates}: one score
+     * per neuron and kind), computed now from the local "scores" store rather than kept as a KTable
+     * aggregate like {@link #layers}. Acceptable: the scan reads one entry per score of this
+     * instance's partitions (a few per neuron and explanation, about a hundred thousand for GPT-2
+     * small), a fraction of a second asked for by a person or a gauge refresh the scorer paces (see
+     * {@code Scorer}); an incremental aggregate would have to retract a neuron's old figure of every
+     * kind whenever its best explanation changes, which is another changelogged store and topology
+     * node for figures nobody reads at record rate.
+     */
+    public List<ScorerLayerAggregate> scorerLayers() {
+        return query(() -> {
+            ScorerLayerAggregates out = new ScorerLayerAggregates();
+            try (KeyValueIterator<String, NeuronScore> it = this.<String, NeuronScore>store(ScorerTopology.SCORES_STORE).all()) {
+                it.forEachRemaining(kv -> {
+                    if (kv.value != null) {
+                        out.add(kv.value);
+                    }
+                });
+            }
+            return out.result();
+        });
+    }
+
+    /**
      * Neurons' best scores at or above {@code threshold}, best first; null filters match all.
      * Scans the best-score store: one entry per neuron, fine for a viewer up to GPT-2 XL size.
      */

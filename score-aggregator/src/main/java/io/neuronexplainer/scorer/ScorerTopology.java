@@ -6,6 +6,7 @@ import io.neuronexplainer.schemas.AvroSerde;
 import io.neuronexplainer.schemas.DeadLetter;
 import io.neuronexplainer.schemas.DriftKey;
 import io.neuronexplainer.schemas.DriftPoint;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
@@ -47,7 +48,7 @@ import org.apache.kafka.streams.state.Stores;
  * neuron-activations ─► KTable "activations" (neuron, run) ─► re-keyed by neuron ─┐
  *                                                                                ├─► ScoreJoiner ("simulations" store) ─► neuron-scores (keyed by score id)
  * neuron-simulations ────────────────────────────────────────────────────────────┘        │           └─► neuron-simulations-dlq (refused)
- *                                                                                         └─► BestExplanation ("scores") ─► neuron-best-scores
+ *                                                                                         └─► BestExplanation ("scores") ─► neuron-best-scores (simulation scores only)
  * neuron-best-scores ─► KTable "best-scores" ─► groupBy layer ─► aggregate "layer-aggregates"
  * arrivals ─► OrphanSweeper ("waiting-simulations", wall-clock punctuator) ─► neuron-simulations-dlq (orphans)
  * </pre>
@@ -58,6 +59,11 @@ import org.apache.kafka.streams.state.Stores;
  *
  * The "scores" store is keyed by score identity and read by ScoreJoiner too: a join whose score
  * already exists (the simulation or the activations delivered again) makes no second score.
+ *
+ * Detection and fuzzing simulations (a judge's answers) take the same path: joined, scored by
+ * their kind ({@link ExplanationScorer}), kept in "scores" and written to neuron-scores, but never
+ * a neuron's best nor part of the drift; their per-layer figures are computed at query time
+ * ({@link ScorerStores#scorerLayers}).
  *
  * The layer aggregate is a KTable aggregate with an adder and a subtractor: when a neuron's best
  * score changes (a new explanation scored) its old contribution is
@@ -163,7 +169,8 @@ public final class ScorerTopology {
                         DriftPoints.of(driftReader.deserialize(Topics.NEURON_ACTIVATIONS, v), reuseThreshold == null ? null : v)),
                         Named.as("drift-activations"))
                 .merge(bestChanges.map((k, s) -> KeyValue.pair(DriftPoints.neuronKey(k), DriftPoints.best(s)), Named.as("drift-best")))
-                .merge(scores.filter((k, s) -> s.getCarriedFrom() != null)
+                .merge(scores.filter((k, s) -> s.getCarriedFrom() != null
+                                && Identities.SIMULATION_SCORER.equals(s.getScorerKind())) // drift compares correlations
                         .map((k, s) -> KeyValue.pair(DriftPoints.neuronKey(k), DriftPoints.carried(s)), Named.as("drift-carried")));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DriftTracker.STORE),
                 Serdes.String(), pointSerde).withCachingDisabled());

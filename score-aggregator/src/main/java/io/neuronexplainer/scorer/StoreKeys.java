@@ -1,5 +1,6 @@
 package io.neuronexplainer.scorer;
 
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronKey;
 
 /**
@@ -19,9 +20,16 @@ public final class StoreKeys {
         return neuron(k) + explanationId + '\0' + simulatorMethod;
     }
 
-    /** As above; an explanation carried from another checkpoint is another simulation, one per run and origin. */
+    /**
+     * As above; an explanation carried from another checkpoint is another simulation, one per run and
+     * origin, and so is a detection or fuzzing judge's (by its kind), which must not replace the
+     * explanation's simulation. A simulation's key is the same as before the other kinds existed.
+     */
     public static String simulation(NeuronKey k, io.neuronexplainer.schemas.Simulation s) {
         String own = simulation(k, s.getExplanationId(), s.getSimulatorMethod());
+        if (!Identities.SIMULATION_SCORER.equals(s.getScorerKind())) {
+            own = own + '\0' + s.getScorerKind();
+        }
         return s.getCarriedFrom() == null ? own : own + '\0' + s.getRunId() + '\0' + s.getCarriedFrom();
     }
 

@@ -2,6 +2,7 @@ package io.neuronexplainer.scorer;
 
 import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.Judgement;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronStats;
@@ -77,5 +78,16 @@ public final class Fixtures {
         }
         return new Simulation(key, explanationId, "explanation " + explanationId + " of " + key.getLayer() + "/" + key.getNeuron(),
                 "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT, "run-1", null, 0, "test-explainer/v1", "simulation", java.util.List.of());
+    }
+
+    /** A detection or fuzzing judge's answers to the explanation (prompt tokens 250), as the simulator pool sends them. */
+    public static Simulation judged(NeuronKey key, String explanationId, String kind, List<Judgement> judgements) {
+        return new Simulation(key, explanationId, "explanation " + explanationId + " of " + key.getLayer() + "/" + key.getNeuron(),
+                "judge-" + kind, "test-model", List.of(), 250, 10, SampleRecords.AT, "run-1", null, 40, "test-explainer/v1",
+                kind, judgements);
+    }
+
+    public static Judgement judgement(long window, List<Integer> marked, boolean saysYes, Double yesProbability) {
+        return new Judgement(window, marked, saysYes, yesProbability);
     }
 }

@@ -35,7 +35,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The scorer on a real broker and registry: join order, dead letters, HTTP API, export. */
+/**
+ * The scorer on a real broker and registry: join order, dead letters, HTTP API, export, and a
+ * neuron's detection and fuzzing scores beside its simulation score.
+ */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ScorerStreamsTest {
     static TestKafka kafka;
@@ -350,7 +353,7 @@ class ScorerStreamsTest {
     }
 
     @Test
-    @Order(7)
+    @Order(10) // last: once the second instance has left, the first gets its partitions back only after a while
     void queriesMadeWhileTheScorerStartsWaitForItsStores(@TempDir Path state) throws Exception {
         // A second instance of the same app: its start is a rebalance of both, during which the
         // stores cannot be queried. A caller must get answers, not InvalidStateStoreException.
@@ -362,5 +365,160 @@ class ScorerStreamsTest {
             assertEquals(second.stores().neurons().size() + scorer.stores().neurons().size(),
                     java.util.stream.Stream.concat(second.stores().neurons().stream(), scorer.stores().neurons().stream()).distinct().count());
         }
+    }
+
+    static NeuronActivations truthJ;
+
+    /** A judge's answers on neuron {@code truth}: detection of every scoring window, or fuzzing of every top window. */
+    static Simulation judged(NeuronActivations truth, String explanationId, String kind) {
+        Random rnd = new Random(kind.hashCode());
+        List<io.neuronexplainer.schemas.Judgement> out = new ArrayList<>();
+        for (var w : truth.getScoringTopWindows()) {
+            List<Integer> marked = !kind.equals(io.neuronexplainer.schemas.Identities.FUZZING_SCORER) ? List.of()
+                    : w.getWindowIndex() % 2 == 0 ? io.neuronexplainer.schemas.ActivatingTokens.positions(w.getActivations()) : List.of(0, 1);
+            out.add(Fixtures.judgement(w.getWindowIndex(), marked, rnd.nextBoolean(), rnd.nextInt(4) / 3.0));
+        }
+        if (kind.equals(io.neuronexplainer.schemas.Identities.DETECTION_SCORER)) {
+            truth.getScoringRandomWindows().forEach(w -> out.add(Fixtures.judgement(w.getWindowIndex(), List.of(), rnd.nextBoolean(),
+                    rnd.nextInt(4) / 3.0)));
+        }
+        java.util.Collections.shuffle(out, rnd);
+        return Fixtures.judged(truth.getNeuron(), explanationId, kind, out);
+    }
+
+    /** A judged score's entry recomputed from its own judgements (plain loops), as a reader of the API or export would. */
+    static void assertFiguresRecompute(JsonNode entry) {
+        List<io.neuronexplainer.schemas.JudgedExcerpt> judged = new ArrayList<>();
+        for (JsonNode j : entry.get("judgements")) {
+            List<Integer> marked = new ArrayList<>();
+            j.get("marked").forEach(m -> marked.add(m.asInt()));
+            judged.add(new io.neuronexplainer.schemas.JudgedExcerpt(j.get("window_index").asLong(), marked, j.get("truth").asBoolean(),
+                    j.get("says_yes").asBoolean(), j.get("yes_probability").isNull() ? null : j.get("yes_probability").asDouble()));
+        }
+        assertFalse(judged.isEmpty());
+        assertEquals(JudgedScoreFormulasTest.balancedAccuracy(judged), entry.get("balanced_accuracy").asDouble(), 1e-12);
+        double auroc = JudgedScoreFormulasTest.auroc(judged);
+        if (Double.isNaN(auroc)) {
+            assertTrue(entry.get("auroc").isNull(), entry.toString());
+        } else {
+            assertEquals(auroc, entry.get("auroc").asDouble(), 1e-12);
+        }
+    }
+
+    @Test
+    @Order(8)
+    void detectionAndFuzzingAreScoredBesideTheSimulationButNeverTheBest() throws Exception {
+        String det = io.neuronexplainer.schemas.Identities.DETECTION_SCORER;
+        String fuz = io.neuronexplainer.schemas.Identities.FUZZING_SCORER;
+        truthJ = truth(4);
+        NeuronKey k = truthJ.getNeuron();
+        ScorerStores stores = scorer.stores();
+        // The judges' answers first (they wait for the activations, each under its own key), then the activations,
+        // then the simulation; and a detection judging a window the neuron was not scored on.
+        Simulation detection = judged(truthJ, "expl-j", det);
+        Simulation fuzzing = judged(truthJ, "expl-j", fuz);
+        Simulation wrong = Fixtures.judged(k, "expl-wrong", det, List.of(Fixtures.judgement(999, List.of(), true, null)));
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, k, detection);
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, k, fuzzing);
+        TopicIo.await("both judged simulations held", Duration.ofSeconds(30), () -> stores.simulations(k).size() == 2);
+        // Each waits under its own key (the orphan sweeper's count), and stops waiting once scored.
+        TopicIo.await("both judged simulations waiting", Duration.ofSeconds(15), () -> scorer.simulationsWaiting() == 2);
+        TopicIo.sendActivations(clients, truthJ);
+        TopicIo.await("judged scores", Duration.ofSeconds(30), () -> stores.scores(k).size() == 2);
+        TopicIo.await("none waiting", Duration.ofSeconds(15), () -> scorer.simulationsWaiting() == 0);
+        assertTrue(stores.best(k).isEmpty(), "judged scores are no best");
+        Simulation simulation = simulation(truthJ, "expl-j", 1f);
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, k, simulation);
+        TopicIo.send(clients, Topics.NEURON_SIMULATIONS, k, wrong);
+        TopicIo.await("simulation scored and best", Duration.ofSeconds(30), () -> stores.best(k).isPresent());
+        assertEquals(io.neuronexplainer.schemas.Identities.SIMULATION_SCORER, stores.best(k).orElseThrow().getScorerKind());
+        String dlq = Topics.deadLetter(Topics.NEURON_SIMULATIONS);
+        TopicIo.await("the wrong detection dead-lettered", Duration.ofSeconds(30), () -> TopicIo.readAll(clients, dlq, DeadLetter.class)
+                .stream().anyMatch(l -> l.getErrorMessage().contains("detection judges window 999, which is not a scoring window")));
+        assertEquals(3, stores.simulations(k).size(), "a detection, a fuzzing and a simulation of one explanation: three entries");
+        List<NeuronScore> scores = stores.scores(k);
+        assertEquals(3, scores.size());
+        for (NeuronScore s : scores) {
+            Simulation from = s.getScorerKind().equals(det) ? detection : s.getScorerKind().equals(fuz) ? fuzzing : simulation;
+            assertEquals(ExplanationScorer.scoreId(truthJ, from), s.getScoreId());
+            NeuronScore expected = ExplanationScorer.score(truthJ, from, s.getScoredAt());
+            assertEquals(expected, s, "the same score as from the full record");
+        }
+
+        // The API: one entry per kind, the best explanation first, figures recomputing from the judgements.
+        JsonNode neuron = get("/api/neuron?model=" + k.getModel() + "&checkpoint=" + k.getCheckpoint() + "&layer=3&neuron=4");
+        List<String> kinds = new ArrayList<>();
+        neuron.get("scores").forEach(x -> kinds.add(x.get("scorer_kind").asText()));
+        assertEquals(List.of("simulation", det, fuz), kinds);
+        for (JsonNode x : neuron.get("scores")) {
+            assertEquals("test-explainer/v1", x.get("explainer_method").asText());
+            if (!x.get("scorer_kind").asText().equals("simulation")) {
+                assertEquals(250, x.get("simulation_prompt_tokens").asInt());
+                assertFiguresRecompute(x);
+            }
+        }
+        // Per layer and scorer: layer 3 has simulation scores of neurons 1, 2 and 4, and one of each judged kind.
+        JsonNode perScorer = get("/api/layers/scorers");
+        List<String> rows = new ArrayList<>();
+        perScorer.forEach(x -> rows.add(x.get("layer").asInt() + "/" + x.get("scorer_kind").asText() + "/" + x.get("count").asInt()));
+        assertEquals(List.of("3/simulation/3", "3/detection/1", "3/fuzzing/1"), rows);
+        NeuronScore detected = scores.stream().filter(s -> s.getScorerKind().equals(det)).findFirst().orElseThrow();
+        assertEquals(detected.getBalancedAccuracy(), perScorer.get(1).get("mean").asDouble(), 1e-12);
+        assertEquals("balanced_accuracy", perScorer.get(1).get("figure").asText());
+        assertEquals(250, perScorer.get(1).get("mean_scorer_prompt_tokens").asDouble(), 1e-12);
+        TopicIo.await("the best-score layer aggregate counts neuron 4 once", Duration.ofSeconds(30), () -> {
+            try {
+                return get("/api/layers").get(0).get("count").asInt() == 3;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        TopicIo.await("per-scorer gauges and counts", Duration.ofSeconds(20), () -> {
+            try {
+                String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scorer.httpPort() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                return body.contains("neuron_layer_scorer_mean{checkpoint=\"final\",layer=\"3\",model=\"demo-gpt2\",scorer=\"detection\"}")
+                        && body.matches("(?s).*\\nneuron_layer_scorer_prompt_tokens\\{checkpoint=\"final\",layer=\"3\",model=\"demo-gpt2\","
+                                + "scorer=\"fuzzing\"\\} 250(\\.0)?\\n.*")
+                        && body.matches("(?s).*\\nneuron_scores_total\\{[^}]*scorer=\"detection\"[^}]*\\} 1(\\.0)?\\n.*");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+
+        // The export, from the topics and from the stores: the same entries.
+        Path file = temp.resolve("judged.jsonl");
+        Exporter.export(clients, file);
+        Path fromStores = temp.resolve("judged-stores.jsonl");
+        Exporter.export(scorer, fromStores);
+        for (Path p : List.of(file, fromStores)) {
+            JsonNode doc = Files.readAllLines(p).stream().map(line -> {
+                try {
+                    return Json.MAPPER.readTree(line);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }).filter(d -> d.at("/neuron/neuron").asInt() == 4).findFirst().orElseThrow();
+            assertEquals("expl-j", doc.at("/best_explanation/explanation_id").asText());
+            assertEquals(3, doc.get("scores").size(), p.toString());
+            assertEquals(neuron.get("scores").get(1).get("judgements"), doc.get("scores").get(1).get("judgements"));
+            assertFiguresRecompute(doc.get("scores").get(1));
+            assertFiguresRecompute(doc.get("scores").get(2));
+        }
+    }
+
+    @Test
+    @Order(9)
+    void viewerShowsTheJudgedFiguresBesideTheSimulationScore() throws Exception {
+        HeadlessChromium chromium = HeadlessChromium.find();
+        NeuronKey k = truthJ.getNeuron();
+        String dom = chromium.dumpDom("http://127.0.0.1:" + scorer.httpPort() + "/?model=" + k.getModel() + "&checkpoint="
+                + k.getCheckpoint() + "&layer=3&neuron=4");
+        NeuronScore detected = scorer.stores().scores(k).stream()
+                .filter(s -> s.getScorerKind().equals(io.neuronexplainer.schemas.Identities.DETECTION_SCORER)).findFirst().orElseThrow();
+        assertTrue(dom.contains("detection: "), "the detection figure is shown");
+        assertTrue(dom.contains(String.format(java.util.Locale.ROOT, "%.3f", detected.getBalancedAccuracy())), "its balanced accuracy");
+        assertTrue(dom.contains("simulated"), "the simulation's predictions are still shown, not the judge's empty windows");
+        assertFalse(dom.contains("error:"), "no JS error shown");
     }
 }

@@ -81,6 +81,50 @@ class SimulatorBackendOptionsTest {
     }
 
     @Test
+    void theJudgeIsOfflineByDefaultAndTheChatJudgeWithOpenaiConfiguredByItsFlags() {
+        var meters = new SimpleMeterRegistry();
+        try (Judge j = parse().createJudge(meters)) {
+            assertInstanceOf(TokenPatternJudge.class, j);
+            assertEquals("token-pattern-judge", j.method());
+            assertEquals("none", j.model());
+        }
+        try (Judge j = parse("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1",
+                "--simulator-model", "sim-model").createJudge(meters)) {
+            assertInstanceOf(ChatJudge.class, j);
+            assertEquals("chat-judge/" + JudgePrompt.VERSION + "/excerpts-per-call-all/logprobs", j.method(),
+                    "all excerpts in one call, logprobs on");
+            assertEquals(SimulatorBackendOptions.DEFAULT_CHAT_MODEL, j.model(), "not the simulator's model");
+        }
+        try (Judge j = parse("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1", "--judge-model", "llama3",
+                "--judge-excerpts-per-call", "4", "--no-judge-logprobs").createJudge(meters)) {
+            assertEquals("chat-judge/" + JudgePrompt.VERSION + "/excerpts-per-call-4", j.method());
+            assertEquals("llama3", j.model());
+        }
+        try (Judge j = parse("--method", "openai", "--llm-base-url", "http://127.0.0.1:9/v1", "--judge-logprobs")
+                .createJudge(meters)) {
+            assertTrue(j.method().endsWith("/logprobs"), j.method());
+        }
+        var settings = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1", "--judge-model", "llama3",
+                "--llm-max-calls-per-minute", "60").judgeSettings(null);
+        assertEquals("judge", settings.stage());
+        assertEquals("llama3", settings.model());
+        assertEquals(60, settings.maxCallsPerMinute(), "the server's flags hold for the judge too");
+    }
+
+    @Test
+    void badJudgeFlagsGiveOneLineNamingTheFlag() {
+        var meters = new SimpleMeterRegistry();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai",
+                "--llm-base-url", "http://127.0.0.1:9/v1", "--judge-excerpts-per-call", "0").createJudge(meters));
+        assertEquals("--judge-excerpts-per-call must be at least 1, got 0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "gpt").createJudge(meters));
+        assertEquals("--method must be offline or openai, got 'gpt'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> parse("--method", "openai", "--llm-base-url",
+                "https://api.example.com/v1").judgeSettings(null));
+        assertTrue(e.getMessage().contains("OPENAI_API_KEY"), e.getMessage());
+    }
+
+    @Test
     void budgetFlagsReachTheSettings() {
         var settings = parse("--method", "openai", "--llm-base-url", "http://localhost:9/v1",
                 "--llm-max-calls-per-minute", "60", "--llm-max-tokens-per-minute", "90000").settings("m", null);
@@ -95,7 +139,7 @@ class SimulatorBackendOptionsTest {
         var request = io.neuronexplainer.runtime.test.SampleRecords.simulationRequest(
                 io.neuronexplainer.runtime.test.SampleRecords.key(2, 7));
         try (Simulator s = parse().create(meters)) {
-            SimulatorWorker.process(s, request, meters).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            SimulatorWorker.process(s, new TokenPatternJudge(), request, meters).get(10, java.util.concurrent.TimeUnit.SECONDS);
         }
         for (String kind : new String[] {"prompt", "completion"}) {
             var counter = meters.find("llm.checkpoint.tokens").tag("stage", "simulator")

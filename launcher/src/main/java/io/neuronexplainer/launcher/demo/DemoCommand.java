@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.explainer.Explainer;
 import io.neuronexplainer.explainer.ExplainerBackendOptions;
 import io.neuronexplainer.explainer.ExplainerWorker;
+import io.neuronexplainer.explainer.Scorers;
 import io.neuronexplainer.producer.CheckpointName;
 import io.neuronexplainer.producer.CheckpointRunner;
 import io.neuronexplainer.producer.PassSnapshotStore;
@@ -25,6 +26,7 @@ import io.neuronexplainer.scorer.Exporter;
 import io.neuronexplainer.scorer.LayerAggregate;
 import io.neuronexplainer.scorer.Scorer;
 import io.neuronexplainer.scorer.ScorerSettings;
+import io.neuronexplainer.simulator.Judge;
 import io.neuronexplainer.simulator.Simulator;
 import io.neuronexplainer.simulator.SimulatorBackendOptions;
 import io.neuronexplainer.simulator.SimulatorWorker;
@@ -88,6 +90,12 @@ public class DemoCommand implements Callable<Integer> {
             description = "completions-echo, chat-logprobs or chat-json, with --llm-base-url (default: ${DEFAULT-VALUE}).")
     String simulatorMethod;
 
+    @Option(names = "--scorers", defaultValue = "simulation", paramLabel = "KIND,...",
+            description = "How each explanation is scored: simulation, detection, fuzzing, comma-separated (default: "
+                    + "${DEFAULT-VALUE}). With more than one, the demo prints each scorer's mean, how they correlate across "
+                    + "neurons and the LLM prompt tokens each takes per neuron.")
+    String scorers;
+
     @Option(names = "--max-in-flight", defaultValue = "16", description = "LLM calls in flight per worker (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
@@ -143,6 +151,7 @@ public class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--reuse-explanations needs --follow: reuse carries explanations from one "
                     + "checkpoint to the next");
         }
+        Scorers chosen = Scorers.parse(scorers);
         CorpusSource source = CorpusSource.of(corpus);
         deleteRecursively(dataDir);
         StageClock clock = new StageClock();
@@ -160,10 +169,13 @@ public class DemoCommand implements Callable<Integer> {
             try (Scorer scorer = Scorer.start(clients, scorerSettings, meters);
                  FinishedNeurons finished = new FinishedNeurons(clients, scorer);
                  Explainer explainer = explainerOptions().create(meters);
-                 Simulator simulator = simulatorOptions().create(meters)) {
+                 Simulator simulator = simulatorOptions().create(meters);
+                 Judge judge = simulatorOptions().createJudge(meters)) {
                 TransactionalWorker<?, ?> explainers = ExplainerWorker.create(clients, reuseExplanations
-                        ? ExplainerWorker.reuseSettings(maxInFlight) : ExplainerWorker.settings(maxInFlight), explainer, meters);
-                TransactionalWorker<?, ?> simulators = SimulatorWorker.create(clients, SimulatorWorker.settings(maxInFlight), simulator, meters);
+                        ? ExplainerWorker.reuseSettings(maxInFlight) : ExplainerWorker.settings(maxInFlight), explainer, chosen,
+                        meters);
+                TransactionalWorker<?, ?> simulators = SimulatorWorker.create(clients, SimulatorWorker.settings(maxInFlight), simulator,
+                        judge, meters);
                 Thread explainerThread = start("explainer-worker", explainers::run);
                 Thread simulatorThread = start("simulator-worker", simulators::run);
                 try {
@@ -174,7 +186,7 @@ public class DemoCommand implements Callable<Integer> {
                     if (follow) {
                         runFollow(out, clients, runner, meters, scorer, finished, clock, modelDir);
                     } else {
-                        runOne(out, runner, modelDir, scorer, finished, explainers, simulators, clock);
+                        runOne(out, clients, runner, modelDir, scorer, finished, explainers, simulators, clock, chosen);
                     }
                     out.printf("viewer:   http://127.0.0.1:%d/%n", scorer.httpPort());
                     out.printf("wall time: %.1f s in all%n", clock.elapsed());
@@ -196,9 +208,9 @@ public class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void runOne(PrintStream out, CheckpointRunner runner, Path modelDir, Scorer scorer, FinishedNeurons finished,
-                        TransactionalWorker<?, ?> explainers, TransactionalWorker<?, ?> simulators, StageClock clock)
-            throws Exception {
+    private void runOne(PrintStream out, KafkaClients clients, CheckpointRunner runner, Path modelDir, Scorer scorer,
+                        FinishedNeurons finished, TransactionalWorker<?, ?> explainers, TransactionalWorker<?, ?> simulators,
+                        StageClock clock, Scorers chosen) throws Exception {
         CheckpointName names = CheckpointName.fromFolder(modelDir);
         ProduceSummary produced = runner.run(new CheckpointRunner.Checkpoint(modelDir, tokenizer, names.model(),
                 names.checkpoint(), null)).summary();
@@ -208,6 +220,10 @@ public class DemoCommand implements Callable<Integer> {
         report(out, scorer, produced, clock);
         out.println();
         reportDeadLetters(out, finished, produced.run().model());
+        if (chosen.kinds().size() > 1) {
+            out.println();
+            compareScorers(out, clients, scorer, produced.run().model(), produced.neuronsEmitted(), finished, chosen, clock);
+        }
         Path file = exportResults(scorer, produced.run().model() + "-" + produced.run().checkpoint());
         out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
     }
@@ -275,6 +291,50 @@ public class DemoCommand implements Callable<Integer> {
             out.printf("LLM prompt tokens of each later checkpoint, counted on the chat prompts an LLM run would send "
                     + "(explainer %s, simulator chat-logprobs %s; %s):%n", explainerModel, simModel, estimate.encodings());
             drift.printTokens(out, modelName, FOLLOWED, estimate::counted);
+        }
+    }
+
+    /**
+     * Waits for every neuron's score of each chosen kind (the simulation scores are in already), then
+     * prints how the scorers compare. A kind whose scores stop coming (dead letters) is shown as far as it got.
+     */
+    private void compareScorers(PrintStream out, KafkaClients clients, Scorer scorer, String modelName, long expected,
+                                FinishedNeurons finished, Scorers chosen, StageClock clock) {
+        long want = expected - finished.unscored(modelName).size();
+        try (ScorerComparison comparison = new ScorerComparison(clients)) {
+            long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+            long quietSince = System.nanoTime();
+            long lastTotal = -1;
+            while (System.nanoTime() < deadline) {
+                comparison.poll(java.time.Duration.ofMillis(200));
+                long total = 0;
+                boolean all = true;
+                for (String kind : chosen.kinds()) {
+                    long n = comparison.count(modelName, kind);
+                    total += n;
+                    all &= n >= want;
+                }
+                if (all) {
+                    break;
+                }
+                if (total != lastTotal) {
+                    lastTotal = total;
+                    quietSince = System.nanoTime();
+                } else if (System.nanoTime() - quietSince > 30_000_000_000L) {
+                    break; // nothing new for 30 s: the rest were dead-lettered (reported above)
+                }
+            }
+            clock.done("all scorers");
+            String simModel = simulatorModel != null ? simulatorModel : SimulatorBackendOptions.DEFAULT_CHAT_MODEL;
+            if (llmBaseUrl != null) {
+                comparison.print(out, modelName, chosen.kinds(), comparison::reportedTokens, "prompt tokens as the LLM reported them");
+            } else {
+                ScorerPromptEstimate estimate = new ScorerPromptEstimate(scorer.stores(), simModel);
+                comparison.print(out, modelName, chosen.kinds(), estimate::tokens,
+                        "prompt tokens counted on the chat prompts an LLM run would send: simulation chat-logprobs, "
+                                + "detection and fuzzing the chat judge, all of a neuron's windows in one call; " + simModel
+                                + ", " + estimate.encoding());
+            }
         }
     }
 
