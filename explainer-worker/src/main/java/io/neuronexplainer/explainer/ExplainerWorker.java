@@ -120,7 +120,7 @@ public final class ExplainerWorker {
             windows.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
         }
         return new SimulationRequest(neuron.getNeuron(), explanationId, text, windows, neuron.getRun().getRunId(), null,
-                explainerPromptTokens, explainerMethod, "simulation", java.util.List.of());
+                explainerPromptTokens, explainerMethod, Identities.SIMULATION_SCORER, List.of());
     }
 
     /** Tries an LLM call took before it failed for good; 1 for failures that are not LLM calls. */

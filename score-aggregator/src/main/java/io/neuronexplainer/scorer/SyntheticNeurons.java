@@ -76,6 +76,6 @@ public final class SyntheticNeurons {
             }
         }
         return new Simulation(truth.getNeuron(), explanationId, " a synthetic token", "all-at-once", "synthetic",
-                windows, 0, 0, Instant.now(), truth.getRun().getRunId(), null, 0, "synthetic", "simulation", java.util.List.of());
+                windows, 0, 0, Instant.now(), truth.getRun().getRunId(), null, 0, "synthetic", io.neuronexplainer.schemas.Identities.SIMULATION_SCORER, List.of());
     }
 }

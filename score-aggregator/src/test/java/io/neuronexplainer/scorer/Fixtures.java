@@ -77,7 +77,7 @@ public final class Fixtures {
             windows.add(new SimulatedWindow((long) i, WindowKind.TOP, top.get(i)));
         }
         return new Simulation(key, explanationId, "explanation " + explanationId + " of " + key.getLayer() + "/" + key.getNeuron(),
-                "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT, "run-1", null, 0, "test-explainer/v1", "simulation", java.util.List.of());
+                "all-at-once", "test-model", windows, 0, 0, SampleRecords.AT, "run-1", null, 0, "test-explainer/v1", io.neuronexplainer.schemas.Identities.SIMULATION_SCORER, List.of());
     }
 
     /** A detection or fuzzing judge's answers to the explanation (prompt tokens 250), as the simulator pool sends them. */

@@ -82,7 +82,7 @@ class TokenPatternSimulatorTest {
         assertNull(TokenWindow.getClassSchema().getField("activations"));
         List<TokenWindow> windows = scoring.stream()
                 .map(w -> new TokenWindow(w.getWindowIndex(), w.getKind(), w.getTokens())).toList();
-        SimulationRequest request = new SimulationRequest(KEY, "e1", explanation, windows, "run-1", null, 0, "", "simulation", java.util.List.of());
+        SimulationRequest request = new SimulationRequest(KEY, "e1", explanation, windows, "run-1", null, 0, "", io.neuronexplainer.schemas.Identities.SIMULATION_SCORER, List.of());
         SimulatorResult result = new TokenPatternSimulator().simulate(request).get();
 
         List<Double> truth = new ArrayList<>();
@@ -117,7 +117,7 @@ class TokenPatternSimulatorTest {
         String text = " the tokens \"Rain\" (9), \"\\\"\" (5); \"of\" after \"because\" (7); "
                 + "the token after \"heavy\" (4); elsewhere about 0.5.";
         SimulationRequest request = new SimulationRequest(KEY, "e1", text, List.of(new TokenWindow(1L, WindowKind.TOP,
-                List.of(" Rain", " of", " because", " of", " heavy", " wind", " \"", " x", "rain"))), "run-1", null, 0, "", "simulation", java.util.List.of());
+                List.of(" Rain", " of", " because", " of", " heavy", " wind", " \"", " x", "rain"))), "run-1", null, 0, "", io.neuronexplainer.schemas.Identities.SIMULATION_SCORER, List.of());
         List<Float> p = new TokenPatternSimulator().simulate(request).get().predicted().get(0);
         // "rain" matches "Rain" only when case is ignored: 0.5 + 0.6 * (9 - 0.5) = 5.6.
         assertEquals(List.of(9f, 0.5f, 0.5f, 7f, 0.5f, 4f, 5f, 0.5f, 5.6f), p);
@@ -126,10 +126,10 @@ class TokenPatternSimulatorTest {
     @Test
     void freeTextExplanationsGiveTheirQuotedWordsAndOtherwiseZeros() throws Exception {
         SimulationRequest quoted = new SimulationRequest(KEY, "e1", " the word \"rain\" in weather reports",
-                List.of(new TokenWindow(1L, WindowKind.RANDOM, List.of(" Rain", " today"))), "run-1", null, 0, "", "simulation", java.util.List.of());
+                List.of(new TokenWindow(1L, WindowKind.RANDOM, List.of(" Rain", " today"))), "run-1", null, 0, "", io.neuronexplainer.schemas.Identities.SIMULATION_SCORER, List.of());
         List<Float> p = new TokenPatternSimulator().simulate(quoted).get().predicted().get(0);
         assertTrue(p.get(0) > p.get(1), p.toString());
-        SimulationRequest plain = new SimulationRequest(KEY, "e1", " weather", quoted.getWindows(), "run-1", null, 0, "", "simulation", java.util.List.of());
+        SimulationRequest plain = new SimulationRequest(KEY, "e1", " weather", quoted.getWindows(), "run-1", null, 0, "", io.neuronexplainer.schemas.Identities.SIMULATION_SCORER, List.of());
         assertEquals(List.of(0f, 0f), new TokenPatternSimulator().simulate(plain).get().predicted().get(0));
     }
 }

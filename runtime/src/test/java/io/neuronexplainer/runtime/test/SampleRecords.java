@@ -65,13 +65,13 @@ public final class SampleRecords {
     public static SimulationRequest simulationRequest(NeuronKey key) {
         return new SimulationRequest(key, explanationId(key), " the word cat",
                 List.of(new TokenWindow(11L, WindowKind.TOP, List.of(" The", " cat", " sat")),
-                        new TokenWindow(40L, WindowKind.RANDOM, List.of(" A", " dog"))), "run-1", null, 120, "token-pattern-baseline/v1", "simulation", java.util.List.of());
+                        new TokenWindow(40L, WindowKind.RANDOM, List.of(" A", " dog"))), "run-1", null, 120, "token-pattern-baseline/v1", Identities.SIMULATION_SCORER, List.of());
     }
 
     public static Simulation simulation(NeuronKey key) {
         return new Simulation(key, explanationId(key), " the word cat", "token-pattern-baseline", "none",
                 List.of(new SimulatedWindow(11L, WindowKind.TOP, List.of(0f, 10f, 0f)),
-                        new SimulatedWindow(40L, WindowKind.RANDOM, List.of(0f, 0f))), 0, 0, AT, "run-1", null, 0, "token-pattern-baseline/v1", "simulation", java.util.List.of());
+                        new SimulatedWindow(40L, WindowKind.RANDOM, List.of(0f, 0f))), 0, 0, AT, "run-1", null, 0, "token-pattern-baseline/v1", Identities.SIMULATION_SCORER, List.of());
     }
 
     public static NeuronScore score(NeuronKey key) {

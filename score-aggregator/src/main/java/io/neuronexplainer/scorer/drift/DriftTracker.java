@@ -2,6 +2,7 @@ package io.neuronexplainer.scorer.drift;
 
 import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.schemas.DriftPoint;
+import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.SimulationRequest;
 import java.nio.ByteBuffer;
@@ -202,6 +203,6 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     static SimulationRequest carriedRequest(DriftPoint from, DriftPoint to) {
         return new SimulationRequest(to.getNeuron(), from.getBestExplanationId(), from.getBestExplanationText(),
                 to.getScoringWindows(), to.getRunId(), from.getNeuron().getCheckpoint(), from.getBestExplainerPromptTokens(),
-                from.getBestExplainerMethod(), "simulation", java.util.List.of());
+                from.getBestExplainerMethod(), Identities.SIMULATION_SCORER, List.of());
     }
 }
