@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
 
 /**
  * NeuronActivations records shaped like the demo's (5 explanation, 5 scoring top and 5 random
- * windows of 64 tokens), with made-up tokens and activations, for benchmarks.
+ * windows of 64 tokens), with made-up tokens and activations, for the workers' benchmarks. (With
+ * a simulation of each, for the scorer's: {@link io.neuronexplainer.bench.scorer.SyntheticScoringInput}.)
  */
 public final class SyntheticNeurons {
     public static final int WINDOW_TOKENS = 64;

@@ -32,6 +32,35 @@ public final class Fixtures {
         return out;
     }
 
+    /**
+     * {@code n} windows of 64 tokens of a neuron that fires (2 to 5) on about one token in 20 and
+     * stays near 0 (-0.1 to 0.2) elsewhere: many neurons' worth of realistic input for end-to-end runs.
+     */
+    static List<List<Float>> firingWindows(Random rnd, int n) {
+        List<List<Float>> out = new ArrayList<>(n);
+        for (int w = 0; w < n; w++) {
+            List<Float> acts = new ArrayList<>(64);
+            for (int t = 0; t < 64; t++) {
+                acts.add(rnd.nextInt(20) == 0 ? 2 + rnd.nextFloat() * 3 : rnd.nextFloat() * 0.3f - 0.1f);
+            }
+            out.add(acts);
+        }
+        return out;
+    }
+
+    /** A simulation of {@code truth} that is right on most tokens: 8 to 10 where the neuron fires, 5 on a tenth of the rest, else 0. */
+    static List<List<Float>> mostlyRight(Random rnd, List<List<Float>> truth) {
+        List<List<Float>> out = new ArrayList<>(truth.size());
+        for (List<Float> window : truth) {
+            List<Float> predicted = new ArrayList<>(window.size());
+            for (Float a : window) {
+                predicted.add(a > 1 ? 8 + rnd.nextFloat() * 2 : rnd.nextFloat() < 0.1 ? 5f : 0f);
+            }
+            out.add(predicted);
+        }
+        return out;
+    }
+
     static ActivationWindow window(long index, WindowKind kind, List<Float> activations) {
         List<String> tokens = new ArrayList<>();
         List<Integer> ids = new ArrayList<>();

@@ -10,6 +10,7 @@ import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
+import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -40,7 +42,7 @@ class ScorerRestartTest {
         try (TestKafka kafka = TestKafka.start(1)) {
             KafkaClients clients = kafka.clients();
             TopicIo.createTopics(clients, 3);
-            SyntheticNeurons synthetic = new SyntheticNeurons("restart-test", 5);
+            Random rnd = new Random(5);
             AtomicInteger sent = new AtomicInteger();
             java.util.concurrent.CountDownLatch scoring = new java.util.concurrent.CountDownLatch(1);
             long t0 = System.nanoTime();
@@ -48,8 +50,13 @@ class ScorerRestartTest {
             Thread producer = new Thread(() -> {
                 try (var p = TopicIo.producer(clients)) {
                     for (int i = 0; i < NEURONS; i++) {
-                        NeuronActivations a = synthetic.activations(i);
-                        var s = synthetic.simulation(a, "e" + (i % 3));
+                        // 5 top and 5 random windows of 64 tokens, and a simulation right on most tokens.
+                        NeuronKey key = new NeuronKey("restart-test", "final", 0, i);
+                        List<List<Float>> top = Fixtures.firingWindows(rnd, 5);
+                        List<List<Float>> random = Fixtures.firingWindows(rnd, 5);
+                        NeuronActivations a = Fixtures.activations(key, top, random);
+                        Simulation s = Fixtures.simulation(key, "e" + (i % 3),
+                                Fixtures.mostlyRight(rnd, top), Fixtures.mostlyRight(rnd, random));
                         if (i % 2 == 0) {
                             sendSurely(p, new ProducerRecord<>(Topics.NEURON_SIMULATIONS, a.getNeuron(), s));
                             sendSurely(p, new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(a), a));

@@ -81,12 +81,17 @@ public record Gpt2Config(int layers, int heads, int embedding, int inner, int po
      * 2 x (QKV d x 3d + attention output d x d + MLP 2 x d x inner) per layer, plus the attention
      * scores (QK^T) and the weighted sum of values, 2 x 2 x tokens x d per token per layer (the
      * full T x T product, as computed, masked half included). Embeddings, layer norms, GELU,
-     * softmax and the LM head (never computed here) are not counted.
+     * softmax and the LM head (never computed here) are not counted, nor is the last layer's MLP
+     * output projection (inner x d), which the pass skips: only the layer's MLP activations are
+     * captured, and nothing reads its output.
      */
     public double flopsPerToken(int tokensPerWindow, int layersComputed) {
+        if (layersComputed <= 0) {
+            return 0;
+        }
         double matmuls = 2.0 * ((double) embedding * 3 * embedding + (double) embedding * embedding
                 + 2.0 * embedding * inner);
         double attention = 2.0 * 2.0 * tokensPerWindow * embedding;
-        return layersComputed * (matmuls + attention);
+        return layersComputed * (matmuls + attention) - 2.0 * inner * embedding;
     }
 }

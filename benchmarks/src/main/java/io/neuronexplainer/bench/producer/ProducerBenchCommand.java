@@ -1,4 +1,4 @@
-package io.neuronexplainer.producer.cli;
+package io.neuronexplainer.bench.producer;
 
 import io.neuronexplainer.producer.model.DefaultModel;
 import io.neuronexplainer.producer.model.Gpt2Config;

@@ -1,4 +1,4 @@
-package io.neuronexplainer.producer.cli;
+package io.neuronexplainer.bench.producer;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;

@@ -1,4 +1,4 @@
-package io.neuronexplainer.scorer;
+package io.neuronexplainer.bench.scorer;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.runtime.CliCommand;
@@ -7,11 +7,13 @@ import io.neuronexplainer.runtime.ConnectionOptions;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.ScratchFolder;
 import io.neuronexplainer.runtime.ServiceMain;
+import io.neuronexplainer.scorer.Scorer;
+import io.neuronexplainer.scorer.ScorerSettings;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
-import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
 import java.nio.file.Path;
@@ -87,11 +89,11 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                         scorer.awaitRunning(Duration.ofSeconds(60));
                         long running = System.nanoTime();
                         long seen = 0;
-                        var keys = AvroDeserializer.of(clients.registry(), NeuronKey.class);
+                        var keys = AvroDeserializer.of(clients.registry(), ScoreKey.class);
                         long deadline = running + Duration.ofMinutes(10).toNanos();
                         while (seen < neurons) {
                             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                                if (model.equals(keys.deserialize(r.topic(), r.key()).getModel())) {
+                                if (model.equals(keys.deserialize(r.topic(), r.key()).getNeuron().getModel())) {
                                     seen++;
                                 }
                             }
@@ -127,7 +129,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
         Map<String, Object> config = clients.producer(null);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
-        SyntheticNeurons synthetic = new SyntheticNeurons(model, 42);
+        SyntheticScoringInput synthetic = new SyntheticScoringInput(model, 42);
         try (KafkaProducer<org.apache.avro.specific.SpecificRecord, org.apache.avro.specific.SpecificRecord> producer = new KafkaProducer<>(config,
                 new AvroSerializer<>(clients.registry(), true), new AvroSerializer<org.apache.avro.specific.SpecificRecord>(clients.registry(), false))) {
             for (int i = 0; i < neurons; i++) {

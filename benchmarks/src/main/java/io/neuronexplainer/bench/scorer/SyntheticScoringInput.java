@@ -1,4 +1,4 @@
-package io.neuronexplainer.scorer;
+package io.neuronexplainer.bench.scorer;
 
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.NeuronActivations;
@@ -14,10 +14,11 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Made-up neurons of the demo's shape (5 explanation, 5 top and 5 random windows of 64 tokens)
- * and a simulation of each that is partly right, for the scorer benchmark.
+ * The scorer's input, made up: neurons of the demo's shape (5 explanation, 5 top and 5 random
+ * windows of 64 tokens) that each fire on one vocabulary token, and a simulation of each that is
+ * partly right, for {@code bench scorer}. (Activations alone, for the workers: {@code SyntheticNeurons}.)
  */
-public final class SyntheticNeurons {
+public final class SyntheticScoringInput {
     public static final int WINDOW_TOKENS = 64;
     private static final List<String> VOCAB = List.of(" the", " of", " and", " cat", " sat", " on", " mat", ",", ".",
             " Parliament", " vote", " Commission", " report", " we", " must", " that", "\n", " is", " a", " to");
@@ -25,7 +26,7 @@ public final class SyntheticNeurons {
     private final Random random;
     private final String model;
 
-    public SyntheticNeurons(String model, long seed) {
+    public SyntheticScoringInput(String model, long seed) {
         this.model = model;
         this.random = new Random(seed);
     }
