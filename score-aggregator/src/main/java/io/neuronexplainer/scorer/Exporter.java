@@ -1,19 +1,22 @@
 package io.neuronexplainer.scorer;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
+import io.neuronexplainer.schemas.DriftKey;
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
-import io.neuronexplainer.schemas.DriftKey;
 import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -193,11 +196,12 @@ public final class Exporter {
     public static long export(Scorer scorer, Path out) throws IOException {
         ScorerStores stores = scorer.stores();
         Map<String, List<NeuronDrift>> histories = histories(stores.drift(d -> true, java.util.Comparator.comparing(d -> 0)));
-        List<ObjectNode> docs = new ArrayList<>();
-        for (NeuronKey key : stores.neurons()) {
-            docs.add(NeuronDocument.of(key, stores.activations(key).orElse(null), stores.scores(key), stores.simulations(key),
-                    historyOf(histories, key)));
-        }
+        // Built one at a time as they are written: every document in memory first would hold the whole
+        // export (about 30 KB a neuron) at once.
+        Iterable<ObjectNode> docs = () -> stores.neurons().stream()
+                .map(key -> NeuronDocument.of(key, stores.activations(key).orElse(null), stores.scores(key),
+                        stores.simulations(key), historyOf(histories, key)))
+                .iterator();
         return write(out, docs);
     }
 
@@ -207,11 +211,16 @@ public final class Exporter {
         }
         long n = 0;
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        // One generator straight to the file's bytes, UTF-8 encoded once: no String per document.
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
+             JsonGenerator g = Json.MAPPER.getFactory().createGenerator(os, JsonEncoding.UTF8)) {
+            g.setRootValueSeparator(new SerializedString("\n"));
             for (ObjectNode doc : docs) {
-                w.write(Json.MAPPER.writeValueAsString(doc));
-                w.write('\n');
+                Json.MAPPER.writeTree(g, doc);
                 n++;
+            }
+            if (n > 0) {
+                g.writeRaw('\n');
             }
         }
         Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);

@@ -224,8 +224,10 @@ public class DemoCommand implements Callable<Integer> {
             out.println();
             compareScorers(out, clients, scorer, produced.run().model(), produced.neuronsEmitted(), finished, chosen, clock);
         }
+        long exportStart = System.nanoTime();
         Path file = exportResults(scorer, produced.run().model() + "-" + produced.run().checkpoint());
-        out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
+        out.printf("results:  %s (%,d lines, written in %.1f s)%n", file, Files.lines(file).count(),
+                (System.nanoTime() - exportStart) / 1e9);
     }
 
     /** The training run played back: three checkpoints through the watcher and the producer service. */
@@ -272,8 +274,10 @@ public class DemoCommand implements Callable<Integer> {
                     printTokens(out, drift, scorer, run.model());
                 }
             }
+            long exportStart = System.nanoTime();
             Path file = exportResults(scorer, run.model() + "-follow");
-            out.printf("results:  %s (%,d lines)%n", file, Files.lines(file).count());
+            out.printf("results:  %s (%,d lines, written in %.1f s)%n", file, Files.lines(file).count(),
+                    (System.nanoTime() - exportStart) / 1e9);
         }
     }
 
