@@ -16,7 +16,7 @@ import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.Explanation;
 import org.junit.jupiter.api.Test;
 
-/** A wrong registry URL or a dead broker gives one clear error, within a bounded time. */
+/** A wrong registry URL or a broker that dies gives one clear error, within a bounded time. */
 class FailureModesTest {
 
     @Test
@@ -40,16 +40,8 @@ class FailureModesTest {
         assertEquals(1, e.getMessage().lines().count());
     }
 
-    @Test
-    void deadBrokerIsOneClearLineNotAHang() {
-        String dead = "127.0.0.1:" + FreePort.find();
-        ConnectionOptions options = ConnectionOptions.cluster(dead, TestRegistry.url());
-        long start = System.nanoTime();
-        var e = assertThrows(KafkaClients.UnreachableException.class, options::open);
-        long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
-        assertTrue(e.getMessage().contains(dead), e.getMessage());
-        assertTrue(seconds <= 25, "gave up after " + seconds + " s");
-    }
+    // A broker that was never there: BrokerCommandTest.deadBrokerIsOneErrorLineAndExitCode1 checks the
+    // same bounded wait through the command line, with the exact line a user sees.
 
     @Test
     void brokerKilledMidRunIsReportedNotAwaitedForever() {
