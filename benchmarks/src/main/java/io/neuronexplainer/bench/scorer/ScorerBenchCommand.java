@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "scorer", mixinStandardHelpOptions = true,
         description = "Score N pre-loaded synthetic neurons end to end (exactly-once, committed output); "
-                + "embedded, on an empty broker of its own (--data-dir is not used); prints neurons_per_s as its last line.")
+                + "embedded, on an empty broker of its own (--data-dir is not used); then a plain exactly-once Kafka Streams "
+                + "copy of the same records, this machine's own limit; last line neurons_per_s, copy_neurons_per_s and "
+                + "copy_ratio (scorer / copy).")
 public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
     @Mixin
     ConnectionOptions connection;
@@ -81,6 +83,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                 System.out.printf("pre-loaded %d neurons (activations + 1 simulation each) in %.1f s%n",
                         neurons, (System.nanoTime() - preload) / 1e9);
                 Path state = scratch.resolve("scorer-state");
+                double scorerRate;
                 try (KafkaConsumer<byte[], byte[]> consumer = scoresConsumer(clients)) {
                     ScorerSettings settings = ScorerSettings.defaults("scorer-bench-" + model, state)
                             .withHttpPort(-1).withThreads(threads);
@@ -117,9 +120,15 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                             }
                         });
                         System.out.println(where);
-                        System.out.printf("neurons_per_s=%.0f%n", neurons / secs);
+                        scorerRate = neurons / secs;
                     }
                 }
+                // The machine's own limit, measured in the same run on the same records.
+                double copyRate = StreamsCopyBaseline.neuronsPerSecond(clients, scratch.resolve("copy-state"), neurons, threads);
+                System.out.printf("plain exactly-once Streams copy of the same %d neurons' records: %.0f neurons/s%n",
+                        neurons, copyRate);
+                System.out.printf("neurons_per_s=%.0f copy_neurons_per_s=%.0f copy_ratio=%.3f%n", scorerRate, copyRate,
+                        scorerRate / copyRate);
             }
             return 0;
         });
