@@ -83,7 +83,8 @@ public class DemoCommand implements Callable<Integer> {
             description = "Explainer model with --llm-base-url (default: ${DEFAULT-VALUE}).")
     String explainerModel;
 
-    @Option(names = "--simulator-model", description = "Simulator model with --llm-base-url.")
+    @Option(names = "--simulator-model", description = "Simulator model with --llm-base-url (also the detection and "
+            + "fuzzing judge's).")
     String simulatorModel;
 
     @Option(names = "--simulator-method", defaultValue = "chat-logprobs",
@@ -448,9 +449,10 @@ public class DemoCommand implements Callable<Integer> {
         return llmBaseUrl == null ? ExplainerBackendOptions.offline() : ExplainerBackendOptions.openai(llmBaseUrl, explainerModel);
     }
 
+    /** With an LLM, the detection and fuzzing judge is the simulator's model when one is named: one server, one model. */
     private SimulatorBackendOptions simulatorOptions() {
         return llmBaseUrl == null ? SimulatorBackendOptions.offline()
-                : SimulatorBackendOptions.openai(llmBaseUrl, simulatorMethod, simulatorModel);
+                : SimulatorBackendOptions.openai(llmBaseUrl, simulatorMethod, simulatorModel).judgeModel(simulatorModel);
     }
 
     private static Thread start(String name, Runnable body) {
