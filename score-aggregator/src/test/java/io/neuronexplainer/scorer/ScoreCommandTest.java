@@ -2,30 +2,16 @@ package io.neuronexplainer.scorer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.neuronexplainer.runtime.test.StandardError;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /** Bad command-line input: one line naming the problem, exit 1, before anything starts. */
 class ScoreCommandTest {
-    static String stderrOf(Runnable body) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            body.run();
-        } finally {
-            System.setErr(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
-    }
-
     @Test
     void negativeIdleTimeIsRefused() {
         int[] exit = new int[1];
-        String err = stderrOf(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--exit-when-idle", "-1"));
+        String err = StandardError.of(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--exit-when-idle", "-1"));
         assertEquals(1, exit[0]);
         assertEquals("error: --exit-when-idle must be >= 0, got -1", err.strip());
     }
@@ -33,10 +19,10 @@ class ScoreCommandTest {
     @Test
     void badOrphanTimeoutsAreRefused() {
         int[] exit = new int[1];
-        String err = stderrOf(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--orphan-timeout", "soon"));
+        String err = StandardError.of(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--orphan-timeout", "soon"));
         assertEquals(1, exit[0]);
         assertEquals("error: --orphan-timeout: not a duration: 'soon' (e.g. 3600, 90s, 30m, 1h or PT1H)", err.strip());
-        err = stderrOf(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--orphan-timeout", "0"));
+        err = StandardError.of(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--orphan-timeout", "0"));
         assertEquals(1, exit[0]);
         assertEquals("error: --orphan-timeout must be positive, got PT0S", err.strip());
     }
