@@ -42,8 +42,11 @@ public final class ActivationProducer {
     static final int TRANSACTION_TIMEOUT_MS = 900_000;
     /** How often a RUNNING record reports the pass's progress, by default. */
     static final Duration RUNNING_EVERY = Duration.ofSeconds(10);
-    /** Neuron records per emission transaction: about 25 MB for GPT-2 small's records. */
-    static final int EMIT_BATCH = 2_000;
+    /**
+     * Neuron records per emission transaction (about 3 MB for GPT-2 small's records): small, so the
+     * explainers (reading committed records only) start on the first while the rest are written.
+     */
+    static final int EMIT_BATCH = 256;
     public static final String STAGE = "activation-producer";
 
     /**

@@ -132,8 +132,11 @@ class ProduceCommandTest {
         }
 
         List<CheckpointRun> runs = runsOf("demo-gpt2");
-        assertEquals(List.of(RunState.STARTED, RunState.COMPLETED), runs.stream().map(CheckpointRun::getState).toList());
-        CheckpointRun done = runs.get(1);
+        // Emitted in transactions of EMIT_BATCH, each with a RUNNING record of the neurons committed so far.
+        assertEquals(List.of(RunState.STARTED, RunState.RUNNING, RunState.RUNNING, RunState.RUNNING, RunState.RUNNING,
+                RunState.COMPLETED), runs.stream().map(CheckpointRun::getState).toList());
+        assertEquals(List.of(256L, 512L, 768L, 1024L), runs.subList(1, 5).stream().map(CheckpointRun::getNeuronsEmitted).toList());
+        CheckpointRun done = runs.get(runs.size() - 1);
         assertEquals("final", done.getCheckpoint());
         assertEquals("europarl-en", done.getCorpus());
         assertEquals(40, done.getWindows());

@@ -42,7 +42,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
@@ -164,6 +166,13 @@ public class DemoCommand implements Callable<Integer> {
             try (Admin admin = Admin.create(clients.admin())) {
                 Topics.create(admin, 6, (short) 1, KafkaClients.CONNECT_TIMEOUT_MS);
             }
+            // Snapshots only of finished passes (for the merge), none during: the demo's passes are short.
+            CheckpointRunner runner = new CheckpointRunner(clients, source, null, SAMPLING, windows, 16, neurons,
+                    null, true, ProgressReporter::forThisProcess, new CheckpointRunner.Resilience(
+                            new PassSnapshotStore(dataDir.resolve("snapshots")), java.time.Duration.ZERO, 1, false));
+            // The producer's set-up (corpus fingerprint, model load) and pass overlap the scorer's and the
+            // workers' start: they read their topics from the beginning, so nothing is missed.
+            CompletableFuture<ProduceSummary> produced = follow ? null : produce(runner, modelDir, clock);
             MeterRegistry meters = metrics.registry();
             ScorerSettings scorerSettings = ScorerSettings.defaults("neuron-scorer-demo", dataDir.resolve("scorer-state"))
                     .withHttpPort(httpPort).withReuse(reuseExplanations ? reuseThreshold : null);
@@ -180,14 +189,10 @@ public class DemoCommand implements Callable<Integer> {
                 Thread explainerThread = start("explainer-worker", explainers::run);
                 Thread simulatorThread = start("simulator-worker", simulators::run);
                 try {
-                    // Snapshots only of finished passes (for the merge), none during: the demo's passes are short.
-                    CheckpointRunner runner = new CheckpointRunner(clients, source, null, SAMPLING, windows, 16, neurons,
-                            null, true, ProgressReporter::forThisProcess, new CheckpointRunner.Resilience(
-                                    new PassSnapshotStore(dataDir.resolve("snapshots")), java.time.Duration.ZERO, 1, false));
                     if (follow) {
                         runFollow(out, clients, runner, meters, scorer, finished, clock, modelDir);
                     } else {
-                        runOne(out, clients, runner, modelDir, scorer, finished, explainers, simulators, clock, chosen);
+                        runOne(out, clients, await(produced), scorer, finished, explainers, simulators, clock, chosen);
                     }
                     out.printf("viewer:   http://127.0.0.1:%d/%n", scorer.httpPort());
                     out.printf("wall time: %.1f s in all%n", clock.elapsed());
@@ -209,13 +214,38 @@ public class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void runOne(PrintStream out, KafkaClients clients, CheckpointRunner runner, Path modelDir, Scorer scorer,
+    /** Runs the producer over the one checkpoint on a thread of its own; the stage clock marks its end. */
+    private CompletableFuture<ProduceSummary> produce(CheckpointRunner runner, Path modelDir, StageClock clock) {
+        CompletableFuture<ProduceSummary> done = new CompletableFuture<>();
+        start("activation-producer", () -> {
+            try {
+                CheckpointName names = CheckpointName.fromFolder(modelDir);
+                ProduceSummary summary = runner.run(new CheckpointRunner.Checkpoint(modelDir, tokenizer, names.model(),
+                        names.checkpoint(), null)).summary();
+                clock.done("producer");
+                done.complete(summary);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    /** The producer's summary, or its failure as thrown on its own thread. */
+    private static ProduceSummary await(CompletableFuture<ProduceSummary> produced) throws Exception {
+        try {
+            return produced.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    private void runOne(PrintStream out, KafkaClients clients, ProduceSummary produced, Scorer scorer,
                         FinishedNeurons finished, TransactionalWorker<?, ?> explainers, TransactionalWorker<?, ?> simulators,
                         StageClock clock, Scorers chosen) throws Exception {
-        CheckpointName names = CheckpointName.fromFolder(modelDir);
-        ProduceSummary produced = runner.run(new CheckpointRunner.Checkpoint(modelDir, tokenizer, names.model(),
-                names.checkpoint(), null)).summary();
-        clock.done("producer");
         awaitStages(clock, produced.run().model(), produced.neuronsEmitted(), explainers, simulators, scorer, finished);
         out.println();
         report(out, scorer, produced, clock);
