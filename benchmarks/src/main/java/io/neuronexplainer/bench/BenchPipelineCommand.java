@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
         description = "Run explainer-worker and simulator-worker (openai backends) against a local "
                 + "OpenAI-format server answering after --llm-latency-ms, on an embedded broker. The synthetic input "
                 + "neurons are generated and Avro-serialised before the timed window, which measures the workers, "
-                + "the broker and the fake LLM server only; last line: neurons_per_s=<x> bound=<y> ratio=<x/y>.")
+                + "the broker and the fake LLM server only; then where the timed window's CPU went, by thread group; last line: neurons_per_s, calls_per_s and ratio, the "
+                + "slower stage's LLM calls per second over what its calls in flight and the latency allow.")
 public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--llm-latency-ms", defaultValue = "200", description = "Delay of every LLM answer (default: ${DEFAULT-VALUE}).")
     long latencyMs;
@@ -55,6 +56,12 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
 
     @Option(names = "--neurons", defaultValue = "3000", description = "Synthetic neurons to push through (default: ${DEFAULT-VALUE}).")
     int neurons;
+
+    @Option(names = "--warm-up", defaultValue = "2000",
+            description = "Neurons pushed through before the timed window, untimed: the JIT compiles the workers', the "
+                    + "broker's and the HTTP client's code meanwhile, which took a third of the CPU of a window after 256 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int warmUp;
 
     @Option(names = "--partitions", defaultValue = "6", description = "Partitions of the topics (default: ${DEFAULT-VALUE}).")
     int partitions;
@@ -84,8 +91,8 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
         }
         return ServiceMain.run(() -> {
-            if (latencyMs < 1 || concurrency < 1 || neurons < 1 || partitions < 1) {
-                throw new IllegalArgumentException("--llm-latency-ms, --concurrency, --neurons and --partitions must be positive");
+            if (latencyMs < 1 || concurrency < 1 || neurons < 1 || partitions < 1 || warmUp < 0) {
+                throw new IllegalArgumentException("--llm-latency-ms, --concurrency, --neurons and --partitions must be positive, --warm-up >= 0");
             }
             // Checked before the broker starts, so a typo costs no start-up time.
             SimulatorBackendOptions.checkSimulatorMethod(simulatorMethod);
@@ -97,6 +104,12 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             }
         });
     }
+
+    /** This bench's own thread groups for the CPU breakdown, before {@link ThreadCpu#COMMON}. */
+    private static final List<ThreadCpu.Group> CPU_GROUPS = List.of(
+            ThreadCpu.Group.of("workers", "^(explainer|simulator)-worke$|^bench-worker$"),
+            ThreadCpu.Group.of("fake-llm-server", "^fake-llm$|^HTTP-Dispatcher$"),
+            ThreadCpu.Group.of("llm-client", "^OkHttp.*|^ForkJoinPool.*|^openai.*|^HttpClient.*"));
 
     private int measure(KafkaClients clients, DelayedOpenAiServer llm) throws Exception {
         try (Admin admin = Admin.create(clients.admin())) {
@@ -116,9 +129,11 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             awaitAssignment(simulate, simulating);
 
             var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-            int warmup = Math.min(neurons, 4 * concurrency);
+            int warmup = warmUp;
             double seconds;
             long cpuNanos;
+            String cpuBreakdown;
+            double[] windowCalls;
             // Generating and Avro-encoding the synthetic neurons is test-data work, not pipeline work:
             // done here, before the timed window, which then only sends the bytes. Before the
             // warm-up, so these long-lived arrays are out of the young generation by the window.
@@ -129,9 +144,15 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                 pushThrough(producer, warming, warmup, simulate, explaining, simulating);
                 long start = System.nanoTime();
                 long cpuStart = os.getProcessCpuTime();
+                ThreadCpu cpuBefore = ThreadCpu.snapshot();
+                double[] callsBefore = {calls(meters, "explainer"), calls(meters, "simulator")};
                 pushThrough(producer, measured, warmup + neurons, simulate, explaining, simulating);
                 seconds = (System.nanoTime() - start) / 1e9;
                 cpuNanos = os.getProcessCpuTime() - cpuStart;
+                ThreadCpu cpuAfter = ThreadCpu.snapshot();
+                windowCalls = new double[] {calls(meters, "explainer") - callsBefore[0], calls(meters, "simulator") - callsBefore[1]};
+                cpuBreakdown = cpuAfter.since(cpuBefore, CPU_GROUPS);
+                System.out.println("ungrouped: " + cpuAfter.ungrouped(cpuBefore, CPU_GROUPS, 12));
             }
             explain.stop();
             simulate.stop();
@@ -151,7 +172,7 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             // What a neuron costs in LLM calls and prompt tokens (as the local server reports them), warm-up included.
             int pushed = warmup + neurons;
             for (String stage : new String[] {"explainer", "simulator"}) {
-                double calls = meters.find("llm.calls").tag("stage", stage).counters().stream().mapToDouble(c -> c.count()).sum();
+                double calls = calls(meters, stage);
                 var prompt = meters.find("llm.tokens").tag("stage", stage).tag("kind", "prompt").counter();
                 System.out.printf("%s_calls_per_neuron=%.2f %s_prompt_tokens_per_neuron=%.0f%n", stage, calls / pushed, stage,
                         prompt == null ? 0 : prompt.count() / pushed);
@@ -165,22 +186,40 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     neurons, warmup, simulatorMethod, latencyMs, concurrency, partitions, llm.requests(), deadLetters, seconds,
                     cpuNanos / 1e6 / neurons, Runtime.getRuntime().availableProcessors(),
                     java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
-            // Each neuron needs one explainer call, then one simulator call. The two stages run in
-            // parallel on different neurons, each with `concurrency` calls in flight, so once the
-            // pipeline is full each stage completes concurrency / latency neurons per second:
-            //   bound = concurrency / (llm_latency_ms / 1000)   [neurons/s]
-            // The measurement (first record produced -> last simulation committed) includes filling
-            // and draining the pipeline (about one latency per stage), so ratio <= N / (N + concurrency).
+            // Counted in LLM calls, so the figure means the same whatever the calls per neuron (one
+            // explainer call; one simulator call per window group). A worker holds --concurrency
+            // records in flight and a record's calls go out together, so a stage with c calls per
+            // neuron holds at most concurrency x c calls in flight, each lasting the latency:
+            //   bound = concurrency x c / (llm_latency_ms / 1000)   [calls/s]
+            // The window (first record sent -> last simulation committed) includes filling and
+            // draining the pipeline (about one latency per stage), so ratio <= N / (N + concurrency).
             double rate = neurons / seconds;
-            // A neuron's calls (one per window group) go out together, so the bound holds whatever the grouping.
-            double bound = concurrency / (latencyMs / 1000.0);
+            double ratio = Double.MAX_VALUE;
+            StringBuilder stages = new StringBuilder();
+            String[] names = {"explainer", "simulator"};
+            for (int i = 0; i < 2; i++) {
+                double perNeuron = windowCalls[i] / neurons;
+                double callsPerSecond = windowCalls[i] / seconds;
+                double callBound = concurrency * perNeuron / (latencyMs / 1000.0);
+                double stageRatio = callsPerSecond / callBound;
+                ratio = Math.min(ratio, stageRatio);
+                stages.append(String.format("%s_calls_per_s=%.1f %s_bound=%.1f %s_ratio=%.3f ", names[i], callsPerSecond,
+                        names[i], callBound, names[i], stageRatio));
+            }
             // How full the workers kept their slots, given the call latency the HTTP client really saw
             // (the fake server's delay plus HTTP and SDK overhead, which grows when the CPU is short).
             System.out.printf("slot_utilisation=%.3f (neurons_per_s / (concurrency / mean client-side call latency of the slower stage))%n",
                     rate / (concurrency / (slowestCallMs / 1000.0)));
-            System.out.printf("neurons_per_s=%.1f bound=%.1f ratio=%.3f%n", rate, bound, rate / bound);
+            System.out.println("where the timed window's CPU went: " + cpuBreakdown);
+            System.out.println(stages.toString().strip());
+            System.out.printf("neurons_per_s=%.1f calls_per_s=%.1f ratio=%.3f (the slower stage's calls per second over its bound)%n",
+                    rate, (windowCalls[0] + windowCalls[1]) / seconds, ratio);
             return deadLetters == 0 ? 0 : 1;
         }
+    }
+
+    private static double calls(SimpleMeterRegistry meters, String stage) {
+        return meters.find("llm.calls").tag("stage", stage).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     /** Synthetic neurons [from, from + count) as records of Avro bytes, registering the schemas on the way. */
