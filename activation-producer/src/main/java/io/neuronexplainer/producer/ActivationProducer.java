@@ -167,6 +167,10 @@ public final class ActivationProducer {
                 AtomicReference<Exception> sendError = new AtomicReference<>();
                 long[] index = {0};
                 long[] inBatch = {0};
+                // Where the emission's time goes: building records (between callbacks), sending them
+                // (Avro, compression, the accumulator), committing (flush, commit markers).
+                long[] sendNanos = {0};
+                long[] commitNanos = {0};
                 producer.beginTransaction();
                 pass.emit(run, Instant.now(), record -> {
                     if (selection != null && !selection.includes(record.getNeuron().getLayer(), record.getNeuron().getNeuron())) {
@@ -176,16 +180,20 @@ public final class ActivationProducer {
                     if (index[0] <= committed) {
                         return;
                     }
+                    long sendStart = System.nanoTime();
                     producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(record), record),
                             (metadata, e) -> {
                                 if (e != null) {
                                     sendError.compareAndSet(null, e);
                                 }
                             });
+                    sendNanos[0] += System.nanoTime() - sendStart;
                     if (++inBatch[0] == EMIT_BATCH) {
+                        long commitStart = System.nanoTime();
                         producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.RUNNING,
                                 pass, index[0], result.windows(), result.tokens(), result.windows(), null, null, startedAt)));
                         commit(producer, sendError);
+                        commitNanos[0] += System.nanoTime() - commitStart;
                         committedSoFar[0] = index[0];
                         producer.beginTransaction();
                         inBatch[0] = 0;
@@ -194,9 +202,13 @@ public final class ActivationProducer {
                 long emitted = index[0];
                 producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.COMPLETED,
                         pass, emitted, result.windows(), result.tokens(), result.windows(), null, 0.0, startedAt)));
+                long commitStart = System.nanoTime();
                 commit(producer, sendError);
-                log.info("run {}: {} neuron records written and committed in {} s", run.runId(), emitted - committed,
-                        String.format("%.1f", (System.nanoTime() - emitStart) / 1e9));
+                commitNanos[0] += System.nanoTime() - commitStart;
+                double total = (System.nanoTime() - emitStart) / 1e9;
+                log.info("run {}: {} neuron records written and committed in {} s (sending {} s, committing {} s, "
+                                + "the rest building records)", run.runId(), emitted - committed, String.format("%.1f", total),
+                        String.format("%.1f", sendNanos[0] / 1e9), String.format("%.1f", commitNanos[0] / 1e9));
                 return new ProduceSummary(run, result, emitted, (System.nanoTime() - startNanos) / 1e9);
             } catch (RuntimeException e) {
                 fail(producer, key, run, whole, pass, startedAt, e, committedSoFar[0]);

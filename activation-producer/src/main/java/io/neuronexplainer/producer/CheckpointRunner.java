@@ -141,18 +141,30 @@ public final class CheckpointRunner {
         if (done.isPresent()) {
             return new Outcome(run, null, done.get());
         }
-        long start = System.nanoTime();
-        ShardRange whole = whole();
-        RunDetails details = new RunDetails(c.step(), neurons, windows);
         try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(c.folder(), c.tokenizer());
              Gpt2Model gpt2 = Gpt2Model.load(c.folder())) {
-            CorpusPass pass = newPass(gpt2, tok);
-            PassResult result = runRange(run, details, pass, whole);
-            ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection, result, start);
-            emitted(summary);
-            cleanUp(run);
-            return new Outcome(run, summary, null);
+            return new Outcome(run, runLoaded(run, c, gpt2, tok), null);
         }
+    }
+
+    /**
+     * Runs {@code c} with a model and tokenizer already open (whether or not the same run completed
+     * before): the pass, then the emission. For {@code bench producer}'s end-to-end mode, which
+     * times it beside the bare forward pass on the same model.
+     */
+    public ProduceSummary runLoaded(Checkpoint c, Gpt2Model gpt2, Gpt2Tokenizer tok) throws IOException {
+        return runLoaded(identity(c), c, gpt2, tok);
+    }
+
+    private ProduceSummary runLoaded(RunIdentity run, Checkpoint c, Gpt2Model gpt2, Gpt2Tokenizer tok) throws IOException {
+        long start = System.nanoTime();
+        RunDetails details = new RunDetails(c.step(), neurons, windows);
+        CorpusPass pass = newPass(gpt2, tok);
+        PassResult result = runRange(run, details, pass, whole());
+        ProduceSummary summary = new ActivationProducer(clients).emit(run, details, pass, selection, result, start);
+        emitted(summary);
+        cleanUp(run);
+        return summary;
     }
 
     /**

@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import org.apache.avro.generic.PrimitivesArrays;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -52,7 +53,13 @@ public final class CorpusPass {
     private final SamplingSettings settings;
     private final long sampleSeed;
     private final int batchSize;
-    private final Map<Integer, String> tokenTexts = new HashMap<>();
+    /**
+     * Token texts by id, filled as met (a map held boxed keys and hashed them: most of the emission's
+     * time went to building windows). Grows past the first ids seen; ids are below the vocabulary.
+     */
+    private String[] tokenTexts = new String[1024];
+    private static final org.apache.avro.Schema TOKEN_IDS_SCHEMA = ActivationWindow.getClassSchema().getField("token_ids").schema();
+    private static final org.apache.avro.Schema ACTIVATIONS_SCHEMA = ActivationWindow.getClassSchema().getField("activations").schema();
     // The pass's state: replaced wholesale by restore and adopt.
     private List<LayerTopK> tops = new ArrayList<>();
     private TopWindowTokens topTokens = new TopWindowTokens();
@@ -420,16 +427,29 @@ public final class CorpusPass {
 
     private ActivationWindow window(long index, WindowKind kind, int[] ids, float[] activations) {
         List<String> texts = new ArrayList<>(ids.length);
-        List<Integer> idList = new ArrayList<>(ids.length);
-        List<Float> values = new ArrayList<>(activations.length);
+        // Avro's primitive arrays: the values stay unboxed until written.
+        PrimitivesArrays.IntArray idList = new PrimitivesArrays.IntArray(ids.length, TOKEN_IDS_SCHEMA);
+        PrimitivesArrays.FloatArray values = new PrimitivesArrays.FloatArray(activations.length, ACTIVATIONS_SCHEMA);
         float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < ids.length; t++) {
-            texts.add(tokenTexts.computeIfAbsent(ids[t], tokenizer::tokenText));
-            idList.add(ids[t]);
-            values.add(activations[t]);
+            texts.add(tokenText(ids[t]));
+            idList.add(t, ids[t]);
+            values.add(t, activations[t]);
             max = Math.max(max, activations[t]);
         }
         return new ActivationWindow(index, kind, texts, idList, values, max);
+    }
+
+    private String tokenText(int id) {
+        if (id >= tokenTexts.length) {
+            tokenTexts = java.util.Arrays.copyOf(tokenTexts, Math.max(id + 1, tokenTexts.length * 2));
+        }
+        String text = tokenTexts[id];
+        if (text == null) {
+            text = tokenizer.tokenText(id);
+            tokenTexts[id] = text;
+        }
+        return text;
     }
 
     /** Layers this pass reads, in request order. */

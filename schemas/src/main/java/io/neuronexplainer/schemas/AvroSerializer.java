@@ -24,6 +24,13 @@ import org.apache.kafka.common.serialization.Serializer;
 public class AvroSerializer<T extends GenericContainer> implements Serializer<T> {
     static final byte MAGIC = 0;
     private static final ThreadLocal<BinaryEncoder> ENCODERS = new ThreadLocal<>();
+    /**
+     * A buffer per thread, reused: a neuron's activations (~13 KB) grew a fresh 256-byte stream
+     * through six copies. One kept only up to {@link #KEPT_BUFFER_BYTES}, so a rare huge record does
+     * not stay in memory.
+     */
+    private static final ThreadLocal<ByteArrayOutputStream> BUFFERS = ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
+    private static final int KEPT_BUFFER_BYTES = 1 << 20;
 
     private RegistryClient registry;
     private boolean isKey;
@@ -54,7 +61,8 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
         }
         Schema schema = data.getSchema();
         int id = registry.register(topic + (isKey ? "-key" : "-value"), schema);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        ByteArrayOutputStream out = BUFFERS.get();
+        out.reset();
         out.write(MAGIC);
         out.writeBytes(ByteBuffer.allocate(4).putInt(id).array());
         // A buffered encoder, reused per thread: the direct one writes every float and double
@@ -68,7 +76,11 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             throw new SerializationException("cannot write " + schema.getFullName() + " for topic " + topic
                     + ": " + e.getMessage(), e);
         }
-        return out.toByteArray();
+        byte[] bytes = out.toByteArray();
+        if (bytes.length > KEPT_BUFFER_BYTES) {
+            BUFFERS.remove();
+        }
+        return bytes;
     }
 
     @SuppressWarnings("unchecked")

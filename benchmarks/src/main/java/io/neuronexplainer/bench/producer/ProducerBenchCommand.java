@@ -1,11 +1,23 @@
 package io.neuronexplainer.bench.producer;
 
+import io.neuronexplainer.bench.ThreadCpu;
+import io.neuronexplainer.producer.CheckpointRunner;
+import io.neuronexplainer.producer.PassProgress;
+import io.neuronexplainer.producer.ProduceSummary;
+import io.neuronexplainer.producer.corpus.CorpusSource;
 import io.neuronexplainer.producer.model.DefaultModel;
 import io.neuronexplainer.producer.model.Gpt2Config;
 import io.neuronexplainer.producer.model.Gpt2Model;
+import io.neuronexplainer.producer.model.Gpt2Tokenizer;
+import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.producer.sampling.LayerTopK;
 import io.neuronexplainer.runtime.CliCommand;
+import io.neuronexplainer.runtime.EmbeddedRuntime;
+import io.neuronexplainer.runtime.KafkaClients;
+import io.neuronexplainer.runtime.ScratchFolder;
 import io.neuronexplainer.runtime.ServiceMain;
+import io.neuronexplainer.schemas.Topics;
+import org.apache.kafka.clients.admin.Admin;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,11 +30,16 @@ import picocli.CommandLine.Option;
 /**
  * {@code bench producer}: the producer's hot loop (forward pass + capture of every layer's MLP
  * activations + per-neuron top-K) in tokens/s, against the engine's fp32 GEMM peak measured in
- * the same run, as model FLOPs utilisation.
+ * the same run, as model FLOPs utilisation. With {@code --corpus}, then the producer end to end on
+ * the same model (tokenising, the pass, sampling, Avro and the transactional writes to a broker of
+ * its own) against that forward-only rate.
  */
 @Command(name = "producer", mixinStandardHelpOptions = true,
         description = "Measure the activation producer's tokens/s (forward + capture + top-K) and its model FLOPs "
-                + "utilisation against this machine's fp32 GEMM peak, measured in the same run.")
+                + "utilisation against this machine's fp32 GEMM peak, measured in the same run. With --corpus, then the "
+                + "producer end to end over --windows of the corpus on the same model (tokenising, sampling, Avro, "
+                + "transactional writes to an embedded broker and registry); last line end_to_end_ratio = end-to-end "
+                + "tokens/s over the forward-only tokens/s of the same run.")
 public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--model", description = "A GPT-2 folder (default: the demo model, unless --shape is given).")
     Path model;
@@ -39,6 +56,10 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--tokens", defaultValue = "64", description = "Tokens per window (default: ${DEFAULT-VALUE}).")
     int tokens;
 
+    @Option(names = "--corpus", paramLabel = "PATH",
+            description = "Also run the producer end to end over this corpus (text file, folder or JSONL) and compare.")
+    Path corpus;
+
     @Option(names = "--top-k", defaultValue = "20", description = "Top windows kept per neuron (default: ${DEFAULT-VALUE}).")
     int topK;
 
@@ -52,6 +73,9 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
         return ServiceMain.run(() -> {
             if (windows <= 0 || batch <= 0 || tokens <= 0) {
                 throw new IllegalArgumentException("--windows, --batch and --tokens must be positive");
+            }
+            if (corpus != null && !java.nio.file.Files.exists(corpus)) {
+                throw new IllegalArgumentException("--corpus " + corpus + ": no such file or folder");
             }
             try (Gpt2Model gpt2 = openModel()) {
                 Gpt2Config config = gpt2.config();
@@ -95,7 +119,7 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
                 double tokensPerSecond = done * tokens / seconds;
                 double modelGflops = tokensPerSecond * config.flopsPerToken(tokens, layers.length) / 1e9;
                 System.out.printf("model: %s, %d layers x %d neurons, d_model %d; %d windows x %d tokens in batches of %d, top-%d%n",
-                        shape != null ? shape + " (random weights)" : model, config.layers(), config.inner(),
+                        shape != null ? shape + " (random weights)" : model != null ? model : DefaultModel.folder(), config.layers(), config.inner(),
                         config.embedding(), done, tokens, batch, this.topK);
                 System.out.printf("forward + capture + top-K: %.2f s, model %.1f GFLOP/s (%.1f MFLOP/token); GEMM peak %.1f (before) %.1f (after) GFLOP/s%n",
                         seconds, modelGflops, config.flopsPerToken(tokens, layers.length) / 1e6, gemmBefore, gemmAfter);
@@ -108,9 +132,47 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
                         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                         Runtime.getRuntime().availableProcessors());
                 System.out.printf("tokens_per_s=%.1f gemm_gflops=%.1f mfu=%.3f%n", tokensPerSecond, gemm, modelGflops / gemm);
+                if (corpus != null) {
+                    endToEnd(gpt2, tokensPerSecond);
+                }
                 return 0;
             }
         });
+    }
+
+    /**
+     * The producer as {@code produce} runs it, on the model already loaded, over {@code --windows}
+     * windows of the corpus, into an embedded broker; its tokens/s against the forward-only rate.
+     */
+    private void endToEnd(Gpt2Model gpt2, double forwardTokensPerSecond) throws Exception {
+        // A --shape model has no folder of its own: the demo model's GPT-2 tokenizer cuts the windows.
+        Path tokenizerFolder = model != null ? model : DefaultModel.folder();
+        try (ScratchFolder dir = ScratchFolder.create("bench-producer");
+             EmbeddedRuntime runtime = EmbeddedRuntime.start(dir.path(), 0, 0);
+             Gpt2Tokenizer tokenizer = Gpt2Tokenizer.forModel(tokenizerFolder, null)) {
+            KafkaClients clients = new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl());
+            try (Admin admin = Admin.create(clients.admin())) {
+                Topics.create(admin, 6, (short) 1, KafkaClients.CONNECT_TIMEOUT_MS);
+            }
+            SamplingSettings sampling = new SamplingSettings(tokens, topK, 5, 5, 5, SamplingSettings.DRIFT_WINDOWS, 0L);
+            CheckpointRunner runner = new CheckpointRunner(clients, CorpusSource.of(corpus), null, sampling, windows, batch,
+                    null, null, true, () -> PassProgress.NONE);
+            runner.corpusFingerprint(); // read once before the clock, as a series reads it once for all its checkpoints
+            ThreadCpu cpuBefore = ThreadCpu.snapshot();
+            ProduceSummary run = runner.runLoaded(new CheckpointRunner.Checkpoint(tokenizerFolder, null, "bench-"
+                    + (shape != null ? shape : "model"), "bench", null), gpt2, tokenizer);
+            String cpu = ThreadCpu.snapshot().since(cpuBefore, List.of(
+                    ThreadCpu.Group.of("pass+forward (main, libtorch)", "^main$|^java$"),
+                    ThreadCpu.Group.of("snapshots", "^pass-snapshots.*")));
+            double endToEnd = run.pass().tokens() / run.seconds();
+            System.out.printf("end to end over %s: %d windows, %d tokens, %d neuron records in %.2f s: pass %.2f s "
+                            + "(tokenising, forward, top-K, sample), emission %.2f s (records, Avro, transactional writes)%n",
+                    corpus, run.pass().windows(), run.pass().tokens(), run.neuronsEmitted(), run.seconds(), run.pass().seconds(),
+                    run.seconds() - run.pass().seconds());
+            System.out.println("where the end-to-end run's CPU went: " + cpu);
+            System.out.printf("end_to_end_tokens_per_s=%.1f forward_tokens_per_s=%.1f end_to_end_ratio=%.3f%n", endToEnd,
+                    forwardTokensPerSecond, endToEnd / forwardTokensPerSecond);
+        }
     }
 
     private Gpt2Model openModel() {

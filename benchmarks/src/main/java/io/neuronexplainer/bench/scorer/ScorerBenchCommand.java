@@ -1,6 +1,7 @@
 package io.neuronexplainer.bench.scorer;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.neuronexplainer.bench.ThreadCpu;
 import io.neuronexplainer.runtime.CliCommand;
 import io.neuronexplainer.runtime.Connection;
 import io.neuronexplainer.runtime.ConnectionOptions;
@@ -91,6 +92,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                     try (Scorer scorer = Scorer.start(clients, settings, new SimpleMeterRegistry())) {
                         scorer.awaitRunning(Duration.ofSeconds(60));
                         long running = System.nanoTime();
+                        ThreadCpu cpuBefore = ThreadCpu.snapshot();
                         long seen = 0;
                         var keys = AvroDeserializer.of(clients.registry(), ScoreKey.class);
                         long deadline = running + Duration.ofMinutes(10).toNanos();
@@ -120,6 +122,8 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                             }
                         });
                         System.out.println(where);
+                        System.out.println("where the scoring's CPU went: " + ThreadCpu.snapshot().since(cpuBefore, List.of(
+                                ThreadCpu.Group.of("score-reader", "^main$"))));
                         scorerRate = neurons / secs;
                     }
                 }
