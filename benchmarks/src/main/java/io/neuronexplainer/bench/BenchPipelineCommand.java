@@ -51,7 +51,8 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     long latencyMs;
 
     @Option(names = "--concurrency", defaultValue = "64",
-            description = "LLM calls in flight per stage, i.e. each worker's --max-in-flight (default: ${DEFAULT-VALUE}).")
+            description = "Records in flight per stage, i.e. each worker's --max-in-flight; a record's LLM calls go out "
+                    + "together (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
     @Option(names = "--neurons", defaultValue = "3000", description = "Synthetic neurons to push through (default: ${DEFAULT-VALUE}).")

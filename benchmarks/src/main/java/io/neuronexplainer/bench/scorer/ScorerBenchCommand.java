@@ -10,11 +10,9 @@ import io.neuronexplainer.runtime.ScratchFolder;
 import io.neuronexplainer.runtime.ServiceMain;
 import io.neuronexplainer.scorer.Scorer;
 import io.neuronexplainer.scorer.ScorerSettings;
-import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
-import io.neuronexplainer.schemas.ScoreKey;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
 import java.nio.file.Path;
@@ -25,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -54,6 +51,13 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--neurons", defaultValue = "20000", description = "Neurons to score (default: ${DEFAULT-VALUE}).")
     int neurons;
 
+    @Option(names = "--warm-up", defaultValue = "2000",
+            description = "Neurons a first scorer scores, untimed, before the timed one: the JIT compiles the scorer's, "
+                    + "the broker's and the clients' code meanwhile (it took a third of the CPU of a cold run). The timed "
+                    + "scorer, a new application, scores them again with the --neurons ones, and the copy copies both "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int warmUp;
+
     @Option(names = "--threads", defaultValue = "1", description = "Stream threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
@@ -68,6 +72,9 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
             if (neurons < 1) {
                 throw new IllegalArgumentException("--neurons must be at least 1, got " + neurons);
             }
+            if (warmUp < 0) {
+                throw new IllegalArgumentException("--warm-up must be at least 0, got " + warmUp);
+            }
             // A new scorer reads its input topics from the start: on the embedded broker's usual data
             // folder it would also score every neuron earlier runs left there (the figure fell tenfold
             // on a folder of a few GB). Embedded, the bench gets an empty broker of its own.
@@ -79,10 +86,22 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                  Connection c = (connection.embedded() ? connection.withDataDir(scratch.resolve("runtime")) : connection).open()) {
                 KafkaClients clients = c.clients();
                 String model = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+                if (warmUp > 0) {
+                    preload(clients, model + "-warm-up", warmUp);
+                    try (KafkaConsumer<byte[], byte[]> consumer = scoresConsumer(clients);
+                         Scorer warming = Scorer.start(clients, ScorerSettings.defaults("scorer-bench-warm-up-" + model,
+                                 scratch.resolve("warm-up-state")).withHttpPort(-1).withThreads(threads), new SimpleMeterRegistry())) {
+                        long warmStart = System.nanoTime();
+                        awaitScores(consumer, warming, warmUp);
+                        System.out.printf("warm-up: a first scorer scored %d other neurons in %.1f s, untimed%n", warmUp,
+                                (System.nanoTime() - warmStart) / 1e9);
+                    }
+                }
                 long preload = System.nanoTime();
-                preload(clients, model);
+                preload(clients, model, neurons);
                 System.out.printf("pre-loaded %d neurons (activations + 1 simulation each) in %.1f s%n",
                         neurons, (System.nanoTime() - preload) / 1e9);
+                long total = (long) warmUp + neurons;
                 Path state = scratch.resolve("scorer-state");
                 double scorerRate;
                 try (KafkaConsumer<byte[], byte[]> consumer = scoresConsumer(clients)) {
@@ -93,24 +112,11 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                         scorer.awaitRunning(Duration.ofSeconds(60));
                         long running = System.nanoTime();
                         ThreadCpu cpuBefore = ThreadCpu.snapshot();
-                        long seen = 0;
-                        var keys = AvroDeserializer.of(clients.registry(), ScoreKey.class);
-                        long deadline = running + Duration.ofMinutes(10).toNanos();
-                        while (seen < neurons) {
-                            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                                if (model.equals(keys.deserialize(r.topic(), r.key()).getNeuron().getModel())) {
-                                    seen++;
-                                }
-                            }
-                            if (scorer.failure() != null || System.nanoTime() > deadline) {
-                                throw new IllegalStateException("scorer stopped or timed out after " + seen + " scores: "
-                                        + scorer.failure());
-                            }
-                        }
+                        awaitScores(consumer, scorer, total);
                         double secs = (System.nanoTime() - running) / 1e9;
-                        System.out.printf("startup to RUNNING %.1f s; scored %d neurons in %.2f s after RUNNING "
-                                + "(read_committed neuron-scores, %d stream thread(s))%n",
-                                (running - start) / 1e9, neurons, secs, threads);
+                        System.out.printf("startup to RUNNING %.1f s; scored %d neurons (%d + the %d of the warm-up) in %.2f s "
+                                + "after RUNNING (read_committed neuron-scores, %d stream thread(s))%n",
+                                (running - start) / 1e9, total, neurons, warmUp, secs, threads);
                         // Where the stream thread's time went: poll, process, commit (fractions).
                         StringBuilder where = new StringBuilder("stream thread:");
                         scorer.streams().metrics().forEach((name, metric) -> {
@@ -123,14 +129,14 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                         });
                         System.out.println(where);
                         System.out.println("where the scoring's CPU went: " + ThreadCpu.snapshot().since(cpuBefore, List.of(
-                                ThreadCpu.Group.of("score-reader", "^main$"))));
-                        scorerRate = neurons / secs;
+                                ThreadCpu.Group.of("score-reader", "^main$"), ThreadCpu.Group.of("stream thread", "^scorer-bench.*"))));
+                        scorerRate = total / secs;
                     }
                 }
                 // The machine's own limit, measured in the same run on the same records.
-                double copyRate = StreamsCopyBaseline.neuronsPerSecond(clients, scratch.resolve("copy-state"), neurons, threads);
+                double copyRate = StreamsCopyBaseline.neuronsPerSecond(clients, scratch.resolve("copy-state"), total, threads);
                 System.out.printf("plain exactly-once Streams copy of the same %d neurons' records: %.0f neurons/s%n",
-                        neurons, copyRate);
+                        total, copyRate);
                 System.out.printf("neurons_per_s=%.0f copy_neurons_per_s=%.0f copy_ratio=%.3f%n", scorerRate, copyRate,
                         scorerRate / copyRate);
             }
@@ -138,7 +144,19 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
         });
     }
 
-    private void preload(KafkaClients clients, String model) {
+    /** Waits until {@code scorer} has written {@code count} scores that {@code consumer} reads committed. */
+    private static void awaitScores(KafkaConsumer<byte[], byte[]> consumer, Scorer scorer, long count) {
+        long seen = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (seen < count) {
+            seen += consumer.poll(Duration.ofMillis(100)).count();
+            if (scorer.failure() != null || System.nanoTime() > deadline) {
+                throw new IllegalStateException("scorer stopped or timed out after " + seen + " scores: " + scorer.failure());
+            }
+        }
+    }
+
+    private static void preload(KafkaClients clients, String model, int neurons) {
         Map<String, Object> config = clients.producer(null);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
