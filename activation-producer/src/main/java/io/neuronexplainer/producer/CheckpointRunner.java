@@ -141,9 +141,10 @@ public final class CheckpointRunner {
         if (done.isPresent()) {
             return new Outcome(run, null, done.get());
         }
+        long start = System.nanoTime(); // the summary's whole run counts loading too
         try (Gpt2Tokenizer tok = Gpt2Tokenizer.forModel(c.folder(), c.tokenizer());
              Gpt2Model gpt2 = Gpt2Model.load(c.folder())) {
-            return new Outcome(run, runLoaded(run, c, gpt2, tok), null);
+            return new Outcome(run, runLoaded(run, c, gpt2, tok, start), null);
         }
     }
 
@@ -153,11 +154,11 @@ public final class CheckpointRunner {
      * times it beside the bare forward pass on the same model.
      */
     public ProduceSummary runLoaded(Checkpoint c, Gpt2Model gpt2, Gpt2Tokenizer tok) throws IOException {
-        return runLoaded(identity(c), c, gpt2, tok);
+        return runLoaded(identity(c), c, gpt2, tok, System.nanoTime());
     }
 
-    private ProduceSummary runLoaded(RunIdentity run, Checkpoint c, Gpt2Model gpt2, Gpt2Tokenizer tok) throws IOException {
-        long start = System.nanoTime();
+    private ProduceSummary runLoaded(RunIdentity run, Checkpoint c, Gpt2Model gpt2, Gpt2Tokenizer tok, long start)
+            throws IOException {
         RunDetails details = new RunDetails(c.step(), neurons, windows);
         CorpusPass pass = newPass(gpt2, tok);
         PassResult result = runRange(run, details, pass, whole());

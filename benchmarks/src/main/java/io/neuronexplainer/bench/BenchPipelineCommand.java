@@ -44,8 +44,8 @@ import picocli.CommandLine.Option;
         description = "Run explainer-worker and simulator-worker (openai backends) against a local "
                 + "OpenAI-format server answering after --llm-latency-ms, on an embedded broker. The synthetic input "
                 + "neurons are generated and Avro-serialised before the timed window, which measures the workers, "
-                + "the broker and the fake LLM server only; then where the timed window's CPU went, by thread group; last line: neurons_per_s, calls_per_s and ratio, the "
-                + "slower stage's LLM calls per second over what its calls in flight and the latency allow.")
+                + "the broker and the fake LLM server only; then where the timed window's CPU went, by thread group; last line: neurons_per_s, calls_per_s and ratio, "
+                + "each stage's LLM calls per second over what its calls in flight and the latency allow.")
 public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--llm-latency-ms", defaultValue = "200", description = "Delay of every LLM answer (default: ${DEFAULT-VALUE}).")
     long latencyMs;
@@ -187,25 +187,21 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     neurons, warmup, simulatorMethod, latencyMs, concurrency, partitions, llm.requests(), deadLetters, seconds,
                     cpuNanos / 1e6 / neurons, Runtime.getRuntime().availableProcessors(),
                     java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
-            // Counted in LLM calls, so the figure means the same whatever the calls per neuron (one
-            // explainer call; one simulator call per window group). A worker holds --concurrency
-            // records in flight and a record's calls go out together, so a stage with c calls per
-            // neuron holds at most concurrency x c calls in flight, each lasting the latency:
+            // Counted in LLM calls: one explainer call a neuron, one simulator call per window group.
+            // A worker holds --concurrency records in flight and a record's calls go out together, so a
+            // stage making c calls a neuron holds at most concurrency x c calls, each lasting the latency:
             //   bound = concurrency x c / (llm_latency_ms / 1000)   [calls/s]
-            // The window (first record sent -> last simulation committed) includes filling and
-            // draining the pipeline (about one latency per stage), so ratio <= N / (N + concurrency).
+            // and calls_per_s / bound is the same whatever c (it equals neurons_per_s over
+            // concurrency / latency). The window (first record sent -> last simulation committed)
+            // includes filling and draining the pipeline, so ratio <= N / (N + concurrency).
             double rate = neurons / seconds;
-            double ratio = Double.MAX_VALUE;
+            double ratio = rate / (concurrency / (latencyMs / 1000.0));
             StringBuilder stages = new StringBuilder();
             String[] names = {"explainer", "simulator"};
             for (int i = 0; i < 2; i++) {
-                double perNeuron = windowCalls[i] / neurons;
                 double callsPerSecond = windowCalls[i] / seconds;
-                double callBound = concurrency * perNeuron / (latencyMs / 1000.0);
-                double stageRatio = callsPerSecond / callBound;
-                ratio = Math.min(ratio, stageRatio);
-                stages.append(String.format("%s_calls_per_s=%.1f %s_bound=%.1f %s_ratio=%.3f ", names[i], callsPerSecond,
-                        names[i], callBound, names[i], stageRatio));
+                double callBound = concurrency * (windowCalls[i] / neurons) / (latencyMs / 1000.0);
+                stages.append(String.format("%s_calls_per_s=%.1f %s_bound=%.1f ", names[i], callsPerSecond, names[i], callBound));
             }
             // How full the workers kept their slots, given the call latency the HTTP client really saw
             // (the fake server's delay plus HTTP and SDK overhead, which grows when the CPU is short).
@@ -213,8 +209,8 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     rate / (concurrency / (slowestCallMs / 1000.0)));
             System.out.println("where the timed window's CPU went: " + cpuBreakdown);
             System.out.println(stages.toString().strip());
-            System.out.printf("neurons_per_s=%.1f calls_per_s=%.1f ratio=%.3f (the slower stage's calls per second over its bound)%n",
-                    rate, (windowCalls[0] + windowCalls[1]) / seconds, ratio);
+            System.out.printf("neurons_per_s=%.1f calls_per_s=%.1f ratio=%.3f%n", rate, (windowCalls[0] + windowCalls[1]) / seconds,
+                    ratio);
             return deadLetters == 0 ? 0 : 1;
         }
     }

@@ -59,9 +59,6 @@ public record KafkaClients(String bootstrapServers, String registryUrl, Map<Stri
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        // A neuron's activations are ~13 KB: with the default 16 KB batches each would be a batch of
-        // its own, paying a compressor's set-up and a request entry per record.
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
         // A neuron's activations (keyed by neuron and run) go where its simulations go, for the scorer's join.
         p.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, NeuronPartitioner.class);

@@ -9,6 +9,7 @@ import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
+import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.RegistryClient;
 import io.neuronexplainer.schemas.ScoreKey;
@@ -71,6 +72,26 @@ class SchemaRoundTripTest {
             assertEquals("delete", configs.get(explanations).get("cleanup.policy").value());
             assertEquals(3, admin.describeTopics(List.of(Topics.NEURON_ACTIVATIONS)).allTopicNames().get()
                     .get(Topics.NEURON_ACTIVATIONS).partitions().size());
+        }
+    }
+
+    @Test
+    void aWriteThatFailsPartWayLeavesNothingInTheNextRecord() {
+        NeuronKey key = SampleRecords.key(3, 18);
+        NeuronActivations good = SampleRecords.activations(key);
+        // A null token text fails the write after the neuron and the first window's index are encoded.
+        NeuronActivations bad = NeuronActivations.newBuilder(good).setExplanationWindows(List.of(
+                new io.neuronexplainer.schemas.ActivationWindow(0L, io.neuronexplainer.schemas.WindowKind.TOP,
+                        java.util.Arrays.asList(" The", null, " sat"), List.of(383, 3797, 3332), List.of(0f, 1f, 2f), 2f)))
+                .build();
+        try (var serializer = new AvroSerializer<NeuronActivations>(clients.registry(), false)) {
+            var reader = AvroDeserializer.of(clients.registry(), NeuronActivations.class);
+            byte[] before = serializer.serialize(Topics.NEURON_ACTIVATIONS, good);
+            org.junit.jupiter.api.Assertions.assertThrows(org.apache.kafka.common.errors.SerializationException.class,
+                    () -> serializer.serialize(Topics.NEURON_ACTIVATIONS, bad));
+            byte[] after = serializer.serialize(Topics.NEURON_ACTIVATIONS, good);
+            assertArrayEquals(before, after);
+            assertEquals(good, reader.deserialize(Topics.NEURON_ACTIVATIONS, after));
         }
     }
 

@@ -73,6 +73,10 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             writers.computeIfAbsent(schema, sc -> writer(data, sc)).write(data, encoder);
             encoder.flush();
         } catch (IOException | RuntimeException e) {
+            // A write that failed part way leaves bytes in the encoder, which it would write ahead of the
+            // next record into this thread's buffer: both are dropped.
+            ENCODERS.remove();
+            BUFFERS.remove();
             throw new SerializationException("cannot write " + schema.getFullName() + " for topic " + topic
                     + ": " + e.getMessage(), e);
         }

@@ -19,6 +19,16 @@ public final class EnglishDetector {
     /** The stop words packed as {@link #pack}ed ASCII, searched without building a String per word. */
     private static final long[] PACKED_STOP_WORDS = STOP_WORDS.stream().mapToLong(EnglishDetector::pack).sorted().toArray();
 
+    static {
+        // Packing holds up to 8 ASCII characters; a longer stop word would silently never match.
+        for (String w : STOP_WORDS) {
+            if (w.length() > MAX_STOP_LENGTH || !w.chars().allMatch(c -> c >= 'a' && c <= 'z')) {
+                throw new ExceptionInInitializerError("stop word '" + w + "' is not lower-case ASCII of at most "
+                        + MAX_STOP_LENGTH + " letters");
+            }
+        }
+    }
+
     private EnglishDetector() {}
 
     /**
@@ -46,7 +56,7 @@ public final class EnglishDetector {
                 if (cp >= 'A' && cp <= 'Z') {
                     cp += 'a' - 'A';
                 } else if (cp >= 128) {
-                    ascii = false; // stop words are ASCII; no other letter lower-cases to one
+                    ascii = false; // stop words are ASCII: a word with any other letter is none (İ and the Kelvin sign lower-case to no stop word)
                 }
                 if (++length <= MAX_STOP_LENGTH) {
                     packed = packed << 8 | (cp & 0xff);

@@ -129,7 +129,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                         });
                         System.out.println(where);
                         System.out.println("where the scoring's CPU went: " + ThreadCpu.snapshot().since(cpuBefore, List.of(
-                                ThreadCpu.Group.of("score-reader", "^main$"), ThreadCpu.Group.of("stream thread", "^scorer-bench.*"))));
+                                ThreadCpu.Group.of("score-reader", "^main$|^java$"), ThreadCpu.Group.of("stream thread", "^scorer-bench.*"))));
                         scorerRate = total / secs;
                     }
                 }

@@ -170,9 +170,6 @@ public class DemoCommand implements Callable<Integer> {
             CheckpointRunner runner = new CheckpointRunner(clients, source, null, SAMPLING, windows, 16, neurons,
                     null, true, ProgressReporter::forThisProcess, new CheckpointRunner.Resilience(
                             new PassSnapshotStore(dataDir.resolve("snapshots")), java.time.Duration.ZERO, 1, false));
-            // The producer's set-up (corpus fingerprint, model load) and pass overlap the scorer's and the
-            // workers' start: they read their topics from the beginning, so nothing is missed.
-            CompletableFuture<ProduceSummary> produced = follow ? null : produce(runner, modelDir, clock);
             MeterRegistry meters = metrics.registry();
             ScorerSettings scorerSettings = ScorerSettings.defaults("neuron-scorer-demo", dataDir.resolve("scorer-state"))
                     .withHttpPort(httpPort).withReuse(reuseExplanations ? reuseThreshold : null);
@@ -186,6 +183,9 @@ public class DemoCommand implements Callable<Integer> {
                         meters);
                 TransactionalWorker<?, ?> simulators = SimulatorWorker.create(clients, SimulatorWorker.settings(maxInFlight), simulator,
                         judge, meters);
+                // The producer on a thread of its own, once everything that can refuse its options has
+                // started: its set-up (corpus fingerprint, model load) overlaps the workers' group joins.
+                CompletableFuture<ProduceSummary> produced = follow ? null : produce(runner, modelDir, clock);
                 Thread explainerThread = start("explainer-worker", explainers::run);
                 Thread simulatorThread = start("simulator-worker", simulators::run);
                 try {
