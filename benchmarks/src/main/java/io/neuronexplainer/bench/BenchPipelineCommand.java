@@ -129,7 +129,6 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             awaitAssignment(explain, explaining);
             awaitAssignment(simulate, simulating);
 
-            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             int warmup = warmUp;
             double seconds;
             long cpuNanos;
@@ -144,16 +143,14 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                 // Warm-up (JIT, HTTP connections) on other neurons, not measured.
                 pushThrough(producer, warming, warmup, simulate, explaining, simulating);
                 long start = System.nanoTime();
-                long cpuStart = os.getProcessCpuTime();
                 ThreadCpu cpuBefore = ThreadCpu.snapshot();
                 double[] callsBefore = {calls(meters, "explainer"), calls(meters, "simulator")};
                 pushThrough(producer, measured, warmup + neurons, simulate, explaining, simulating);
                 seconds = (System.nanoTime() - start) / 1e9;
-                cpuNanos = os.getProcessCpuTime() - cpuStart;
                 ThreadCpu cpuAfter = ThreadCpu.snapshot();
+                cpuNanos = cpuAfter.processCpuNanosSince(cpuBefore);
                 windowCalls = new double[] {calls(meters, "explainer") - callsBefore[0], calls(meters, "simulator") - callsBefore[1]};
                 cpuBreakdown = cpuAfter.since(cpuBefore, CPU_GROUPS);
-                System.out.println("ungrouped: " + cpuAfter.ungrouped(cpuBefore, CPU_GROUPS, 12));
             }
             explain.stop();
             simulate.stop();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.neuronexplainer.runtime.HttpServers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,10 +78,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
 
     /** Starts on a free loopback port with enough threads to hold {@code concurrentRequests} sleeping requests. */
     public static DelayedOpenAiServer start(long delayMs, int concurrentRequests) throws IOException {
-        // As NeuronExplain sets it, for tests that start this server without the launcher: without
-        // it an answer's body waits ~40 ms for the client's delayed ACK (read once, at the first server).
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4096);
+        HttpServer http = HttpServers.create(new InetSocketAddress("127.0.0.1", 0), 4096);
         // Each request sleeps in its own thread, so the pool must hold every concurrent request.
         ExecutorService threads = Executors.newFixedThreadPool(concurrentRequests + 16, r -> {
             Thread t = new Thread(r, "fake-llm");

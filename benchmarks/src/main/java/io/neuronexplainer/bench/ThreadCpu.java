@@ -109,22 +109,12 @@ public final class ThreadCpu {
         return line.toString();
     }
 
-    /** The threads in no group, by name with digits folded, most CPU first: for naming a new group. */
-    public String ungrouped(ThreadCpu before, List<Group> own, int limit) {
-        List<Group> groups = new ArrayList<>(own);
-        groups.addAll(COMMON);
-        Map<String, Long> byName = new HashMap<>();
-        for (var e : ticksByThread.entrySet()) {
-            String name = names.get(e.getKey());
-            if (label(name, groups).equals("other")) {
-                byName.merge(name.replaceAll("\\d+", "#"), e.getValue() - before.ticksByThread.getOrDefault(e.getKey(), 0L),
-                        Long::sum);
-            }
+    /** The process's CPU time since {@code before}, in nanoseconds (-1 where /proc is not readable). */
+    public long processCpuNanosSince(ThreadCpu before) {
+        if (processTicks < 0 || before.processTicks < 0) {
+            return -1;
         }
-        StringBuilder line = new StringBuilder();
-        byName.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(limit)
-                .forEach(e -> line.append(String.format(" [%s]=%.2f", e.getKey(), e.getValue() / TICKS_PER_SECOND)));
-        return line.toString().strip();
+        return Math.round((processTicks - before.processTicks) / TICKS_PER_SECOND * 1e9);
     }
 
     private static String label(String name, List<Group> groups) {

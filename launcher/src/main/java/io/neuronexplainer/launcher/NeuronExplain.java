@@ -14,12 +14,6 @@ import picocli.CommandLine.Command;
 public class NeuronExplain {
 
     public static void main(String[] args) {
-        // The JDK's HTTP server (scorer API, metrics, the benches' local LLM servers) writes a response's
-        // headers and body apart; with Nagle's algorithm on, the body waits for the client's delayed ACK:
-        // ~40 ms added to every answer (measured: 250 ms seen by the client for a 200 ms answer).
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
         System.exit(commandLine().execute(args));
     }
 

@@ -46,7 +46,7 @@ public final class MetricsServer implements AutoCloseable {
         registry.config().commonTags("service", service);
         HttpServer http = null;
         if (port >= 0) {
-            http = HttpServer.create(new InetSocketAddress(host, port), 0);
+            http = HttpServers.create(new InetSocketAddress(host, port), 0);
             http.createContext("/metrics", exchange -> {
                 byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

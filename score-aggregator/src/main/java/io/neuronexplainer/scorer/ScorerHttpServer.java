@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.neuronexplainer.runtime.HttpServers;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.scorer.drift.LayerDrift;
@@ -54,7 +55,7 @@ public final class ScorerHttpServer implements AutoCloseable {
     /** Starts serving; port 0 picks a free one. {@code registry} may be null (no /metrics). */
     public static ScorerHttpServer start(String host, int port, ScorerStores stores, PrometheusMeterRegistry registry)
             throws IOException {
-        HttpServer http = HttpServer.create(new InetSocketAddress(host, port), 0);
+        HttpServer http = HttpServers.create(new InetSocketAddress(host, port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "scorer-http");
             t.setDaemon(true);

@@ -3,6 +3,7 @@ package io.neuronexplainer.bench.chaos;
 import io.neuronexplainer.bench.DelayedOpenAiServer;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.neuronexplainer.runtime.HttpServers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,10 +62,7 @@ public final class FaultyOpenAiServer implements AutoCloseable {
         if (faultRate < 0 || faultRate > 0.5) {
             throw new IllegalArgumentException("--fault-rate must be between 0 and 0.5, not " + faultRate);
         }
-        // As NeuronExplain sets it, for tests that start this server without the launcher: without
-        // it an answer's body waits ~40 ms for the client's delayed ACK (read once, at the first server).
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4096);
+        HttpServer http = HttpServers.create(new InetSocketAddress("127.0.0.1", 0), 4096);
         ExecutorService threads = Executors.newFixedThreadPool(concurrentRequests + 16, r -> {
             Thread t = new Thread(r, "faulty-llm");
             t.setDaemon(true);

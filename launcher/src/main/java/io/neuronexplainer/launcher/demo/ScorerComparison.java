@@ -6,6 +6,7 @@ import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Topics;
+import io.neuronexplainer.scorer.ScoreFormulas;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -129,25 +130,13 @@ final class ScorerComparison implements AutoCloseable {
                 pairs.add(new double[] {figure(s), figure(t)});
             }
         });
-        int n = pairs.size();
-        if (n < 2) {
-            return Double.NaN;
+        double[] x = new double[pairs.size()];
+        double[] y = new double[pairs.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = pairs.get(i)[0];
+            y[i] = pairs.get(i)[1];
         }
-        double mx = 0;
-        double my = 0;
-        for (double[] p : pairs) {
-            mx += p[0] / n;
-            my += p[1] / n;
-        }
-        double sxy = 0;
-        double sxx = 0;
-        double syy = 0;
-        for (double[] p : pairs) {
-            sxy += (p[0] - mx) * (p[1] - my);
-            sxx += (p[0] - mx) * (p[0] - mx);
-            syy += (p[1] - my) * (p[1] - my);
-        }
-        return sxx == 0 || syy == 0 ? Double.NaN : sxy / Math.sqrt(sxx * syy);
+        return ScoreFormulas.correlation(x, y).orElse(Double.NaN);
     }
 
     @Override
