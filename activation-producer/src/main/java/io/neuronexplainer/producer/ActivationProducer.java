@@ -18,6 +18,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +48,8 @@ public final class ActivationProducer {
      * explainers (reading committed records only) start on the first while the rest are written.
      */
     static final int EMIT_BATCH = 256;
+    /** Threads building and encoding neuron records while one sends them: one per core, up to 4. */
+    static final int EMIT_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     public static final String STAGE = "activation-producer";
 
     /**
@@ -77,6 +80,10 @@ public final class ActivationProducer {
 
     private final KafkaClients clients;
     private final long runningEveryNanos;
+    // Records are encoded before they reach the producer, so that the emission can encode on
+    // several threads; the producers themselves carry bytes.
+    private final AvroSerializer<SpecificRecord> keys;
+    private final AvroSerializer<SpecificRecord> values;
 
     public ActivationProducer(KafkaClients clients) {
         this(clients, RUNNING_EVERY);
@@ -86,6 +93,13 @@ public final class ActivationProducer {
     public ActivationProducer(KafkaClients clients, Duration runningEvery) {
         this.clients = clients;
         this.runningEveryNanos = runningEvery.toNanos();
+        this.keys = new AvroSerializer<>(clients.registry(), true);
+        this.values = new AvroSerializer<>(clients.registry(), false);
+    }
+
+    /** A record for {@code topic}, key and value in the registry's Avro wire format. */
+    private ProducerRecord<byte[], byte[]> avro(String topic, SpecificRecord key, SpecificRecord value) {
+        return new ProducerRecord<>(topic, keys.serialize(topic, key), values.serialize(topic, value));
     }
 
     /** Runs the whole pass in this process and emits every neuron's record; returns the counts. */
@@ -114,7 +128,7 @@ public final class ActivationProducer {
         String transactionalId = "activation-producer-" + run.runId() + (details.shard() < 0 ? "" : "-shard-" + details.shard());
         CheckpointRunKey key = key(run, details.shard());
         Instant startedAt = Instant.now();
-        try (KafkaProducer<SpecificRecord, SpecificRecord> producer = transactional(transactionalId)) {
+        try (KafkaProducer<byte[], byte[]> producer = transactional(transactionalId)) {
             boolean[] started = {false};
             try {
                 PassResult result = pass.run(cutter, range == null ? ShardRange.all() : range, run.corpus(), () -> {
@@ -155,7 +169,7 @@ public final class ActivationProducer {
         long emitStart = System.nanoTime();
         // The producer first: initialising its transactions fences an earlier emitter of this run, so
         // the marker read next can no longer move under us.
-        try (KafkaProducer<SpecificRecord, SpecificRecord> producer = transactional("activation-producer-" + run.runId()
+        try (KafkaProducer<byte[], byte[]> producer = transactional("activation-producer-" + run.runId()
                 + "-emit")) {
             long committed = committedNeurons(key, details.neurons());
             if (committed > 0) {
@@ -167,48 +181,51 @@ public final class ActivationProducer {
                 AtomicReference<Exception> sendError = new AtomicReference<>();
                 long[] index = {0};
                 long[] inBatch = {0};
-                // Where the emission's time goes: building records (between callbacks), sending them
-                // (Avro, compression, the accumulator), committing (flush, commit markers).
+                // Where the emission's time goes on this thread: sending (compression, the accumulator),
+                // committing (flush, commit markers), the rest waiting for the records being built.
                 long[] sendNanos = {0};
                 long[] commitNanos = {0};
                 producer.beginTransaction();
-                pass.emit(run, Instant.now(), record -> {
-                    if (selection != null && !selection.includes(record.getNeuron().getLayer(), record.getNeuron().getNeuron())) {
-                        return;
+                // Which neurons to write, asked in emission order: the selected ones after those committed.
+                CorpusPass.NeuronFilter wanted = (layer, neuron) -> {
+                    if (selection != null && !selection.includes(layer, neuron)) {
+                        return false;
                     }
-                    index[0]++;
-                    if (index[0] <= committed) {
-                        return;
-                    }
+                    return ++index[0] > committed;
+                };
+                long[] written = {committed};
+                // Records are built and Avro-encoded on EMIT_THREADS threads, then sent here in order.
+                pass.emit(run, Instant.now(), EMIT_THREADS, wanted,
+                        record -> avro(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(record), record), bytes -> {
+                    written[0]++;
                     long sendStart = System.nanoTime();
-                    producer.send(new ProducerRecord<>(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(record), record),
-                            (metadata, e) -> {
-                                if (e != null) {
-                                    sendError.compareAndSet(null, e);
-                                }
-                            });
+                    producer.send(bytes, (metadata, e) -> {
+                        if (e != null) {
+                            sendError.compareAndSet(null, e);
+                        }
+                    });
                     sendNanos[0] += System.nanoTime() - sendStart;
                     if (++inBatch[0] == EMIT_BATCH) {
                         long commitStart = System.nanoTime();
-                        producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.RUNNING,
-                                pass, index[0], result.windows(), result.tokens(), result.windows(), null, null, startedAt)));
+                        producer.send(avro(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.RUNNING,
+                                pass, written[0], result.windows(), result.tokens(), result.windows(), null, null, startedAt)));
                         commit(producer, sendError);
                         commitNanos[0] += System.nanoTime() - commitStart;
-                        committedSoFar[0] = index[0];
+                        committedSoFar[0] = written[0];
                         producer.beginTransaction();
                         inBatch[0] = 0;
                     }
                 });
-                long emitted = index[0];
-                producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.COMPLETED,
+                long emitted = written[0];
+                producer.send(avro(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.COMPLETED,
                         pass, emitted, result.windows(), result.tokens(), result.windows(), null, 0.0, startedAt)));
                 long commitStart = System.nanoTime();
                 commit(producer, sendError);
                 commitNanos[0] += System.nanoTime() - commitStart;
                 double total = (System.nanoTime() - emitStart) / 1e9;
                 log.info("run {}: {} neuron records written and committed in {} s (sending {} s, committing {} s, "
-                                + "the rest building records)", run.runId(), emitted - committed, String.format("%.1f", total),
-                        String.format("%.1f", sendNanos[0] / 1e9), String.format("%.1f", commitNanos[0] / 1e9));
+                                + "the rest waiting for records built on {} threads)", run.runId(), emitted - committed, String.format("%.1f", total),
+                        String.format("%.1f", sendNanos[0] / 1e9), String.format("%.1f", commitNanos[0] / 1e9), EMIT_THREADS);
                 return new ProduceSummary(run, result, emitted, (System.nanoTime() - startNanos) / 1e9);
             } catch (RuntimeException e) {
                 fail(producer, key, run, whole, pass, startedAt, e, committedSoFar[0]);
@@ -217,7 +234,7 @@ public final class ActivationProducer {
         }
     }
 
-    private static void commit(KafkaProducer<SpecificRecord, SpecificRecord> producer, AtomicReference<Exception> sendError) {
+    private static void commit(KafkaProducer<byte[], byte[]> producer, AtomicReference<Exception> sendError) {
         producer.flush();
         if (sendError.get() != null) {
             throw new KafkaException("cannot write to " + Topics.NEURON_ACTIVATIONS + ": " + sendError.get().getMessage(),
@@ -238,15 +255,15 @@ public final class ActivationProducer {
                 ? latest.getNeuronsEmitted() : 0;
     }
 
-    private KafkaProducer<SpecificRecord, SpecificRecord> transactional(String transactionalId) {
+    private KafkaProducer<byte[], byte[]> transactional(String transactionalId) {
         Map<String, Object> config = clients.producer(transactionalId);
         config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
         // A neuron's activations are ~13 KB: with the default 16 KB batches each was a batch of its
         // own, paying a compressor's set-up per record (a third of the emission's samples).
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         long start = System.nanoTime();
-        KafkaProducer<SpecificRecord, SpecificRecord> producer = new KafkaProducer<>(config,
-                new AvroSerializer<>(clients.registry(), true), new AvroSerializer<>(clients.registry(), false));
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(),
+                new ByteArraySerializer());
         try {
             producer.initTransactions();
         } catch (RuntimeException e) {
@@ -273,7 +290,7 @@ public final class ActivationProducer {
     }
 
     /** Aborts and writes FAILED, keeping the count of neuron records committed so far for a resumed emission. */
-    private void fail(KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey key, RunIdentity run,
+    private void fail(KafkaProducer<byte[], byte[]> producer, CheckpointRunKey key, RunIdentity run,
                       RunDetails details, CorpusPass pass, Instant startedAt, Exception cause, long committed) {
         try {
             producer.abortTransaction();
@@ -288,10 +305,10 @@ public final class ActivationProducer {
         }
     }
 
-    private static void writeState(KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey key,
+    private void writeState(KafkaProducer<byte[], byte[]> producer, CheckpointRunKey key,
                                    CheckpointRun state) {
         producer.beginTransaction();
-        producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, state));
+        producer.send(avro(Topics.CHECKPOINT_RUNS, key, state));
         producer.commitTransaction();
     }
 
@@ -311,7 +328,7 @@ public final class ActivationProducer {
     /** Passes progress on, and every {@code runningEveryNanos} writes a RUNNING record with windows done, total and ETA. */
     private final class RunningRecords implements PassProgress {
         private final PassProgress inner;
-        private final KafkaProducer<SpecificRecord, SpecificRecord> producer;
+        private final KafkaProducer<byte[], byte[]> producer;
         private final CheckpointRunKey key;
         private final RunIdentity run;
         private final RunDetails details;
@@ -323,7 +340,7 @@ public final class ActivationProducer {
         /** The fraction done when this process began (a resumed pass starts past 0): the ETA counts from it. */
         private double firstFraction = Double.NaN;
 
-        RunningRecords(PassProgress inner, KafkaProducer<SpecificRecord, SpecificRecord> producer, CheckpointRunKey key,
+        RunningRecords(PassProgress inner, KafkaProducer<byte[], byte[]> producer, CheckpointRunKey key,
                        RunIdentity run, RunDetails details, CorpusPass pass, Long windowsTotal, Instant startedAt) {
             this.inner = inner;
             this.producer = producer;
@@ -359,9 +376,9 @@ public final class ActivationProducer {
             CheckpointRun mine = state(run, details, RunState.RUNNING, pass, 0, windows, tokens, windowsTotal, null, eta,
                     startedAt);
             producer.beginTransaction();
-            producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key, mine));
+            producer.send(avro(Topics.CHECKPOINT_RUNS, key, mine));
             if (details.shard() >= 0) {
-                producer.send(new ProducerRecord<>(Topics.CHECKPOINT_RUNS, key(run, -1), wholeRun(mine)));
+                producer.send(avro(Topics.CHECKPOINT_RUNS, key(run, -1), wholeRun(mine)));
             }
             producer.commitTransaction();
         }

@@ -17,18 +17,28 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronStats;
 import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.SharedAvroArray;
 import io.neuronexplainer.schemas.WindowKind;
 import io.neuronexplainer.schemas.WindowMax;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import org.apache.avro.generic.PrimitivesArrays;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.avro.generic.PrimitivesArrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +66,14 @@ public final class CorpusPass {
      * time went to building windows). Grows past the first ids seen; ids are below the vocabulary.
      */
     private String[] tokenTexts = new String[1024];
+    private final ConcurrentHashMap<Long, WindowTokens> sharedTokens = new ConcurrentHashMap<>();
+    /**
+     * Records per building thread that may wait, built, for the emission's sink: together about one
+     * emission transaction, so the builders keep working while the sink commits.
+     */
+    private static final int IN_FLIGHT = 128;
+    /** Windows whose tokens an emission keeps built and encoded (~1 KB each). */
+    private static final int MAX_SHARED_WINDOWS = 65_536;
     private static final org.apache.avro.Schema TOKEN_IDS_SCHEMA = ActivationWindow.getClassSchema().getField("token_ids").schema();
     private static final org.apache.avro.Schema ACTIVATIONS_SCHEMA = ActivationWindow.getClassSchema().getField("activations").schema();
     // The pass's state: replaced wholesale by restore and adopt.
@@ -333,12 +351,31 @@ public final class CorpusPass {
 
     /**
      * Builds each neuron's record, layer by layer, and hands it to {@code sink}. The random
-     * windows scoring may use (the sample's first {@link SamplingSettings#scoringSampleSize})
-     * have their per-token activations recomputed here one layer at a time, so that memory is
-     * one layer's; the whole sample's per-neuron maxima are recomputed once for all layers
-     * ({@link RandomWindowMaxima}: windows x neurons floats per layer).
+     * windows scoring may use (the sample's first {@link SamplingSettings#scoringSampleSize}) and
+     * the whole sample's per-neuron maxima come from one batched run of the model over the sample
+     * for all layers ({@link RandomWindowMaxima}).
      */
     public long emit(RunIdentity run, Instant producedAt, Consumer<NeuronActivations> sink) {
+        return emit(run, producedAt, 1, (layer, neuron) -> true, record -> record, sink);
+    }
+
+    /** Which neurons an emission writes; asked in emission order, on the emitting thread. */
+    @FunctionalInterface
+    public interface NeuronFilter {
+        boolean wants(int layer, int neuron);
+    }
+
+    /**
+     * As {@link #emit(RunIdentity, Instant, Consumer)} for the neurons {@code wanted} accepts, each
+     * record built and passed through {@code prepare} (e.g. serialised) on one of {@code threads}
+     * threads, and the results handed to {@code sink} in emission order on the calling thread:
+     * building and encoding 36,864 records took a single thread 20+ s. At most {@link #IN_FLIGHT}
+     * records per thread wait for the sink, so memory stays small.
+     *
+     * @return the records handed to {@code sink}
+     */
+    public <T> long emit(RunIdentity run, Instant producedAt, int threads, NeuronFilter wanted,
+                         Function<NeuronActivations, T> prepare, Consumer<T> sink) {
         if (result == null) {
             throw new IllegalStateException("emit before run");
         }
@@ -346,18 +383,75 @@ public final class CorpusPass {
                 settings.random(), settings.seed(), producedAt, run.seriesId(), run.step());
         List<CorpusWindow> sample = reservoir.sample();
         List<CorpusWindow> scoringSample = sample.subList(0, Math.min(sample.size(), settings.scoringSampleSize()));
-        RandomWindowMaxima maxima = RandomWindowMaxima.compute(model, layers, sample, batchSize);
+        cacheTokenTexts(sample);
+        RandomWindowMaxima maxima = RandomWindowMaxima.compute(model, layers, sample, batchSize, scoringSample.size(),
+                settings.windowTokens());
+        ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "emit-records");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        ArrayDeque<Future<T>> inFlight = new ArrayDeque<>();
         long emitted = 0;
-        for (int l = 0; l < layers.length; l++) {
-            float[] randomActivations = recompute(scoringSample, layers[l]);
-            LayerTopK top = tops.get(l);
-            for (int n = 0; n < top.neurons(); n++) {
-                sink.accept(record(run, runInfo, layers[l], n, top, scoringSample, randomActivations,
-                        maxima.of(l, n)));
-                emitted++;
+        try {
+            for (int l = 0; l < layers.length; l++) {
+                int position = l;
+                LayerTopK top = tops.get(l);
+                for (int n = 0; n < top.neurons(); n++) {
+                    if (!wanted.wants(layers[l], n)) {
+                        continue;
+                    }
+                    int neuron = n;
+                    Callable<T> build = () -> prepare.apply(record(run, runInfo, layers[position], neuron, top,
+                            scoringSample, maxima.firstWindows(position), maxima.of(position, neuron)));
+                    if (pool == null) {
+                        sink.accept(result(build));
+                    } else {
+                        inFlight.add(pool.submit(build));
+                        if (inFlight.size() >= IN_FLIGHT * threads) {
+                            sink.accept(result(inFlight.poll()));
+                        }
+                    }
+                    emitted++;
+                }
             }
+            while (!inFlight.isEmpty()) {
+                sink.accept(result(inFlight.poll()));
+            }
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+            sharedTokens.clear();
         }
         return emitted;
+    }
+
+    private static <T> T result(Callable<T> build) {
+        try {
+            return build.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private static <T> T result(Future<T> built) {
+        try {
+            return built.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while emitting records", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        }
     }
 
     private NeuronActivations record(RunIdentity run, ProducerRun runInfo, int layer, int neuron, LayerTopK top,
@@ -399,22 +493,6 @@ public final class CorpusPass {
                 explanation, scoring, random, stats, runInfo, randomMaxima);
     }
 
-    private float[] recompute(List<CorpusWindow> windows, int layer) {
-        int tokens = settings.windowTokens();
-        int neurons = model.neuronsPerLayer();
-        float[] all = new float[windows.size() * tokens * neurons];
-        for (int from = 0; from < windows.size(); from += batchSize) {
-            int to = Math.min(windows.size(), from + batchSize);
-            int[][] ids = new int[to - from][];
-            for (int i = from; i < to; i++) {
-                ids[i - from] = windows.get(i).ids();
-            }
-            float[] part = model.mlpActivations(ids, new int[] {layer})[0];
-            System.arraycopy(part, 0, all, from * tokens * neurons, part.length);
-        }
-        return all;
-    }
-
     private ActivationWindow topWindow(TopWindow top) {
         int[] ids = topTokens.get(top.windowIndex());
         if (ids == null) {
@@ -424,23 +502,69 @@ public final class CorpusPass {
     }
 
     private ActivationWindow window(long index, WindowKind kind, int[] ids, float[] activations) {
-        List<String> texts = new ArrayList<>(ids.length);
-        // Avro's primitive arrays: the values stay unboxed until written.
-        PrimitivesArrays.IntArray idList = new PrimitivesArrays.IntArray(ids.length, TOKEN_IDS_SCHEMA);
+        // Avro's primitive array: the values stay unboxed until written.
         PrimitivesArrays.FloatArray values = new PrimitivesArrays.FloatArray(activations.length, ACTIVATIONS_SCHEMA);
         float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t < ids.length; t++) {
-            texts.add(tokenText(ids[t]));
-            idList.add(t, ids[t]);
+        for (int t = 0; t < activations.length; t++) {
             values.add(t, activations[t]);
             max = Math.max(max, activations[t]);
         }
-        return new ActivationWindow(index, kind, texts, idList, values, max);
+        WindowTokens tokens = windowTokens(index, ids);
+        return new ActivationWindow(index, kind, tokens.texts(), tokens.ids(), values, max);
+    }
+
+    /** A window's token texts and ids, built and Avro-encoded once for all the records that show it. */
+    private record WindowTokens(SharedAvroArray<String> texts, SharedAvroArray<Integer> ids) {}
+
+    private WindowTokens windowTokens(long index, int[] ids) {
+        WindowTokens shared = sharedTokens.get(index);
+        if (shared != null) {
+            return shared;
+        }
+        if (sharedTokens.size() >= MAX_SHARED_WINDOWS) {
+            sharedTokens.clear(); // a huge run: memory stays bounded, records built later encode again
+        }
+        String[] texts = new String[ids.length];
+        PrimitivesArrays.IntArray idList = new PrimitivesArrays.IntArray(ids.length, TOKEN_IDS_SCHEMA);
+        for (int t = 0; t < ids.length; t++) {
+            texts[t] = tokenText(ids[t]);
+            idList.add(t, ids[t]);
+        }
+        shared = new WindowTokens(new SharedAvroArray<>(Arrays.asList(texts)), new SharedAvroArray<>(idList));
+        WindowTokens raced = sharedTokens.putIfAbsent(index, shared);
+        return raced != null ? raced : shared;
+    }
+
+    /**
+     * Decodes every token the records can show (the kept top windows' and the sample's) in one call
+     * to the tokenizer: one call per token was a tenth of the emission. Afterwards the records only
+     * read the cache, so they can be built on several threads.
+     */
+    private void cacheTokenTexts(List<CorpusWindow> sample) {
+        BitSet needed = new BitSet();
+        for (int[] ids : topTokens.windows()) {
+            for (int id : ids) {
+                needed.set(id);
+            }
+        }
+        for (CorpusWindow w : sample) {
+            for (int id : w.ids()) {
+                needed.set(id);
+            }
+        }
+        if (needed.length() > tokenTexts.length) {
+            tokenTexts = Arrays.copyOf(tokenTexts, needed.length());
+        }
+        int[] missing = needed.stream().filter(id -> tokenTexts[id] == null).toArray();
+        String[] texts = tokenizer.tokenTexts(missing);
+        for (int i = 0; i < missing.length; i++) {
+            tokenTexts[missing[i]] = texts[i];
+        }
     }
 
     private String tokenText(int id) {
         if (id >= tokenTexts.length) {
-            tokenTexts = java.util.Arrays.copyOf(tokenTexts, Math.max(id + 1, tokenTexts.length * 2));
+            tokenTexts = Arrays.copyOf(tokenTexts, Math.max(id + 1, tokenTexts.length * 2));
         }
         String text = tokenTexts[id];
         if (text == null) {

@@ -24,6 +24,7 @@ import io.neuronexplainer.schemas.Topics;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -190,28 +191,33 @@ class ActivationProducerTest {
 
     @Test
     void aRunFailingMidwayEmitsNoNeuronRecordsAndAFailedRun() throws IOException {
-        // Fails on the recompute of layer 1's random windows: layer 0's records are already sent
-        // in the transaction by then, and must never become visible.
+        // The pass completes; the emission then fails on the model's run over the random sample, the
+        // first thing it does: no neuron record may become visible, and the run says FAILED.
+        AtomicBoolean emitting = new AtomicBoolean();
         SyntheticModel failing = new SyntheticModel(2, 8) {
             @Override
             public float[][] mlpActivations(int[][] windows, int[] layers) {
-                if (layers.length == 1 && layers[0] == 1) {
-                    throw new IllegalStateException("simulated failure in layer 1");
+                if (emitting.get()) {
+                    throw new IllegalStateException("simulated failure in the emission");
                 }
                 return super.mlpActivations(windows, layers);
             }
         };
         CorpusPass pass = new CorpusPass(failing, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         RunIdentity run = new RunIdentity("synthetic-fail", "final", "generated", "run-fail");
+        ActivationProducer producer = new ActivationProducer(clients);
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
+            PassResult result = producer.pass(run, ActivationProducer.RunDetails.NONE, pass, cutter, PassProgress.NONE,
+                    null, PassSnapshots.NONE, null);
+            emitting.set(true);
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> new ActivationProducer(clients).produce(run, pass, cutter, PassProgress.NONE));
-            assertEquals("simulated failure in layer 1", e.getMessage());
+                    () -> producer.emit(run, ActivationProducer.RunDetails.NONE, pass, null, result, System.nanoTime()));
+            assertEquals("simulated failure in the emission", e.getMessage());
         }
         assertEquals(List.of(), activationsOf("synthetic-fail"), "aborted: nothing partial is visible");
         List<CheckpointRun> runs = runsOf("synthetic-fail");
         assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
-        assertEquals("simulated failure in layer 1", runs.get(1).getMessage());
+        assertEquals("simulated failure in the emission", runs.get(1).getMessage());
         assertFalse(runs.get(1).getNeuronsEmitted() > 0);
     }
 

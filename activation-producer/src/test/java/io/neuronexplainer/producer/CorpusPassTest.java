@@ -120,6 +120,28 @@ class CorpusPassTest {
     }
 
     @Test
+    void recordsBuiltOnSeveralThreadsComeOutAsOnOne() throws IOException {
+        // 2 x 300 neurons: more records than the building threads keep in flight, so the in-order
+        // hand-over is exercised; a third of the neurons filtered out.
+        SyntheticModel model = new SyntheticModel(2, 300);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(),
+                TestCorpus.FINGERPRINT, 8);
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(40, 9), new CharTokenizer(), 64, 0)) {
+            pass.run(cutter, "generated", () -> {}, PassProgress.NONE);
+        }
+        Instant at = Instant.ofEpochMilli(1_000);
+        List<NeuronActivations> one = new ArrayList<>();
+        pass.emit(RUN, at, one::add);
+        List<String> several = new ArrayList<>();
+        long emitted = pass.emit(RUN, at, 3, (layer, neuron) -> neuron % 3 != 1, NeuronActivations::toString, several::add);
+        List<String> expected = one.stream().filter(r -> r.getNeuron().getNeuron() % 3 != 1).map(NeuronActivations::toString)
+                .toList();
+        assertEquals(400, expected.size());
+        assertEquals(expected, several);
+        assertEquals(400, emitted);
+    }
+
+    @Test
     void smallCorpusKeepsEveryWindowAndStillSplitsDisjointly() throws IOException {
         SyntheticModel model = new SyntheticModel(1, 4);
         CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 16);

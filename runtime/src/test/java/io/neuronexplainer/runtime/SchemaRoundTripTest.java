@@ -96,6 +96,44 @@ class SchemaRoundTripTest {
     }
 
     @Test
+    void primitiveAndSharedArraysAreWrittenAsTheBoxedListsAre() {
+        // The serializer writes Avro's primitive arrays without boxing, and copies a shared array's
+        // bytes encoded once: same bytes, same record back.
+        Schema window = io.neuronexplainer.schemas.ActivationWindow.getClassSchema();
+        var ids = new org.apache.avro.generic.PrimitivesArrays.IntArray(3, window.getField("token_ids").schema());
+        var values = new org.apache.avro.generic.PrimitivesArrays.FloatArray(3, window.getField("activations").schema());
+        int[] idValues = {383, -7, Integer.MAX_VALUE};
+        float[] floatValues = {0f, -1.5f, Float.NaN};
+        for (int i = 0; i < 3; i++) {
+            ids.add(i, idValues[i]);
+            values.add(i, floatValues[i]);
+        }
+        NeuronActivations boxed = NeuronActivations.newBuilder(SampleRecords.activations(SampleRecords.key(1, 2)))
+                .setScoringTopWindows(List.of(new io.neuronexplainer.schemas.ActivationWindow(4L,
+                        io.neuronexplainer.schemas.WindowKind.TOP, List.of(" a", "b", "\u00e9"), List.of(383, -7, Integer.MAX_VALUE),
+                        List.of(0f, -1.5f, Float.NaN), 1f))).build();
+        NeuronActivations unboxed = NeuronActivations.newBuilder(boxed)
+                .setScoringTopWindows(List.of(new io.neuronexplainer.schemas.ActivationWindow(4L,
+                        io.neuronexplainer.schemas.WindowKind.TOP, List.of(" a", "b", "\u00e9"), ids, values, 1f))).build();
+        NeuronActivations shared = NeuronActivations.newBuilder(boxed)
+                .setScoringTopWindows(List.of(new io.neuronexplainer.schemas.ActivationWindow(4L,
+                        io.neuronexplainer.schemas.WindowKind.TOP,
+                        new io.neuronexplainer.schemas.SharedAvroArray<>(List.of(" a", "b", "\u00e9")),
+                        new io.neuronexplainer.schemas.SharedAvroArray<>(ids), values, 1f))).build();
+        try (var serializer = new AvroSerializer<NeuronActivations>(clients.registry(), false)) {
+            byte[] fromBoxed = serializer.serialize(Topics.NEURON_ACTIVATIONS, boxed);
+            byte[] fromUnboxed = serializer.serialize(Topics.NEURON_ACTIVATIONS, unboxed);
+            assertArrayEquals(fromBoxed, fromUnboxed);
+            assertArrayEquals(fromBoxed, serializer.serialize(Topics.NEURON_ACTIVATIONS, shared));
+            assertArrayEquals(fromBoxed, serializer.serialize(Topics.NEURON_ACTIVATIONS, shared), "its cached bytes");
+            var read = AvroDeserializer.of(clients.registry(), NeuronActivations.class)
+                    .deserialize(Topics.NEURON_ACTIVATIONS, fromUnboxed).getScoringTopWindows().get(0);
+            assertEquals(List.of(383, -7, Integer.MAX_VALUE), List.copyOf(read.getTokenIds()));
+            assertEquals(List.of(0f, -1.5f, Float.NaN), List.copyOf(read.getActivations()));
+        }
+    }
+
+    @Test
     void everySchemaRoundTripsAndIsResolvableById() throws Exception {
         NeuronKey key = SampleRecords.key(3, 17);
         List<ProducerRecord<SpecificRecord, SpecificRecord>> sent = List.of(

@@ -82,6 +82,24 @@ public final class Gpt2Tokenizer implements TextTokenizer {
         return tokenTexts.computeIfAbsent(id, k -> tokenizer.decode(new long[] {k}, false));
     }
 
+    /** One native call for all the ids not decoded yet: a call per token cost ~0.1-0.3 ms each. */
+    @Override
+    public String[] tokenTexts(int[] ids) {
+        long[][] missing = java.util.Arrays.stream(ids).filter(id -> !tokenTexts.containsKey(id)).distinct()
+                .mapToObj(id -> new long[] {id}).toArray(long[][]::new);
+        if (missing.length > 0) {
+            String[] decoded = tokenizer.batchDecode(missing, false);
+            for (int i = 0; i < missing.length; i++) {
+                tokenTexts.putIfAbsent((int) missing[i][0], decoded[i]);
+            }
+        }
+        String[] texts = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            texts[i] = tokenText(ids[i]);
+        }
+        return texts;
+    }
+
     @Override
     public void close() {
         tokenizer.close();

@@ -104,4 +104,9 @@ public final class TopWindowTokens {
     public int size() {
         return ids.size();
     }
+
+    /** The ids of every kept window, in no particular order. */
+    public java.util.Collection<int[]> windows() {
+        return java.util.Collections.unmodifiableCollection(ids.values());
+    }
 }

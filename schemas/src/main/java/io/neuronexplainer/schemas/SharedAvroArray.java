@@ -1,0 +1,58 @@
+package io.neuronexplainer.schemas;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.AbstractList;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+
+/**
+ * An unmodifiable Avro array shared by many records, whose binary encoding is computed once and
+ * copied by {@link AvroSerializer}: a 64-token window's token texts and ids appear in the records of
+ * every neuron that shows the window, and encoding the texts again for each record (UTF-8, a string
+ * at a time) was a quarter of the activation producer's emission.
+ */
+public final class SharedAvroArray<T> extends AbstractList<T> {
+    private final List<T> items;
+    private volatile Encoded encoded;
+
+    private record Encoded(Schema schema, byte[] bytes) {}
+
+    /** @param items not copied: must not change afterwards */
+    public SharedAvroArray(List<T> items) {
+        this.items = items;
+    }
+
+    @Override
+    public T get(int index) {
+        return items.get(index);
+    }
+
+    @Override
+    public int size() {
+        return items.size();
+    }
+
+    /** The array's Avro binary encoding (item count, items, end marker) under {@code arraySchema}. */
+    byte[] encoding(Schema arraySchema) {
+        Encoded e = encoded;
+        if (e == null || !e.schema().equals(arraySchema)) {
+            // Racing threads may both encode: same bytes, no harm.
+            ByteArrayOutputStream out = new ByteArrayOutputStream(items.size() * 4 + 8);
+            BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+            try {
+                new GenericDatumWriter<List<T>>(arraySchema).write(items, encoder);
+                encoder.flush();
+            } catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+            }
+            e = new Encoded(arraySchema, out.toByteArray());
+            encoded = e;
+        }
+        return e.bytes();
+    }
+}
