@@ -36,6 +36,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.avro.generic.PrimitivesArrays;
@@ -65,7 +66,8 @@ public final class CorpusPass {
      * Token texts by id, filled as met (a map held boxed keys and hashed them: most of the emission's
      * time went to building windows). Grows past the first ids seen; ids are below the vocabulary.
      */
-    private String[] tokenTexts = new String[1024];
+    // Read by the record builders; grown and written only under this pass's lock.
+    private volatile String[] tokenTexts = new String[1024];
     private final ConcurrentHashMap<Long, WindowTokens> sharedTokens = new ConcurrentHashMap<>();
     /**
      * Records per building thread that may wait, built, for the emission's sink: together about one
@@ -383,9 +385,12 @@ public final class CorpusPass {
                 settings.random(), settings.seed(), producedAt, run.seriesId(), run.step());
         List<CorpusWindow> sample = reservoir.sample();
         List<CorpusWindow> scoringSample = sample.subList(0, Math.min(sample.size(), settings.scoringSampleSize()));
+        long sampleStart = System.nanoTime();
         cacheTokenTexts(sample);
         RandomWindowMaxima maxima = RandomWindowMaxima.compute(model, layers, sample, batchSize, scoringSample.size(),
                 settings.windowTokens());
+        log.info("random sample: {} windows through {} layers of the model in {} s (token texts decoded)", sample.size(),
+                layers.length, String.format("%.1f", (System.nanoTime() - sampleStart) / 1e9));
         ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "emit-records");
             t.setDaemon(true);
@@ -420,7 +425,15 @@ public final class CorpusPass {
             }
         } finally {
             if (pool != null) {
+                // After a failure, builders still running must stop before the shared tokens are dropped.
                 pool.shutdownNow();
+                try {
+                    if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+                        log.warn("record builders still running 30 s after the emission ended");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             sharedTokens.clear();
         }
@@ -540,7 +553,7 @@ public final class CorpusPass {
      * to the tokenizer: one call per token was a tenth of the emission. Afterwards the records only
      * read the cache, so they can be built on several threads.
      */
-    private void cacheTokenTexts(List<CorpusWindow> sample) {
+    private synchronized void cacheTokenTexts(List<CorpusWindow> sample) {
         BitSet needed = new BitSet();
         for (int[] ids : topTokens.windows()) {
             for (int id : ids) {
@@ -563,6 +576,13 @@ public final class CorpusPass {
     }
 
     private String tokenText(int id) {
+        String[] texts = tokenTexts;
+        String text = id < texts.length ? texts[id] : null;
+        return text != null ? text : decodeTokenText(id);
+    }
+
+    /** A token not decoded beforehand (the emission decodes all of its tokens first): one at a time. */
+    private synchronized String decodeTokenText(int id) {
         if (id >= tokenTexts.length) {
             tokenTexts = Arrays.copyOf(tokenTexts, Math.max(id + 1, tokenTexts.length * 2));
         }

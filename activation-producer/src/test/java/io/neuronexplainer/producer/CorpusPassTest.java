@@ -142,6 +142,32 @@ class CorpusPassTest {
     }
 
     @Test
+    void aRecordFailingOnABuildingThreadStopsTheEmissionWithItsErrorAndNothingAfterIt() throws IOException {
+        SyntheticModel model = new SyntheticModel(2, 300);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(),
+                TestCorpus.FINGERPRINT, 8);
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(40, 9), new CharTokenizer(), 64, 0)) {
+            pass.run(cutter, "generated", () -> {}, PassProgress.NONE);
+        }
+        List<String> sunk = new ArrayList<>();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> pass.emit(RUN, Instant.now(), 2,
+                (layer, neuron) -> true, r -> {
+                    if (r.getNeuron().getLayer() == 1 && r.getNeuron().getNeuron() == 50) {
+                        throw new IllegalStateException("cannot encode layer 1 neuron 50");
+                    }
+                    return r.getNeuron().getLayer() + ":" + r.getNeuron().getNeuron();
+                }, sunk::add));
+        assertEquals("cannot encode layer 1 neuron 50", e.getMessage());
+        // In order up to the failing record, which is the 351st; nothing from it on.
+        assertTrue(sunk.size() <= 350, "records after the failure reached the sink: " + sunk.size());
+        for (int i = 0; i < sunk.size(); i++) {
+            assertEquals((i / 300) + ":" + (i % 300), sunk.get(i));
+        }
+        assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("emit-records")),
+                "the building threads have stopped");
+    }
+
+    @Test
     void smallCorpusKeepsEveryWindowAndStillSplitsDisjointly() throws IOException {
         SyntheticModel model = new SyntheticModel(1, 4);
         CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 16);
