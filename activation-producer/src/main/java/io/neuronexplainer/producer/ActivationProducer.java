@@ -292,21 +292,30 @@ public final class ActivationProducer {
     /** Aborts and writes FAILED, keeping the count of neuron records committed so far for a resumed emission. */
     private void fail(KafkaProducer<byte[], byte[]> producer, CheckpointRunKey key, RunIdentity run,
                       RunDetails details, CorpusPass pass, Instant startedAt, Exception cause, long committed) {
+        // An interrupted emission still records its failure: Kafka's client refuses to work while
+        // the thread's interrupt flag is set, so it is set again only afterwards.
+        boolean interrupted = Thread.interrupted();
         try {
-            producer.abortTransaction();
-        } catch (RuntimeException ignored) {
-            // No transaction was open (the failure came during the pass): nothing to abort.
-        }
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        try {
-            writeState(producer, key, state(run, details, RunState.FAILED, pass, committed, 0, 0, null, message, null, startedAt));
-        } catch (RuntimeException e) {
-            log.warn("run {}: could not write its FAILED record: {}", run.runId(), e.getMessage());
+            try {
+                producer.abortTransaction();
+            } catch (RuntimeException ignored) {
+                // No transaction was open (the failure came during the pass): nothing to abort.
+            }
+            String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            try {
+                writeState(producer, key, state(run, details, RunState.FAILED, pass, committed, 0, 0, null, message, null,
+                        startedAt));
+            } catch (RuntimeException e) {
+                log.warn("run {}: could not write its FAILED record: {}", run.runId(), e.getMessage());
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    private void writeState(KafkaProducer<byte[], byte[]> producer, CheckpointRunKey key,
-                                   CheckpointRun state) {
+    private void writeState(KafkaProducer<byte[], byte[]> producer, CheckpointRunKey key, CheckpointRun state) {
         producer.beginTransaction();
         producer.send(avro(Topics.CHECKPOINT_RUNS, key, state));
         producer.commitTransaction();

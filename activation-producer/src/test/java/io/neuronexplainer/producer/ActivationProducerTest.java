@@ -221,6 +221,54 @@ class ActivationProducerTest {
         assertFalse(runs.get(1).getNeuronsEmitted() > 0);
     }
 
+    @Test
+    void anInterruptedEmissionStillRecordsItsFailure() throws Exception {
+        // The emitting thread is interrupted while the model runs over the random sample: Kafka's
+        // client refuses to work on an interrupted thread, yet the run must say FAILED.
+        AtomicBoolean emitting = new AtomicBoolean();
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        SyntheticModel blocking = new SyntheticModel(2, 8) {
+            @Override
+            public float[][] mlpActivations(int[][] windows, int[] layers) {
+                if (emitting.get()) {
+                    running.countDown();
+                    try {
+                        Thread.sleep(60_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while running the model");
+                    }
+                }
+                return super.mlpActivations(windows, layers);
+            }
+        };
+        CorpusPass pass = new CorpusPass(blocking, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        RunIdentity run = new RunIdentity("synthetic-interrupted", "final", "generated", "run-interrupted");
+        ActivationProducer producer = new ActivationProducer(clients);
+        PassResult result;
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
+            result = producer.pass(run, ActivationProducer.RunDetails.NONE, pass, cutter, PassProgress.NONE, null,
+                    PassSnapshots.NONE, null);
+        }
+        emitting.set(true);
+        java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread emitter = new Thread(() -> {
+            try {
+                producer.emit(run, ActivationProducer.RunDetails.NONE, pass, null, result, System.nanoTime());
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        emitter.start();
+        assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "the emission reached the model");
+        emitter.interrupt();
+        emitter.join(60_000);
+        assertEquals("interrupted while running the model", thrown.get().getMessage());
+        List<CheckpointRun> runs = runsOf("synthetic-interrupted");
+        assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
+        assertEquals("interrupted while running the model", runs.get(1).getMessage());
+    }
+
     private static DocumentReader shortDocuments() {
         return new DocumentReader() {
             int left = 3;
