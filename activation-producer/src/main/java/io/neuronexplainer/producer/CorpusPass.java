@@ -27,8 +27,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -70,10 +72,19 @@ public final class CorpusPass {
     private volatile String[] tokenTexts = new String[1024];
     private final ConcurrentHashMap<Long, WindowTokens> sharedTokens = new ConcurrentHashMap<>();
     /**
+     * Each sampled window's maxima (layers x neurons) taken from the pass's own activations when the
+     * window entered the sample, so the emission runs the model only over the windows it needs
+     * per-token values of; null when they would take more than {@link #MAX_SAMPLE_MAXIMA_BYTES}.
+     * Not part of the pass state: a restored or merged pass recomputes them.
+     */
+    private Map<Long, float[]> sampleMaxima;
+    /**
      * Records per building thread that may wait, built, for the emission's sink: together about one
      * emission transaction, so the builders keep working while the sink commits.
      */
     private static final int IN_FLIGHT = 128;
+    /** Memory the sample's maxima may take during the pass (twice the sample, held between prunes). */
+    private static final long MAX_SAMPLE_MAXIMA_BYTES = 64L << 20;
     /** Windows whose tokens an emission keeps built and encoded (~1 KB each). */
     private static final int MAX_SHARED_WINDOWS = 65_536;
     private static final org.apache.avro.Schema TOKEN_IDS_SCHEMA = ActivationWindow.getClassSchema().getField("token_ids").schema();
@@ -126,6 +137,8 @@ public final class CorpusPass {
             tops.add(new LayerTopK(model.neuronsPerLayer(), settings.topK(), settings.windowTokens()));
         }
         this.reservoir = new WindowReservoir(settings.reservoirSize(), sampleSeed);
+        this.sampleMaxima = 2L * settings.reservoirSize() * layers.length * model.neuronsPerLayer() * Float.BYTES
+                <= MAX_SAMPLE_MAXIMA_BYTES ? new HashMap<>() : null;
     }
 
     /**
@@ -214,9 +227,15 @@ public final class CorpusPass {
                 }
             }
             LayerTopK.offerAll(tops, activations, ids.length, batch.get(0).index());
-            for (CorpusWindow w : batch) {
-                reservoir.offer(w);
-                topTokens.add(w);
+            for (int w = 0; w < batch.size(); w++) {
+                if (reservoir.offer(batch.get(w)) && sampleMaxima != null) {
+                    sampleMaxima.put(batch.get(w).index(), RandomWindowMaxima.windowMaxima(activations, w, tokens, neurons));
+                }
+                topTokens.add(batch.get(w));
+            }
+            if (sampleMaxima != null && sampleMaxima.size() > 2 * reservoir.capacity()) {
+                Set<Long> held = new HashSet<>(sampleWindowIndexes());
+                sampleMaxima.keySet().retainAll(held);
             }
             topTokens.pruneIfLarge(tops);
             progress.batch(topKStart - forwardStart, System.nanoTime() - topKStart);
@@ -388,7 +407,7 @@ public final class CorpusPass {
         long sampleStart = System.nanoTime();
         cacheTokenTexts(sample);
         RandomWindowMaxima maxima = RandomWindowMaxima.compute(model, layers, sample, batchSize, scoringSample.size(),
-                settings.windowTokens());
+                settings.windowTokens(), sampleMaxima == null ? Map.of() : sampleMaxima);
         log.info("random sample: {} windows through {} layers of the model in {} s (token texts decoded)", sample.size(),
                 layers.length, String.format("%.1f", (System.nanoTime() - sampleStart) / 1e9));
         ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {

@@ -6,15 +6,16 @@ import io.neuronexplainer.schemas.WindowMax;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every neuron's max activation on every window of the shared random sample, for all the pass's
  * layers: what {@code random_window_maxima} holds, so checkpoints of a series compare window by
- * window. Recomputed at the end of the pass in one batched run over the sample (the sample changes
- * until the corpus is read), keeping maxima (layers x windows x neurons floats) and, for the sample's
- * first windows only (those scoring draws its random windows from), the per-token values: no more
- * than one batch of all layers holds when the scoring sample fits in a batch, and no second run of
- * the model over those windows for each layer.
+ * window. The pass keeps the maxima of each window as it enters the sample (the sample changes until
+ * the corpus is read); the emission runs the model over the rest (all of them after a resumed or
+ * merged pass, whose state carries no maxima) and over the sample's first windows, those scoring
+ * draws its random windows from, whose per-token values it keeps: no more than one batch of all
+ * layers holds when the scoring sample fits in a batch.
  */
 final class RandomWindowMaxima {
     private final long[] windowIndexes;
@@ -34,41 +35,48 @@ final class RandomWindowMaxima {
     /**
      * Runs {@code sample} through {@code model}, {@code batchSize} windows at a time, for {@code layers},
      * keeping the per-token activations of its first {@code keepWindows} windows of {@code windowTokens}.
+     * A window whose maxima {@code known} holds (taken by the pass when the window entered the
+     * sample, {@link #windowMaxima}) is run only if it is among those first windows.
      */
     static RandomWindowMaxima compute(ActivationModel model, int[] layers, List<CorpusWindow> sample, int batchSize,
-                                      int keepWindows, int windowTokens) {
+                                      int keepWindows, int windowTokens, Map<Long, float[]> known) {
         int neurons = model.neuronsPerLayer();
         int keep = Math.min(keepWindows, sample.size());
         long[] indexes = new long[sample.size()];
         float[][] maxima = new float[layers.length][sample.size() * neurons];
         float[][] firstWindows = new float[layers.length][keep * windowTokens * neurons];
-        for (float[] layer : maxima) {
-            Arrays.fill(layer, Float.NEGATIVE_INFINITY);
+        List<Integer> toRun = new ArrayList<>();
+        for (int i = 0; i < sample.size(); i++) {
+            indexes[i] = sample.get(i).index();
+            float[] passMaxima = known.get(indexes[i]);
+            if (passMaxima != null) {
+                for (int l = 0; l < layers.length; l++) {
+                    System.arraycopy(passMaxima, l * neurons, maxima[l], i * neurons, neurons);
+                }
+            }
+            if (i < keep || passMaxima == null) {
+                toRun.add(i);
+            }
         }
         float[][] activations = new float[layers.length][];
-        for (int from = 0; from < sample.size(); from += batchSize) {
-            int to = Math.min(sample.size(), from + batchSize);
+        for (int from = 0; from < toRun.size(); from += batchSize) {
+            int to = Math.min(toRun.size(), from + batchSize);
             int[][] ids = new int[to - from][];
             for (int i = from; i < to; i++) {
-                ids[i - from] = sample.get(i).ids();
-                indexes[i] = sample.get(i).index();
+                ids[i - from] = sample.get(toRun.get(i)).ids();
             }
             activations = model.mlpActivations(ids, layers, activations);
-            for (int l = 0; l < layers.length; l++) {
-                float[] a = activations[l];
-                if (from < keep) {
-                    int kept = (Math.min(to, keep) - from) * windowTokens * neurons;
-                    System.arraycopy(a, 0, firstWindows[l], from * windowTokens * neurons, kept);
-                }
-                float[] m = maxima[l];
-                for (int w = 0; w < ids.length; w++) {
-                    int tokens = ids[w].length;
-                    int out = (from + w) * neurons;
-                    for (int t = 0; t < tokens; t++) {
-                        int in = (w * tokens + t) * neurons;
-                        for (int n = 0; n < neurons; n++) {
-                            m[out + n] = Math.max(m[out + n], a[in + n]);
-                        }
+            for (int w = 0; w < ids.length; w++) {
+                int position = toRun.get(from + w);
+                int tokens = ids[w].length;
+                for (int l = 0; l < layers.length; l++) {
+                    float[] a = activations[l];
+                    if (position < keep) {
+                        System.arraycopy(a, w * tokens * neurons, firstWindows[l], position * windowTokens * neurons,
+                                tokens * neurons);
+                    }
+                    if (!known.containsKey(indexes[position])) {
+                        maxOverTokens(a, w, tokens, neurons, maxima[l], position * neurons);
                     }
                 }
             }
@@ -82,6 +90,28 @@ final class RandomWindowMaxima {
      */
     float[] firstWindows(int layerPosition) {
         return firstWindows[layerPosition];
+    }
+
+    /**
+     * Each neuron's max over window {@code w} of a batch's activations ({@code activations[l]}:
+     * [(window * tokens + token) * neurons + neuron]), as [layer * neurons + neuron].
+     */
+    static float[] windowMaxima(float[][] activations, int w, int tokens, int neurons) {
+        float[] out = new float[activations.length * neurons];
+        for (int l = 0; l < activations.length; l++) {
+            maxOverTokens(activations[l], w, tokens, neurons, out, l * neurons);
+        }
+        return out;
+    }
+
+    private static void maxOverTokens(float[] a, int w, int tokens, int neurons, float[] out, int at) {
+        Arrays.fill(out, at, at + neurons, Float.NEGATIVE_INFINITY);
+        for (int t = 0; t < tokens; t++) {
+            int in = (w * tokens + t) * neurons;
+            for (int n = 0; n < neurons; n++) {
+                out[at + n] = Math.max(out[at + n], a[in + n]);
+            }
+        }
     }
 
     /** Neuron {@code neuron} of the pass's {@code layerPosition}-th layer: one entry per sampled window, in sample order. */

@@ -163,6 +163,12 @@ class CorpusPassTest {
         for (int i = 0; i < sunk.size(); i++) {
             assertEquals((i / 300) + ":" + (i % 300), sunk.get(i));
         }
+        // The pool has terminated when emit returns; its threads may take a moment more to end.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("emit-records"))
+                && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
         assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("emit-records")),
                 "the building threads have stopped");
     }

@@ -54,25 +54,29 @@ public final class WindowReservoir {
         return p > q || (p == q && i > j);
     }
 
-    public void offer(CorpusWindow window) {
+    /** Offers a window; true if the sample now holds it. */
+    public boolean offer(CorpusWindow window) {
         seen++;
-        keep(window);
+        return keep(window);
     }
 
-    private void keep(CorpusWindow window) {
+    private boolean keep(CorpusWindow window) {
         if (capacity == 0) {
-            return;
+            return false;
         }
         long p = priority(seed, window.index());
         if (size < capacity) {
             priority[size] = p;
             slots[size] = window;
             siftUp(size++);
+            return true;
         } else if (after(priority[0], slots[0].index(), p, window.index())) {
             priority[0] = p;
             slots[0] = window;
             siftDown(0);
+            return true;
         }
+        return false;
     }
 
     private void siftUp(int pos) {

@@ -30,6 +30,22 @@ class WindowReservoirTest {
     }
 
     @Test
+    void offerSaysWhetherTheSampleNowHoldsTheWindow() {
+        // The pass keeps a window's maxima exactly when offer says the sample took it.
+        WindowReservoir r = new WindowReservoir(15, 42);
+        java.util.Set<Long> taken = new java.util.HashSet<>();
+        for (int i = 0; i < 2_000; i++) {
+            if (r.offer(new CorpusWindow(i, new int[] {i}))) {
+                taken.add((long) i);
+            }
+            java.util.Set<Long> held = java.util.Set.copyOf(r.sample().stream().map(CorpusWindow::index).toList());
+            assertEquals(held.contains((long) i), taken.contains((long) i), "window " + i);
+        }
+        assertTrue(taken.containsAll(r.sample().stream().map(CorpusWindow::index).toList()));
+        assertTrue(taken.size() > 15 && taken.size() < 200, "taken " + taken.size());
+    }
+
+    @Test
     void keepsEveryWindowOfAShortStream() {
         assertEquals(java.util.Set.of(0L, 1L, 2L), java.util.Set.copyOf(sample(15, 1, 3)));
         assertEquals(List.of(), sample(0, 1, 100));
