@@ -7,6 +7,8 @@ import io.neuronexplainer.schemas.CheckpointRun;
 import io.neuronexplainer.schemas.CheckpointRunKey;
 import io.neuronexplainer.schemas.RunState;
 import io.neuronexplainer.schemas.Identities;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronPartitioner;
 import io.neuronexplainer.schemas.Topics;
 import java.io.IOException;
 import java.time.Duration;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *   record once the corpus is known to have windows and RUNNING records with progress (windows done
  *   / total, ETA) every {@link #RUNNING_EVERY}, and handing snapshots of the pass state on;</li>
  *   <li>{@link #emit}: from a complete state, writes every neuron's record in transactions of
- *   {@link #EMIT_BATCH} records, each with a RUNNING record saying how many neurons are committed,
+ *   {@link EmitTransactions} records, each with a RUNNING record saying how many neurons are committed,
  *   so a producer killed while emitting is resumed after them and nothing is written twice; the
  *   last transaction holds the COMPLETED record.</li>
  * </ol>
@@ -44,10 +46,20 @@ public final class ActivationProducer {
     /** How often a RUNNING record reports the pass's progress, by default. */
     static final Duration RUNNING_EVERY = Duration.ofSeconds(10);
     /**
-     * Neuron records per emission transaction (about 3 MB for GPT-2 small's records): small, so the
-     * explainers (reading committed records only) start on the first while the rest are written.
+     * Neuron records per emission transaction: {@code first} (about 3 MB of GPT-2 small's records at
+     * 256), small so the explainers (reading committed records only) start on the first while the
+     * rest are written; {@code later} once {@code laterAfter} are written, when the explainers have
+     * more than they can take and each commit's wait for the broker (~30 ms: 4-5 s of GPT-2 small's
+     * 36,864 records in transactions of 256) is worth saving.
      */
-    static final int EMIT_BATCH = 256;
+    record EmitTransactions(int first, int later, long laterAfter) {
+        static final EmitTransactions DEFAULT = new EmitTransactions(256, 1024, 4096);
+
+        int size(long writtenBefore) {
+            return writtenBefore < laterAfter ? first : later;
+        }
+    }
+
     /** Threads building and encoding neuron records while one sends them: one per core, up to 4. */
     static final int EMIT_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     public static final String STAGE = "activation-producer";
@@ -80,6 +92,7 @@ public final class ActivationProducer {
 
     private final KafkaClients clients;
     private final long runningEveryNanos;
+    private final EmitTransactions transactions;
     // Records are encoded before they reach the producer, so that the emission can encode on
     // several threads; the producers themselves carry bytes.
     private final AvroSerializer<SpecificRecord> keys;
@@ -91,10 +104,22 @@ public final class ActivationProducer {
 
     /** @param runningEvery how often a RUNNING progress record is written during the pass */
     public ActivationProducer(KafkaClients clients, Duration runningEvery) {
+        this(clients, runningEvery, EmitTransactions.DEFAULT);
+    }
+
+    ActivationProducer(KafkaClients clients, Duration runningEvery, EmitTransactions transactions) {
         this.clients = clients;
         this.runningEveryNanos = runningEvery.toNanos();
+        this.transactions = transactions;
         this.keys = new AvroSerializer<>(clients.registry(), true);
         this.values = new AvroSerializer<>(clients.registry(), false);
+    }
+
+    /** A neuron's activations record, encoded, on the partition its simulations go to. */
+    private ProducerRecord<byte[], byte[]> placed(NeuronActivations record, int partitions) {
+        ProducerRecord<byte[], byte[]> encoded = avro(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(record), record);
+        int partition = NeuronPartitioner.of(keys.serialize(Topics.NEURON_SIMULATIONS, record.getNeuron()), partitions);
+        return new ProducerRecord<>(encoded.topic(), partition, encoded.key(), encoded.value());
     }
 
     /** A record for {@code topic}, key and value in the registry's Avro wire format. */
@@ -194,9 +219,11 @@ public final class ActivationProducer {
                     return ++index[0] > committed;
                 };
                 long[] written = {committed};
-                // Records are built and Avro-encoded on EMIT_THREADS threads, then sent here in order.
-                pass.emit(run, Instant.now(), EMIT_THREADS, wanted,
-                        record -> avro(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(record), record), bytes -> {
+                // Records are built, Avro-encoded and placed (NeuronPartitioner's rule, which would
+                // otherwise decode each key again on this thread) on EMIT_THREADS threads, then sent
+                // here in order.
+                int partitions = producer.partitionsFor(Topics.NEURON_ACTIVATIONS).size();
+                pass.emit(run, Instant.now(), EMIT_THREADS, wanted, record -> placed(record, partitions), bytes -> {
                     written[0]++;
                     long sendStart = System.nanoTime();
                     producer.send(bytes, (metadata, e) -> {
@@ -205,7 +232,7 @@ public final class ActivationProducer {
                         }
                     });
                     sendNanos[0] += System.nanoTime() - sendStart;
-                    if (++inBatch[0] == EMIT_BATCH) {
+                    if (++inBatch[0] == transactions.size(written[0] - inBatch[0] - committed)) {
                         long commitStart = System.nanoTime();
                         producer.send(avro(Topics.CHECKPOINT_RUNS, key, state(run, whole, RunState.RUNNING,
                                 pass, written[0], result.windows(), result.tokens(), result.windows(), null, null, startedAt)));

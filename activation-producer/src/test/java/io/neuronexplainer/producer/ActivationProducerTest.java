@@ -75,6 +75,14 @@ class ActivationProducerTest {
 
         List<NeuronActivations> records = activationsOf("synthetic-ok");
         assertEquals(32, records.size());
+        // Each on the partition of its neuron's simulations (placed by the emission, not the partitioner).
+        var neuronKeys = new io.neuronexplainer.schemas.AvroSerializer<NeuronKey>(clients.registry(), true);
+        for (var r : TopicSnapshot.read(clients, Topics.NEURON_ACTIVATIONS, ActivationsKey.class, NeuronActivations.class)) {
+            if (r.key().getNeuron().getModel().equals("synthetic-ok")) {
+                assertEquals(io.neuronexplainer.schemas.NeuronPartitioner.of(
+                        neuronKeys.serialize(Topics.NEURON_SIMULATIONS, r.key().getNeuron()), 3), r.partition());
+            }
+        }
         Set<String> keys = new HashSet<>();
         for (NeuronActivations r : records) {
             assertTrue(keys.add(r.getNeuron().getLayer() + "/" + r.getNeuron().getNeuron()), "one record per neuron");
@@ -267,6 +275,25 @@ class ActivationProducerTest {
         List<CheckpointRun> runs = runsOf("synthetic-interrupted");
         assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
         assertEquals("interrupted while running the model", runs.get(1).getMessage());
+    }
+
+    @Test
+    void transactionsGrowOnceTheFirstRecordsAreCommitted() throws IOException {
+        // Transactions of 4 until 8 records are written, then of 16: RUNNING records at 4, 8, 24, 40.
+        SyntheticModel model = new SyntheticModel(2, 21);
+        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        RunIdentity run = new RunIdentity("synthetic-growing", "final", "generated", "run-growing");
+        ActivationProducer producer = new ActivationProducer(clients, ActivationProducer.RUNNING_EVERY,
+                new ActivationProducer.EmitTransactions(4, 16, 8));
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
+            assertEquals(42, producer.produce(run, pass, cutter, PassProgress.NONE).neuronsEmitted());
+        }
+        assertEquals(42, activationsOf("synthetic-growing").size());
+        List<CheckpointRun> runs = runsOf("synthetic-growing");
+        assertEquals(List.of(4L, 8L, 24L, 40L), runs.stream().filter(r -> r.getState() == RunState.RUNNING)
+                .map(CheckpointRun::getNeuronsEmitted).toList());
+        assertEquals(RunState.COMPLETED, runs.get(runs.size() - 1).getState());
+        assertEquals(42, runs.get(runs.size() - 1).getNeuronsEmitted());
     }
 
     private static DocumentReader shortDocuments() {

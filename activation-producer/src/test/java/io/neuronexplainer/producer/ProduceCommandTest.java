@@ -132,7 +132,7 @@ class ProduceCommandTest {
         }
 
         List<CheckpointRun> runs = runsOf("demo-gpt2");
-        // Emitted in transactions of EMIT_BATCH, each with a RUNNING record of the neurons committed so far.
+        // Emitted in transactions of 256 (the first 4,096 records), each with a RUNNING record of the neurons committed so far.
         assertEquals(List.of(RunState.STARTED, RunState.RUNNING, RunState.RUNNING, RunState.RUNNING, RunState.RUNNING,
                 RunState.COMPLETED), runs.stream().map(CheckpointRun::getState).toList());
         assertEquals(List.of(256L, 512L, 768L, 1024L), runs.subList(1, 5).stream().map(CheckpointRun::getNeuronsEmitted).toList());
