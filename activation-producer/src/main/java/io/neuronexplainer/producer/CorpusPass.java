@@ -75,7 +75,8 @@ public final class CorpusPass {
      * Each sampled window's maxima (layers x neurons) taken from the pass's own activations when the
      * window entered the sample, so the emission runs the model only over the windows it needs
      * per-token values of; null when they would take more than {@link #MAX_SAMPLE_MAXIMA_BYTES}.
-     * Not part of the pass state: a restored or merged pass recomputes them.
+     * Not part of the pass state: the windows a restored pass took before its snapshot, and other
+     * shards' windows in a merged sample, are run again.
      */
     private Map<Long, float[]> sampleMaxima;
     /**
@@ -230,12 +231,11 @@ public final class CorpusPass {
             for (int w = 0; w < batch.size(); w++) {
                 if (reservoir.offer(batch.get(w)) && sampleMaxima != null) {
                     sampleMaxima.put(batch.get(w).index(), RandomWindowMaxima.windowMaxima(activations, w, tokens, neurons));
+                    if (sampleMaxima.size() > 2 * reservoir.capacity()) {
+                        sampleMaxima.keySet().retainAll(new HashSet<>(sampleWindowIndexes()));
+                    }
                 }
                 topTokens.add(batch.get(w));
-            }
-            if (sampleMaxima != null && sampleMaxima.size() > 2 * reservoir.capacity()) {
-                Set<Long> held = new HashSet<>(sampleWindowIndexes());
-                sampleMaxima.keySet().retainAll(held);
             }
             topTokens.pruneIfLarge(tops);
             progress.batch(topKStart - forwardStart, System.nanoTime() - topKStart);
@@ -372,9 +372,9 @@ public final class CorpusPass {
 
     /**
      * Builds each neuron's record, layer by layer, and hands it to {@code sink}. The random
-     * windows scoring may use (the sample's first {@link SamplingSettings#scoringSampleSize}) and
-     * the whole sample's per-neuron maxima come from one batched run of the model over the sample
-     * for all layers ({@link RandomWindowMaxima}).
+     * windows scoring may use (the sample's first {@link SamplingSettings#scoringSampleSize}) come
+     * from one batched run of the model over them for all layers, and the whole sample's per-neuron
+     * maxima from the pass or, for windows it holds none of, that same run ({@link RandomWindowMaxima}).
      */
     public long emit(RunIdentity run, Instant producedAt, Consumer<NeuronActivations> sink) {
         return emit(run, producedAt, 1, (layer, neuron) -> true, record -> record, sink);
@@ -446,12 +446,18 @@ public final class CorpusPass {
             if (pool != null) {
                 // After a failure, builders still running must stop before the shared tokens are dropped.
                 pool.shutdownNow();
+                // Awaited even when this thread was interrupted (the flag is set again after).
+                boolean interrupted = Thread.interrupted();
                 try {
                     if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
                         log.warn("record builders still running 30 s after the emission ended");
                     }
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    interrupted = true;
+                } finally {
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
             }
             sharedTokens.clear();

@@ -12,8 +12,8 @@ import java.util.Map;
  * Every neuron's max activation on every window of the shared random sample, for all the pass's
  * layers: what {@code random_window_maxima} holds, so checkpoints of a series compare window by
  * window. The pass keeps the maxima of each window as it enters the sample (the sample changes until
- * the corpus is read); the emission runs the model over the rest (all of them after a resumed or
- * merged pass, whose state carries no maxima) and over the sample's first windows, those scoring
+ * the corpus is read); the emission runs the model over those it lacks maxima of (a restored pass's
+ * state and other shards' carry none) and over the sample's first windows, those scoring
  * draws its random windows from, whose per-token values it keeps: no more than one batch of all
  * layers holds when the scoring sample fits in a batch.
  */
@@ -36,7 +36,8 @@ final class RandomWindowMaxima {
      * Runs {@code sample} through {@code model}, {@code batchSize} windows at a time, for {@code layers},
      * keeping the per-token activations of its first {@code keepWindows} windows of {@code windowTokens}.
      * A window whose maxima {@code known} holds (taken by the pass when the window entered the
-     * sample, {@link #windowMaxima}) is run only if it is among those first windows.
+     * sample, {@link #windowMaxima}) is run only if it is among those first windows, and then takes
+     * its maxima from this run.
      */
     static RandomWindowMaxima compute(ActivationModel model, int[] layers, List<CorpusWindow> sample, int batchSize,
                                       int keepWindows, int windowTokens, Map<Long, float[]> known) {
@@ -75,9 +76,9 @@ final class RandomWindowMaxima {
                         System.arraycopy(a, w * tokens * neurons, firstWindows[l], position * windowTokens * neurons,
                                 tokens * neurons);
                     }
-                    if (!known.containsKey(indexes[position])) {
-                        maxOverTokens(a, w, tokens, neurons, maxima[l], position * neurons);
-                    }
+                    // A window run here takes its maxima from this run, so a random window's max and its
+                    // entry in the maxima come from the same numbers.
+                    maxOverTokens(a, w, tokens, neurons, maxima[l], position * neurons);
                 }
             }
         }
