@@ -119,16 +119,20 @@ class CorpusPassTest {
         }
     }
 
-    @Test
-    void recordsBuiltOnSeveralThreadsComeOutAsOnOne() throws IOException {
-        // 2 x 300 neurons: more records than the building threads keep in flight, so the in-order
-        // hand-over is exercised; a third of the neurons filtered out.
-        SyntheticModel model = new SyntheticModel(2, 300);
-        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(),
-                TestCorpus.FINGERPRINT, 8);
+    /** A finished pass of 2 x 300 neurons: more records than the building threads keep in flight. */
+    private static CorpusPass passOver600Neurons() throws IOException {
+        CorpusPass pass = new CorpusPass(new SyntheticModel(2, 300), new CharTokenizer(), new int[] {0, 1},
+                SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(40, 9), new CharTokenizer(), 64, 0)) {
             pass.run(cutter, "generated", () -> {}, PassProgress.NONE);
         }
+        return pass;
+    }
+
+    @Test
+    void recordsBuiltOnSeveralThreadsComeOutAsOnOne() throws IOException {
+        // The in-order hand-over exercised, with a third of the neurons filtered out.
+        CorpusPass pass = passOver600Neurons();
         Instant at = Instant.ofEpochMilli(1_000);
         List<NeuronActivations> one = new ArrayList<>();
         pass.emit(RUN, at, one::add);
@@ -143,12 +147,7 @@ class CorpusPassTest {
 
     @Test
     void aRecordFailingOnABuildingThreadStopsTheEmissionWithItsErrorAndNothingAfterIt() throws IOException {
-        SyntheticModel model = new SyntheticModel(2, 300);
-        CorpusPass pass = new CorpusPass(model, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(),
-                TestCorpus.FINGERPRINT, 8);
-        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(40, 9), new CharTokenizer(), 64, 0)) {
-            pass.run(cutter, "generated", () -> {}, PassProgress.NONE);
-        }
+        CorpusPass pass = passOver600Neurons();
         List<String> sunk = new ArrayList<>();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> pass.emit(RUN, Instant.now(), 2,
                 (layer, neuron) -> true, r -> {
