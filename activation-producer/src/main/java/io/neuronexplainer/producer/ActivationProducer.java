@@ -118,7 +118,7 @@ public final class ActivationProducer {
     /** A neuron's activations record, encoded, on the partition its simulations go to. */
     private ProducerRecord<byte[], byte[]> placed(NeuronActivations record, int partitions) {
         ProducerRecord<byte[], byte[]> encoded = avro(Topics.NEURON_ACTIVATIONS, Identities.activationsKey(record), record);
-        int partition = NeuronPartitioner.of(keys.serialize(Topics.NEURON_SIMULATIONS, record.getNeuron()), partitions);
+        int partition = NeuronPartitioner.ofNeuron(record.getNeuron(), keys, partitions);
         return new ProducerRecord<>(encoded.topic(), partition, encoded.key(), encoded.value());
     }
 

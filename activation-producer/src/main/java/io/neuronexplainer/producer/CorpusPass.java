@@ -32,7 +32,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +40,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.avro.generic.PrimitivesArrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -426,12 +426,12 @@ public final class CorpusPass {
                         continue;
                     }
                     int neuron = n;
-                    Callable<T> build = () -> prepare.apply(record(run, runInfo, layers[position], neuron, top,
+                    Supplier<T> build = () -> prepare.apply(record(run, runInfo, layers[position], neuron, top,
                             scoringSample, maxima.firstWindows(position), maxima.of(position, neuron)));
                     if (pool == null) {
-                        sink.accept(result(build));
+                        sink.accept(build.get());
                     } else {
-                        inFlight.add(pool.submit(build));
+                        inFlight.add(pool.submit(build::get));
                         if (inFlight.size() >= IN_FLIGHT * threads) {
                             sink.accept(result(inFlight.poll()));
                         }
@@ -463,16 +463,6 @@ public final class CorpusPass {
             sharedTokens.clear();
         }
         return emitted;
-    }
-
-    private static <T> T result(Callable<T> build) {
-        try {
-            return build.call();
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
     }
 
     private static <T> T result(Future<T> built) {

@@ -40,10 +40,18 @@ public class NeuronPartitioner implements Partitioner {
         if (Topics.NEURON_ACTIVATIONS.equals(topic)) {
             NeuronKey neuron = neuronOf(key, keyBytes);
             if (neuron != null) {
-                return of(neuronKeys.serialize(Topics.NEURON_SIMULATIONS, neuron), partitions);
+                return ofNeuron(neuron, neuronKeys, partitions);
             }
         }
         return of(keyBytes, partitions);
+    }
+
+    /**
+     * The partition of a neuron's activations: its simulations' ({@code keys} serialising record keys
+     * against the same registry), for a sender that places its records itself.
+     */
+    public static int ofNeuron(NeuronKey neuron, AvroSerializer<? super NeuronKey> keys, int partitions) {
+        return of(keys.serialize(Topics.NEURON_SIMULATIONS, neuron), partitions);
     }
 
     /** Kafka's default placement of a key: murmur2 of its bytes. */
