@@ -1,15 +1,17 @@
 package io.neuronexplainer.scorer;
 
 import io.neuronexplainer.schemas.ActivationsKey;
-import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerde;
+import io.neuronexplainer.schemas.AvroSerializer;
 import io.neuronexplainer.schemas.DeadLetter;
 import io.neuronexplainer.schemas.DriftKey;
 import io.neuronexplainer.schemas.DriftPoint;
+import io.neuronexplainer.schemas.DriftRequest;
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronPartitioner;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.RegistryClient;
 import io.neuronexplainer.schemas.ScoreKey;
@@ -18,11 +20,14 @@ import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.Topics;
 import io.neuronexplainer.scorer.drift.DriftOutput;
 import io.neuronexplainer.scorer.drift.DriftPoints;
+import io.neuronexplainer.scorer.drift.DriftRequests;
 import io.neuronexplainer.scorer.drift.DriftTracker;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -109,8 +114,8 @@ public final class ScorerTopology {
                 Consumed.with(activationsKeySerde, Serdes.ByteArray()),
                 Materialized.<ActivationsKey, byte[], KeyValueStore<Bytes, byte[]>>as(ACTIVATIONS_STORE)
                         .withKeySerde(activationsKeySerde).withValueSerde(Serdes.ByteArray()).withCachingDisabled());
-        Deserializer<NeuronActivations> activationsReader = new ScoringWindowsReader(registry);
-        Deserializer<NeuronActivations> driftReader = AvroDeserializer.of(registry, NeuronActivations.class);
+        Deserializer<NeuronActivations> activationsReader = ActivationsProjection.scoring(registry);
+        Deserializer<NeuronActivations> driftReader = ActivationsProjection.drift(registry);
         builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
                 Stores.persistentTimestampedKeyValueStore(SIMULATIONS_STORE), Serdes.String(), simulationSerde)
                 .withCachingDisabled());
@@ -166,8 +171,7 @@ public final class ScorerTopology {
         KStream<String, DriftPoint> driftEvents = activations.toStream(Named.as("activations-to-drift"))
                 .filter((k, v) -> v != null)
                 .map((k, v) -> KeyValue.pair(DriftPoints.neuronKey(k.getNeuron()),
-                        DriftPoints.of(driftReader.deserialize(Topics.NEURON_ACTIVATIONS, v), reuseThreshold == null ? null : v)),
-                        Named.as("drift-activations"))
+                        DriftPoints.of(driftReader.deserialize(Topics.NEURON_ACTIVATIONS, v))), Named.as("drift-activations"))
                 .merge(bestChanges.map((k, s) -> KeyValue.pair(DriftPoints.neuronKey(k), DriftPoints.best(s)), Named.as("drift-best")))
                 .merge(scores.filter((k, s) -> s.getCarriedFrom() != null
                                 && Identities.SIMULATION_SCORER.equals(s.getScorerKind())) // drift compares correlations
@@ -185,13 +189,6 @@ public final class ScorerTopology {
         builder.table(Topics.NEURON_DRIFT, Consumed.with(driftKeySerde, driftSerde),
                 Materialized.<DriftKey, NeuronDrift, KeyValueStore<Bytes, byte[]>>as(DRIFT_STORE)
                         .withKeySerde(driftKeySerde).withValueSerde(driftSerde));
-        driftOut.filter((k, o) -> o.kind() == DriftOutput.Kind.CARRY).map((k, o) -> KeyValue.pair(o.neuron(), o.request()),
-                        Named.as("carried-requests"))
-                .to(Topics.SIMULATION_REQUESTS, Produced.with(keySerde, AvroSerde.of(registry, SimulationRequest.class, false)));
-        // With reuse: the neurons that changed go to the explainers; the others keep the carried explanation as their best.
-        driftOut.filter((k, o) -> o.kind() == DriftOutput.Kind.EXPLAIN)
-                .map((k, o) -> KeyValue.pair(o.explainKey(), o.explainActivations()), Named.as("explain-requests"))
-                .to(Topics.EXPLANATION_REQUESTS, Produced.with(activationsKeySerde, Serdes.ByteArray()));
         driftOut.filter((k, o) -> o.kind() == DriftOutput.Kind.REUSE).map((k, o) -> KeyValue.pair(o.neuron(), o.reusedBest()),
                         Named.as("reused-best"))
                 .to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
@@ -201,6 +198,24 @@ public final class ScorerTopology {
         arrivals.process(() -> new OrphanSweeper(orphanTimeout, metrics, neuronRuns, keySerializer, simulationSerializer),
                         Named.as("orphan-sweeper"), ACTIVATIONS_STORE, SIMULATIONS_STORE, WAITING_STORE)
                 .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
+
+        // The tracker's carried simulations and explanations asked for go back to the task holding
+        // their run's activations (placed by the neuron, as the activations are), which attaches the
+        // windows: the tracker's store and topics never carry tokens.
+        AvroSerializer<NeuronKey> neuronKeys = new AvroSerializer<>(registry, true);
+        KStream<NeuronKey, DriftRequests.Attached> attached = driftOut.filter((k, o) -> o.isRequest(), Named.as("drift-requests"))
+                .map((k, o) -> KeyValue.pair(o.neuron(), o.driftRequest()), Named.as("drift-requests-by-neuron"))
+                .repartition(Repartitioned.with(keySerde, AvroSerde.of(registry, DriftRequest.class, false))
+                        .withName("drift-requests").withStreamPartitioner((topic, neuron, request, partitions) ->
+                                Optional.of(Set.of(NeuronPartitioner.ofNeuron(neuron, neuronKeys, partitions)))))
+                .processValues(() -> new DriftRequests(ACTIVATIONS_STORE, ActivationsProjection.scoringTokens(registry)),
+                        Named.as("drift-request-windows"), ACTIVATIONS_STORE);
+        attached.filter((k, a) -> a.isCarry(), Named.as("carried-requests")).mapValues(DriftRequests.Attached::carry)
+                .to(Topics.SIMULATION_REQUESTS, Produced.with(keySerde, AvroSerde.of(registry, SimulationRequest.class, false)));
+        // With reuse: the neurons that changed go to the explainers; the others keep the carried explanation as their best.
+        attached.filter((k, a) -> !a.isCarry(), Named.as("explain-requests"))
+                .map((k, a) -> KeyValue.pair(a.explainKey(), a.activations()))
+                .to(Topics.EXPLANATION_REQUESTS, Produced.with(activationsKeySerde, Serdes.ByteArray()));
         return builder.build(props);
     }
 

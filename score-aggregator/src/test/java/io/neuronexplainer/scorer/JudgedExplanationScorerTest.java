@@ -224,7 +224,7 @@ class JudgedExplanationScorerTest {
 
     @Test
     void theScoringProjectionKeepsWhatTheTruthNeeds() {
-        // ScoringWindowsReader keeps window indexes and activations, not tokens: the same truth and figures.
+        // ActivationsProjection.scoring keeps window indexes and activations, not tokens: the same truth and figures.
         List<ActivationWindow> thinTop = TRUTH.getScoringTopWindows().stream().map(w -> new ActivationWindow(w.getWindowIndex(),
                 w.getKind(), List.of(), List.of(), w.getActivations(), 0f)).toList();
         List<ActivationWindow> thinRandom = TRUTH.getScoringRandomWindows().stream().map(w -> new ActivationWindow(w.getWindowIndex(),

@@ -63,6 +63,17 @@ class ReusePendingTimeoutTest {
                 TopicIo.await("the carried request for b", Duration.ofSeconds(20),
                         () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
                                 .anyMatch(r -> "a".equals(r.getCarriedFrom())));
+                SimulationRequest carried = TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                        .filter(r -> "a".equals(r.getCarriedFrom())).findFirst().orElseThrow();
+                assertEquals(b.getNeuron(), carried.getNeuron());
+                assertEquals("run-b", carried.getRunId());
+                List<io.neuronexplainer.schemas.TokenWindow> expected = new java.util.ArrayList<>();
+                b.getScoringTopWindows().forEach(w -> expected.add(new io.neuronexplainer.schemas.TokenWindow(w.getWindowIndex(),
+                        io.neuronexplainer.schemas.WindowKind.TOP, w.getTokens())));
+                b.getScoringRandomWindows().forEach(w -> expected.add(new io.neuronexplainer.schemas.TokenWindow(w.getWindowIndex(),
+                        io.neuronexplainer.schemas.WindowKind.RANDOM, w.getTokens())));
+                assertEquals(expected, carried.getWindows(), "b's scoring windows' tokens, attached from the scorer's activations store");
+                assertTrue(expected.stream().allMatch(w -> !w.getTokens().isEmpty()));
                 Thread.sleep(Math.max(0, TIMEOUT.toMillis() / 2 - (System.nanoTime() - sentAt) / 1_000_000));
                 assertEquals(List.of("a"), checkpoints(clients), "b waits for its carried score");
 

@@ -160,16 +160,33 @@ class ScorerStreamsTest {
 
     @Test
     @Order(7)
-    void theScoringProjectionReadsTheSameScoringWindowsAsTheFullRecord() {
+    void theProjectionsReadWhatTheirUsersNeedAsTheFullRecordHasIt() {
         byte[] bytes = new io.neuronexplainer.schemas.AvroSerializer<NeuronActivations>(clients.registry(), false)
                 .serialize(Topics.NEURON_ACTIVATIONS, truthA);
-        NeuronActivations thin = new ScoringWindowsReader(clients.registry()).deserialize(Topics.NEURON_ACTIVATIONS, bytes);
+        NeuronActivations thin = ActivationsProjection.scoring(clients.registry()).deserialize(Topics.NEURON_ACTIVATIONS, bytes);
         assertEquals(truthA.getNeuron(), thin.getNeuron());
         assertEquals(truthA.getScoringTopWindows().size(), thin.getScoringTopWindows().size());
         assertEquals(truthA.getScoringRandomWindows().get(2).getActivations(), thin.getScoringRandomWindows().get(2).getActivations());
         assertEquals(truthA.getScoringRandomWindows().get(2).getWindowIndex(), thin.getScoringRandomWindows().get(2).getWindowIndex());
         assertTrue(thin.getScoringTopWindows().get(0).getTokens().isEmpty(), "tokens are skipped");
         assertTrue(sameScores(ExplanationScorer.score(truthA, simA, Instant.EPOCH), ExplanationScorer.score(thin, simA, Instant.EPOCH)));
+
+        // The drift tracker's: the same point as from the whole record, from a record without tokens.
+        NeuronActivations inSeries = NeuronActivations.newBuilder(truthA).setRun(io.neuronexplainer.schemas.ProducerRun
+                .newBuilder(truthA.getRun()).setSeriesId("series-1").setStep(77).build()).build();
+        NeuronActivations forDrift = ActivationsProjection.drift(clients.registry()).deserialize(Topics.NEURON_ACTIVATIONS,
+                new io.neuronexplainer.schemas.AvroSerializer<NeuronActivations>(clients.registry(), false)
+                        .serialize(Topics.NEURON_ACTIVATIONS, inSeries));
+        assertEquals(io.neuronexplainer.scorer.drift.DriftPoints.of(inSeries), io.neuronexplainer.scorer.drift.DriftPoints.of(forDrift));
+        assertEquals(77, io.neuronexplainer.scorer.drift.DriftPoints.of(forDrift).getStep());
+        assertTrue(forDrift.getExplanationWindows().get(0).getTokens().isEmpty(), "tokens are skipped");
+        assertTrue(forDrift.getScoringRandomWindows().isEmpty(), "so are windows it does not keep");
+
+        // A carried request's: the scoring windows' tokens.
+        NeuronActivations tokens = ActivationsProjection.scoringTokens(clients.registry()).deserialize(Topics.NEURON_ACTIVATIONS, bytes);
+        assertEquals(truthA.getScoringTopWindows().get(1).getTokens(), tokens.getScoringTopWindows().get(1).getTokens());
+        assertEquals(truthA.getScoringRandomWindows().get(2).getTokens(), tokens.getScoringRandomWindows().get(2).getTokens());
+        assertTrue(tokens.getScoringTopWindows().get(1).getActivations().isEmpty(), "activations are skipped");
     }
 
     static List<Double> predicted(Simulation sim, String kind, long index) {

@@ -1,12 +1,9 @@
 package io.neuronexplainer.scorer.drift;
 
-import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.DriftPoint;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
-import io.neuronexplainer.schemas.TokenWindow;
-import io.neuronexplainer.schemas.WindowKind;
 import io.neuronexplainer.schemas.WindowMax;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,13 +23,13 @@ public final class DriftPoints {
         return neuron.getModel() + '\u0000' + neuron.getLayer() + '\u0000' + neuron.getNeuron();
     }
 
-    /** What a run's activations record brings. */
+    /**
+     * What a run's activations record brings: the run's place in its series, its top windows' indexes
+     * and its random sample's maxima. Never its windows' tokens nor the record itself: the requests
+     * that need them have them attached from the activations store ({@link DriftRequests}), so the
+     * tracker's store and topics stay small.
+     */
     public static DriftPoint of(NeuronActivations a) {
-        return of(a, null);
-    }
-
-    /** As above, keeping the record's bytes ({@code raw}, or null) to send to the explainers if the neuron changed. */
-    public static DriftPoint of(NeuronActivations a, byte[] raw) {
         List<Long> indexes = new ArrayList<>();
         List<Float> maxima = new ArrayList<>();
         for (WindowMax m : a.getRandomWindowMaxima()) {
@@ -42,18 +39,9 @@ public final class DriftPoints {
         List<Long> top = new ArrayList<>();
         a.getExplanationWindows().forEach(w -> top.add(w.getWindowIndex()));
         a.getScoringTopWindows().forEach(w -> top.add(w.getWindowIndex()));
-        // The scoring windows as the explainer sends them to the simulator: top, then random.
-        List<TokenWindow> scoring = new ArrayList<>();
-        for (ActivationWindow w : a.getScoringTopWindows()) {
-            scoring.add(new TokenWindow(w.getWindowIndex(), WindowKind.TOP, List.copyOf(w.getTokens())));
-        }
-        for (ActivationWindow w : a.getScoringRandomWindows()) {
-            scoring.add(new TokenWindow(w.getWindowIndex(), WindowKind.RANDOM, List.copyOf(w.getTokens())));
-        }
         return DriftPoint.newBuilder().setNeuron(a.getNeuron()).setRunId(a.getRun().getRunId())
                 .setSeriesId(a.getRun().getSeriesId()).setStep(a.getRun().getStep()).setHasActivations(true)
-                .setRandomWindowIndexes(indexes).setRandomWindowMaxima(maxima).setTopWindows(top)
-                .setScoringWindows(scoring).setActivations(raw == null ? null : java.nio.ByteBuffer.wrap(raw)).build();
+                .setRandomWindowIndexes(indexes).setRandomWindowMaxima(maxima).setTopWindows(top).build();
     }
 
     /** What a neuron's new best score (of its own run) brings. */
@@ -79,13 +67,9 @@ public final class DriftPoints {
         }
         DriftPoint.Builder out = DriftPoint.newBuilder(held);
         if (arrived.getHasActivations()) {
-            if (!held.getHasActivations()) {
-                out.setActivations(arrived.getActivations());
-            }
             out.setNeuron(arrived.getNeuron()).setSeriesId(arrived.getSeriesId()).setStep(arrived.getStep())
                     .setHasActivations(true).setRandomWindowIndexes(arrived.getRandomWindowIndexes())
-                    .setRandomWindowMaxima(arrived.getRandomWindowMaxima()).setTopWindows(arrived.getTopWindows())
-                    .setScoringWindows(arrived.getScoringWindows());
+                    .setRandomWindowMaxima(arrived.getRandomWindowMaxima()).setTopWindows(arrived.getTopWindows());
         }
         if (arrived.getBestExplanationId() != null) {
             out.setBestExplanationId(arrived.getBestExplanationId()).setBestExplanationText(arrived.getBestExplanationText())
@@ -101,7 +85,7 @@ public final class DriftPoints {
             tokens.putAll(arrived.getCarriedPromptTokens());
             out.setCarried(carried).setCarriedPromptTokens(tokens).setCarriedScore(arrived.getCarriedScore());
         }
-        // explain_pending and the kept activations are the tracker's own, never an arrival's.
+        // explain_pending is the tracker's own, never an arrival's.
         return out.build();
     }
 

@@ -5,7 +5,6 @@ import io.neuronexplainer.schemas.DriftPoint;
 import io.neuronexplainer.schemas.Identities;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.SimulationRequest;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,7 +79,7 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         }
         for (KeyValue<String, DriftPoint> kv : overdue) {
             explain(new Record<>(kv.key, kv.value, now), kv.value);
-            points.put(kv.key, DriftPoint.newBuilder(kv.value).setExplainPending(false).setActivations(null).build());
+            points.put(kv.key, DriftPoint.newBuilder(kv.value).setExplainPending(false).build());
         }
     }
 
@@ -136,12 +135,12 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
             return DriftPoint.newBuilder(point).setExplainPending(true).setPendingSince(context.currentSystemTimeMs()).build();
         }
         explain(record, point);
-        return DriftPoint.newBuilder(point).setActivations(null).build();
+        return point;
     }
 
     /** The carried score is in: keep the old explanation if it holds, else explain the neuron after all. */
     private DriftPoint carriedDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
-        DriftPoint.Builder out = DriftPoint.newBuilder(point).setExplainPending(false).setActivations(null);
+        DriftPoint.Builder out = DriftPoint.newBuilder(point).setExplainPending(false);
         if (previous == null || previous.getBestCorrelation() == null || previous.getBestCorrelation() <= 0) {
             explain(record, point); // a late checkpoint now precedes it and has nothing to carry
             return out.build();
@@ -166,14 +165,9 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         return out.build();
     }
 
+    /** Asks for the run's activations to go to the explainers ({@link DriftRequests} attaches the record). */
     private void explain(Record<String, DriftPoint> record, DriftPoint point) {
-        ByteBuffer bytes = point.getActivations();
-        if (bytes == null) {
-            return; // kept only with reuse on; a record seen before reuse was switched on was explained then
-        }
-        byte[] raw = new byte[bytes.remaining()];
-        bytes.duplicate().get(raw);
-        context.forward(record.withValue(DriftOutput.explain(new ActivationsKey(point.getNeuron(), point.getRunId()), raw))
+        context.forward(record.withValue(DriftOutput.explain(new ActivationsKey(point.getNeuron(), point.getRunId())))
                 .withTimestamp(context.currentSystemTimeMs()));
     }
 
@@ -199,10 +193,13 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         }
     }
 
-    /** The earlier checkpoint's best explanation on the later checkpoint's scoring windows. */
+    /**
+     * The earlier checkpoint's best explanation to simulate on the later checkpoint's scoring windows,
+     * which {@link DriftRequests} attaches from the activations store.
+     */
     static SimulationRequest carriedRequest(DriftPoint from, DriftPoint to) {
         return new SimulationRequest(to.getNeuron(), from.getBestExplanationId(), from.getBestExplanationText(),
-                to.getScoringWindows(), to.getRunId(), from.getNeuron().getCheckpoint(), from.getBestExplainerPromptTokens(),
+                List.of(), to.getRunId(), from.getNeuron().getCheckpoint(), from.getBestExplainerPromptTokens(),
                 from.getBestExplainerMethod(), Identities.SIMULATION_SCORER, List.of());
     }
 }

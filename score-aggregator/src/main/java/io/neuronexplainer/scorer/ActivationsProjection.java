@@ -1,0 +1,173 @@
+package io.neuronexplainer.scorer;
+
+import io.neuronexplainer.schemas.ActivationWindow;
+import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronKey;
+import io.neuronexplainer.schemas.NeuronStats;
+import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.RegistryClient;
+import io.neuronexplainer.schemas.WindowKind;
+import io.neuronexplainer.schemas.WindowMax;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Reads only some fields of a NeuronActivations record: Avro schema resolution skips the others
+ * without decoding them (a record is mostly the windows' token strings, and decoding strings was
+ * most of the scorer's work). One reader is kept per writer schema and thread. The result is a
+ * NeuronActivations whose fields left out are empty (lists), zero (stats) or blank (run), for the
+ * scorer's own use only, never to be written anywhere.
+ */
+public final class ActivationsProjection implements Deserializer<NeuronActivations> {
+    private final RegistryClient registry;
+    private final Schema projection;
+    private final ThreadLocal<Map<Integer, GenericDatumReader<GenericRecord>>> readers = ThreadLocal.withInitial(HashMap::new);
+    private final ThreadLocal<BinaryDecoder> decoder = new ThreadLocal<>();
+
+    private ActivationsProjection(RegistryClient registry, Schema projection) {
+        this.registry = registry;
+        this.projection = projection;
+    }
+
+    /** What scoring needs: the key, the run id, the scoring windows' indexes, kinds and activations. */
+    public static ActivationsProjection scoring(RegistryClient registry) {
+        Schema windows = windows("window_index", "kind", "activations");
+        return new ActivationsProjection(registry, record(Map.of("scoring_top_windows", windows, "scoring_random_windows", windows),
+                Set.of("run_id")));
+    }
+
+    /**
+     * What the drift tracker keeps: the run's place in its series, every top window's index and the
+     * random sample's maxima.
+     */
+    public static ActivationsProjection drift(RegistryClient registry) {
+        Schema windows = windows("window_index", "kind");
+        Map<String, Schema> kept = new java.util.LinkedHashMap<>();
+        kept.put("explanation_windows", windows);
+        kept.put("scoring_top_windows", windows);
+        kept.put("random_window_maxima", NeuronActivations.getClassSchema().getField("random_window_maxima").schema());
+        return new ActivationsProjection(registry, record(kept, Set.of("run_id", "series_id", "step")));
+    }
+
+    /** What a simulation request needs: the scoring windows' indexes, kinds and tokens. */
+    public static ActivationsProjection scoringTokens(RegistryClient registry) {
+        Schema windows = windows("window_index", "kind", "tokens");
+        return new ActivationsProjection(registry, record(Map.of("scoring_top_windows", windows, "scoring_random_windows", windows),
+                Set.of("run_id")));
+    }
+
+    private static Schema windows(String... fields) {
+        Schema window = ActivationWindow.getClassSchema();
+        List<Schema.Field> kept = new ArrayList<>();
+        for (String f : fields) {
+            kept.add(copy(window.getField(f)));
+        }
+        return Schema.createArray(Schema.createRecord(window.getName(), null, window.getNamespace(), false, kept));
+    }
+
+    /** The record's projection: its key, the given top-level fields, and the given fields of its run. */
+    private static Schema record(Map<String, Schema> fields, Set<String> runFields) {
+        Schema full = NeuronActivations.getClassSchema();
+        List<Schema.Field> kept = new ArrayList<>();
+        kept.add(copy(full.getField("neuron")));
+        for (Schema.Field f : full.getFields()) { // in the record's order
+            if (fields.containsKey(f.name())) {
+                kept.add(new Schema.Field(f.name(), fields.get(f.name()), null, f.defaultVal()));
+            }
+        }
+        Schema run = ProducerRun.getClassSchema();
+        List<Schema.Field> runKept = new ArrayList<>();
+        for (Schema.Field f : run.getFields()) {
+            if (runFields.contains(f.name())) {
+                runKept.add(copy(f));
+            }
+        }
+        kept.add(new Schema.Field("run", Schema.createRecord(run.getName(), null, run.getNamespace(), false, runKept)));
+        return Schema.createRecord(full.getName(), null, full.getNamespace(), false, kept);
+    }
+
+    private static Schema.Field copy(Schema.Field f) {
+        return new Schema.Field(f.name(), f.schema(), null, f.defaultVal());
+    }
+
+    @Override
+    public NeuronActivations deserialize(String topic, byte[] data) {
+        if (data == null) {
+            return null;
+        }
+        if (data.length < 5 || data[0] != 0) {
+            throw new SerializationException("record on topic " + topic + " is not in the Confluent Avro wire format");
+        }
+        int id = ByteBuffer.wrap(data, 1, 4).getInt();
+        GenericDatumReader<GenericRecord> reader = readers.get()
+                .computeIfAbsent(id, i -> new GenericDatumReader<>(registry.byId(i), projection));
+        BinaryDecoder d = DecoderFactory.get().binaryDecoder(data, 5, data.length - 5, decoder.get());
+        decoder.set(d);
+        try {
+            GenericRecord r = reader.read(null, d);
+            GenericRecord k = (GenericRecord) r.get("neuron");
+            NeuronKey key = new NeuronKey(k.get("model").toString(), k.get("checkpoint").toString(),
+                    (Integer) k.get("layer"), (Integer) k.get("neuron"));
+            GenericRecord run = (GenericRecord) r.get("run");
+            return new NeuronActivations(key, windows(r, "explanation_windows"), windows(r, "scoring_top_windows"),
+                    windows(r, "scoring_random_windows"), new NeuronStats(0f, 0.0, 0L, 0L),
+                    new ProducerRun(text(run, "run_id"), "", 0, 0, 0, 0L, Instant.EPOCH, text(run, "series_id"),
+                            run.hasField("step") ? (Long) run.get("step") : -1L), maxima(r));
+        } catch (IOException | RuntimeException e) {
+            throw new SerializationException("cannot read NeuronActivations on topic " + topic + " with schema id " + id
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String text(GenericRecord r, String field) {
+        return r.hasField(field) ? r.get(field).toString() : "";
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<ActivationWindow> windows(GenericRecord r, String field) {
+        if (!r.hasField(field)) {
+            return List.of();
+        }
+        List<GenericRecord> records = (List<GenericRecord>) r.get(field);
+        List<ActivationWindow> out = new ArrayList<>(records.size());
+        for (GenericRecord w : records) {
+            List<String> tokens = List.of();
+            if (w.hasField("tokens")) {
+                List<CharSequence> read = (List<CharSequence>) w.get("tokens");
+                tokens = new ArrayList<>(read.size());
+                for (CharSequence t : read) {
+                    tokens.add(t.toString());
+                }
+            }
+            out.add(new ActivationWindow((Long) w.get("window_index"), WindowKind.valueOf(w.get("kind").toString()), tokens,
+                    List.of(), w.hasField("activations") ? (List<Float>) w.get("activations") : List.of(), 0f));
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<WindowMax> maxima(GenericRecord r) {
+        if (!r.hasField("random_window_maxima")) {
+            return List.of();
+        }
+        List<GenericRecord> read = (List<GenericRecord>) r.get("random_window_maxima");
+        List<WindowMax> out = new ArrayList<>(read.size());
+        for (GenericRecord m : read) {
+            out.add(new WindowMax((Long) m.get("window_index"), (Float) m.get("max_activation")));
+        }
+        return out;
+    }
+}
