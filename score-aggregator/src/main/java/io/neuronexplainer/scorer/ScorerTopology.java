@@ -56,6 +56,9 @@ import org.apache.kafka.streams.state.Stores;
  *                                                                                         └─► BestExplanation ("scores") ─► neuron-best-scores (simulation scores only)
  * neuron-best-scores ─► KTable "best-scores" ─► groupBy layer ─► aggregate "layer-aggregates"
  * arrivals ─► OrphanSweeper ("waiting-simulations", wall-clock punctuator) ─► neuron-simulations-dlq (orphans)
+ * activations, new bests, carried scores ─► drift-events ─► DriftTracker ("drift-points") ─► neuron-drift ─► KTable "drift"
+ *     └─► carried simulations, explanations asked for ─► drift-requests ─► DriftRequests ("activations") ─► simulation-requests
+ *                                                                                                      └─► explanation-requests
  * </pre>
  *
  * The re-keying needs no repartition: NeuronPartitioner puts every run of a neuron's activations
@@ -95,7 +98,6 @@ public final class ScorerTopology {
     public static Topology build(RegistryClient registry, ScorerMetrics metrics, Duration orphanTimeout, Double reuseThreshold,
                                  Properties props) {
         Serde<NeuronKey> keySerde = AvroSerde.of(registry, NeuronKey.class, true);
-        Serde<NeuronActivations> activationsSerde = AvroSerde.of(registry, NeuronActivations.class, false);
         Serde<Simulation> simulationSerde = AvroSerde.of(registry, Simulation.class, false);
         Serde<NeuronScore> scoreSerde = AvroSerde.of(registry, NeuronScore.class, false);
         Serde<DeadLetter> deadLetterSerde = AvroSerde.of(registry, DeadLetter.class, false);
@@ -193,7 +195,6 @@ public final class ScorerTopology {
                         Named.as("reused-best"))
                 .to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
 
-        // Built last, so the generated names of the nodes above stay as they were before it existed.
         NeuronRuns neuronRuns = new NeuronRuns(activationsKeySerde.serializer());
         arrivals.process(() -> new OrphanSweeper(orphanTimeout, metrics, neuronRuns, keySerializer, simulationSerializer),
                         Named.as("orphan-sweeper"), ACTIVATIONS_STORE, SIMULATIONS_STORE, WAITING_STORE)

@@ -59,8 +59,9 @@ public final class DriftRequests implements FixedKeyProcessor<NeuronKey, DriftRe
         ActivationsKey key = new ActivationsKey(record.key(), record.value().getRunId());
         ValueAndTimestamp<byte[]> found = activations.get(key);
         if (found == null) {
-            // The tracker asks only for runs whose activations it has seen, and nothing here deletes
-            // them: only a record removed from the compacted topic by hand gets here.
+            // The tracker asks only for runs whose activations it has seen, and the project never
+            // deletes them: only a tombstone written by hand, or neuron-activations and
+            // neuron-simulations with different partition counts (which breaks the join too), get here.
             log.warn("drift request for {} run {} not sent: its activations are no longer in the scorer's store",
                     record.key(), key.getRunId());
             return;
