@@ -59,7 +59,7 @@ public final class CompletionsEchoSimulator implements Simulator {
                 .build();
         // Read as a plain JSON tree, not the SDK's typed model: an echoed prompt with logprobs is
         // a long answer (see RawJson).
-        return caller.call(client -> client.completions().withRawResponse().create(params).thenApply(RawJson::read),
+        return caller.call(client -> client.completions().withRawResponse().create(params).thenApply(RawJson::readTokenKeyed),
                         RawJson::usage, c -> read(prompt, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
