@@ -13,6 +13,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,6 +44,9 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     private static final String FILL_IN = "Fill in the activations of neuron";
     private static final String UNKNOWN = "unknown";
     private static final String EXPLANATION = "the token \"cat\" and other words for animals.";
+    /** Where SimulatorPrompt's part for the neuron simulated starts, after the few-shot examples. */
+    private static final String TARGET_NEURON = "\n\nNeuron ";
+    private static final int MAX_PREFIXES = 64;
 
     // The written number and the candidates behind it, for a token the neuron fires on and for
     // one it ignores. Fixed logprob texts, formatted once: they are the bulk of a simulator answer.
@@ -64,16 +69,25 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     private final ExecutorService threads;
     private final long delayMs;
     private final AtomicLong requests = new AtomicLong();
+    private final boolean cachePrefixes;
+    /** completions-echo: prompts' few-shot parts (up to the target neuron's header), formatted once. */
+    private final Map<String, EchoedPrefix> prefixes = new ConcurrentHashMap<>();
 
-    private DelayedOpenAiServer(HttpServer http, ExecutorService threads, long delayMs) {
+    private DelayedOpenAiServer(HttpServer http, ExecutorService threads, long delayMs, boolean cachePrefixes) {
         this.http = http;
         this.threads = threads;
         this.delayMs = delayMs;
+        this.cachePrefixes = cachePrefixes;
     }
 
     /** Answers without listening, for a server of its own to call {@link #respond} (the delay is the caller's). */
     public static DelayedOpenAiServer unbound() {
-        return new DelayedOpenAiServer(null, null, 0);
+        return new DelayedOpenAiServer(null, null, 0, true);
+    }
+
+    /** As {@link #unbound()}, formatting every prompt whole: the answers cached prefixes must equal. */
+    static DelayedOpenAiServer unboundWithoutCache() {
+        return new DelayedOpenAiServer(null, null, 0, false);
     }
 
     /** Starts on a free loopback port with enough threads to hold {@code concurrentRequests} sleeping requests. */
@@ -85,7 +99,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        DelayedOpenAiServer server = new DelayedOpenAiServer(http, threads, delayMs);
+        DelayedOpenAiServer server = new DelayedOpenAiServer(http, threads, delayMs, true);
         http.createContext("/v1/chat/completions", server::answer);
         http.createContext("/v1/completions", server::answer);
         http.setExecutor(threads);
@@ -287,61 +301,100 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     /**
      * completions-echo: the legacy text_completion with {@code echo}, {@code max_tokens 0}: the
      * prompt as text, split into tokens (a word with its leading space, a tab, a newline), each
-     * with its logprob, top_logprobs (null first, as OpenAI sends it) and text_offset.
+     * with its logprob, top_logprobs (null first, as OpenAI sends it) and text_offset. The prompt's
+     * few-shot part, the same in every call, is formatted once (see {@link EchoedPrefix}).
      */
-    private static String completionsEcho(long id, String model, String prompt) {
-        int n = prompt.length();
-        StringBuilder tokens = new StringBuilder(n + n / 2);
-        StringBuilder logprobs = new StringBuilder(n);
-        StringBuilder tops = new StringBuilder(n * 4);
-        StringBuilder offsets = new StringBuilder(n);
-        int count = 0;
-        int k = 0;
-        for (int i = 0; i < n; ) {
-            char c = prompt.charAt(i);
-            int end = i + 1;
-            if (c != '\t' && c != '\n') {
-                end = c == ' ' ? i + 1 : i;
-                while (end < n && " \t\n".indexOf(prompt.charAt(end)) < 0) {
-                    end++;
-                }
-                end = Math.max(end, i + 1);
+    private String completionsEcho(long id, String model, String prompt) {
+        int split = cachePrefixes ? prompt.lastIndexOf(TARGET_NEURON) + 1 : 0;
+        EchoedPrefix prefix = split <= 0 ? EchoedPrefix.EMPTY : prefixes.get(prompt.substring(0, split));
+        if (prefix == null) {
+            String key = prompt.substring(0, split);
+            prefix = EchoedPrefix.of(key);
+            if (prefixes.size() < MAX_PREFIXES) {
+                prefixes.putIfAbsent(key, prefix);
             }
-            String token = prompt.substring(i, end);
-            if (count > 0) {
-                tokens.append(',');
-                logprobs.append(',');
-                tops.append(',');
-                offsets.append(',');
-            }
-            string(tokens, token);
-            offsets.append(i);
-            if (count == 0) {
-                logprobs.append("null");
-                tops.append("null");
-            } else if (i > 0 && prompt.charAt(i - 1) == '\t' && token.equals(UNKNOWN)) {
-                logprobs.append("-1.6");
-                tops.append(fires(k++) ? ECHO_HIGH : ECHO_LOW);
-            } else {
-                logprobs.append(TOKEN_LOGPROB);
-                tops.append('{');
-                string(tops, token);
-                tops.append(':').append(TOKEN_LOGPROB).append('}');
-            }
-            count++;
-            i = end;
         }
-        StringBuilder sb = new StringBuilder(n + tokens.length() + logprobs.length() + tops.length() + offsets.length() + 400);
+        EchoedPrefix all = prefix.extend(prompt);
+        StringBuilder sb = new StringBuilder(all.text.length() + all.tokens.length() + all.logprobs.length()
+                + all.tops.length() + all.offsets.length() + 400);
         sb.append("{\"id\":\"cmpl-bench-").append(id).append("\",\"object\":\"text_completion\",\"created\":")
                 .append(System.currentTimeMillis() / 1000).append(",\"model\":");
         string(sb, model);
-        sb.append(",\"choices\":[{\"text\":");
-        string(sb, prompt);
-        sb.append(",\"index\":0,\"logprobs\":{\"tokens\":[").append(tokens).append("],\"token_logprobs\":[")
-                .append(logprobs).append("],\"top_logprobs\":[").append(tops).append("],\"text_offset\":[")
-                .append(offsets).append("]},\"finish_reason\":\"length\"}],");
-        usage(sb, count, 0);
+        sb.append(",\"choices\":[{\"text\":\"").append(all.text).append("\",\"index\":0,\"logprobs\":{\"tokens\":[")
+                .append(all.tokens).append("],\"token_logprobs\":[").append(all.logprobs).append("],\"top_logprobs\":[")
+                .append(all.tops).append("],\"text_offset\":[").append(all.offsets).append("]},\"finish_reason\":\"length\"}],");
+        usage(sb, all.count, 0);
         return sb.append('}').toString();
+    }
+
+    /**
+     * An echoed text's answer parts, formatted: its tokens, logprobs, top_logprobs and offsets as
+     * JSON list bodies, and the text as a JSON string body. A prompt is tokenised line by line
+     * (a newline is a token of its own), so the parts of a prefix ending in a newline are a prefix
+     * of the whole prompt's parts, and the neuron's own lines are all that is formatted per call.
+     */
+    private record EchoedPrefix(int length, int count, int unknowns, CharSequence text, CharSequence tokens,
+                                CharSequence logprobs, CharSequence tops, CharSequence offsets) {
+        static final EchoedPrefix EMPTY = new EchoedPrefix(0, 0, 0, "", "", "", "", "");
+
+        static EchoedPrefix of(String prefix) {
+            return EMPTY.extend(prefix).frozen();
+        }
+
+        /** The parts with everything immutable, to be shared between threads. */
+        EchoedPrefix frozen() {
+            return new EchoedPrefix(length, count, unknowns, text.toString(), tokens.toString(), logprobs.toString(),
+                    tops.toString(), offsets.toString());
+        }
+
+        /** The parts of {@code prompt}, which starts with this prefix. */
+        EchoedPrefix extend(String prompt) {
+            int n = prompt.length();
+            int more = n - length;
+            StringBuilder text = new StringBuilder(this.text.length() + more + 16).append(this.text);
+            StringBuilder tokens = new StringBuilder(this.tokens.length() + 2 * more).append(this.tokens);
+            StringBuilder logprobs = new StringBuilder(this.logprobs.length() + more).append(this.logprobs);
+            StringBuilder tops = new StringBuilder(this.tops.length() + 4 * more).append(this.tops);
+            StringBuilder offsets = new StringBuilder(this.offsets.length() + more).append(this.offsets);
+            JsonStringEncoder.getInstance().quoteAsString(prompt.substring(length), text);
+            int count = this.count;
+            int k = this.unknowns;
+            for (int i = length; i < n; ) {
+                char c = prompt.charAt(i);
+                int end = i + 1;
+                if (c != '\t' && c != '\n') {
+                    end = c == ' ' ? i + 1 : i;
+                    while (end < n && " \t\n".indexOf(prompt.charAt(end)) < 0) {
+                        end++;
+                    }
+                    end = Math.max(end, i + 1);
+                }
+                String token = prompt.substring(i, end);
+                if (count > 0) {
+                    tokens.append(',');
+                    logprobs.append(',');
+                    tops.append(',');
+                    offsets.append(',');
+                }
+                string(tokens, token);
+                offsets.append(i);
+                if (count == 0) {
+                    logprobs.append("null");
+                    tops.append("null");
+                } else if (i > 0 && prompt.charAt(i - 1) == '\t' && token.equals(UNKNOWN)) {
+                    logprobs.append("-1.6");
+                    tops.append(fires(k++) ? ECHO_HIGH : ECHO_LOW);
+                } else {
+                    logprobs.append(TOKEN_LOGPROB);
+                    tops.append('{');
+                    string(tops, token);
+                    tops.append(':').append(TOKEN_LOGPROB).append('}');
+                }
+                count++;
+                i = end;
+            }
+            return new EchoedPrefix(n, count, k, text, tokens, logprobs, tops, offsets);
+        }
     }
 
     /** A top_logprobs map for completions: the digits and "unknown" itself (the prompt's token). */

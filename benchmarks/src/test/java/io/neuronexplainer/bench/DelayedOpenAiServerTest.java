@@ -9,6 +9,7 @@ import io.neuronexplainer.explainer.ExplainerBackendOptions;
 import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.simulator.Simulator;
 import io.neuronexplainer.simulator.SimulatorBackendOptions;
+import io.neuronexplainer.simulator.SimulatorPrompt;
 import io.neuronexplainer.simulator.SimulatorResult;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +58,24 @@ class DelayedOpenAiServerTest {
             // With one attempt per call, any unreadable answer would have failed above; completions-echo
             // simulates each of the two windows in a call of its own (the reference's method).
             assertEquals(5, server.requests());
+        }
+    }
+
+    @Test
+    void echoedAnswersFromAFewShotPartFormattedOnceEqualThoseFormattedWhole() throws Exception {
+        DelayedOpenAiServer cached = DelayedOpenAiServer.unbound();
+        DelayedOpenAiServer whole = DelayedOpenAiServer.unboundWithoutCache();
+        var request = SampleRecords.simulationRequest(SampleRecords.key(2, 7));
+        // The second 7 is answered from the prefix the first stored.
+        for (int neuron : new int[] {7, 8, 7}) {
+            String prompt = SimulatorPrompt.of(io.neuronexplainer.schemas.SimulationRequest.newBuilder(request)
+                    .setNeuron(SampleRecords.key(2, neuron)).setExplanationText("words for animals " + neuron).build()).text();
+            byte[] body = ("{\"model\":\"m\",\"prompt\":" + new com.fasterxml.jackson.databind.ObjectMapper()
+                    .writeValueAsString(prompt) + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String a = cached.respond("/v1/completions", body).replaceFirst("\"created\":\\d+", "");
+            String b = whole.respond("/v1/completions", body).replaceFirst("\"created\":\\d+", "");
+            assertTrue(prompt.indexOf("\n\nNeuron ") > 0 && a.contains("\"unknown\"") && a.length() > prompt.length(), a);
+            assertEquals(b, a);
         }
     }
 }

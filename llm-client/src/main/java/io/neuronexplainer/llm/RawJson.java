@@ -1,6 +1,7 @@
 package io.neuronexplainer.llm;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,27 +35,78 @@ public final class RawJson {
      * (with interning, a third of the simulator's client CPU with completions-echo). Without that
      * table Jackson reads through a char decoder, slower for answers whose names repeat.
      */
-    private static final ObjectMapper TOKEN_KEYED = JsonMapper.builder(JsonFactory.builder()
+    private static final JsonFactory TOKEN_KEYED = JsonFactory.builder()
             .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
             .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
             .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
-            .build()).build();
+            .build();
 
     private RawJson() {}
 
+    /** One pass of a streaming parser over an answer, for a caller that keeps a few figures of it. */
+    @FunctionalInterface
+    public interface StreamReader<T> {
+        T read(JsonParser parser) throws IOException;
+    }
+
+    /**
+     * Hands the body to {@code reader} as a stream of tokens, for an answer whose field names are
+     * mostly token texts, each seen once or twice (completions' top_logprobs maps): no tree is
+     * built, as an echoed prompt's tree cost the client more than everything it reads from it.
+     */
+    public static <T> T streamTokenKeyed(HttpResponse response, StreamReader<T> reader) {
+        try (response; JsonParser parser = TOKEN_KEYED.createParser(response.body())) {
+            return reader.read(parser);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new UnparseableOutputException("the server's answer is not JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new OpenAIIoException("reading the answer failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** As {@link #streamTokenKeyed}, for answers whose field names repeat (chat logprobs). */
+    public static <T> T stream(HttpResponse response, StreamReader<T> reader) {
+        try (response; JsonParser parser = JSON.getFactory().createParser(response.body())) {
+            return reader.read(parser);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new UnparseableOutputException("the server's answer is not JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new OpenAIIoException("reading the answer failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a {@code usage} object the parser is at (its START_OBJECT) as {@link #usage} reads it from a tree. */
+    public static TokenUsage usage(JsonParser p) throws IOException {
+        int prompt = 0;
+        int completion = 0;
+        for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+            p.nextToken();
+            switch (name) {
+                case "prompt_tokens" -> prompt = asInt(p);
+                case "completion_tokens" -> completion = asInt(p);
+                default -> p.skipChildren();
+            }
+        }
+        return new TokenUsage(prompt, completion);
+    }
+
+    /** The value the parser is at as JsonNode.asInt(0) reads it: a number truncated, a numeric text parsed, else 0. */
+    private static int asInt(JsonParser p) throws IOException {
+        return switch (p.currentToken()) {
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getNumberValue().intValue();
+            case VALUE_STRING -> com.fasterxml.jackson.core.io.NumberInput.parseAsInt(p.getText(), 0);
+            case VALUE_TRUE -> 1;
+            default -> {
+                p.skipChildren();
+                yield 0;
+            }
+        };
+    }
+
     /** The response's body as JSON; a body that is not JSON is unusable output, retried like any. */
     public static JsonNode read(HttpResponse response) {
-        return read(JSON, response);
-    }
-
-    /** As {@link #read}, for an answer whose field names are mostly token texts, each seen once or twice. */
-    public static JsonNode readTokenKeyed(HttpResponse response) {
-        return read(TOKEN_KEYED, response);
-    }
-
-    private static JsonNode read(ObjectMapper mapper, HttpResponse response) {
         try (response) {
-            return mapper.readTree(response.body());
+            return JSON.readTree(response.body());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new UnparseableOutputException("the server's answer is not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {

@@ -1,6 +1,5 @@
 package io.neuronexplainer.simulator;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.ChatTurn;
@@ -12,10 +11,7 @@ import io.neuronexplainer.llm.UnparseableOutputException;
 import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.TokenWindow;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -76,10 +72,11 @@ public final class ChatLogprobsSimulator implements Simulator {
                 .temperature(0.0)
                 .build();
         List<Integer> sizes = sizes(request);
-        // The raw answer, read as a JSON tree: the SDK's typed model of a logprobs answer costs
-        // ten times the rest of the simulation (see RawJson).
-        return caller.call(client -> client.chat().completions().withRawResponse().create(params).thenApply(RawJson::read),
-                        RawJson::usage, c -> read(sizes, c))
+        // The raw answer, read as a stream: the SDK's typed model of a logprobs answer costs ten
+        // times the rest of the simulation (see RawJson), and a tree most of it (see ChatLogprobsAnswer).
+        return caller.call(client -> client.chat().completions().withRawResponse().create(params)
+                                .thenApply(r -> RawJson.stream(r, ChatLogprobsAnswer::read)),
+                        ChatLogprobsAnswer::usage, c -> read(sizes, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
 
@@ -91,14 +88,12 @@ public final class ChatLogprobsSimulator implements Simulator {
         return sizes;
     }
 
-    static List<List<Float>> read(List<Integer> sizes, JsonNode completion) {
-        JsonNode choices = completion.path("choices");
-        if (!choices.isArray() || choices.isEmpty()) {
+    static List<List<Float>> read(List<Integer> sizes, ChatLogprobsAnswer completion) {
+        if (completion.choices() <= 0) {
             throw new UnparseableOutputException("no choices in the chat completion");
         }
-        JsonNode choice = choices.get(0);
-        JsonNode logprobs = choice.path("logprobs").path("content");
-        int count = logprobs.isArray() ? logprobs.size() : 0;
+        List<String> tokens = completion.tokens();
+        int count = tokens.size();
         // The answer's text and where each logprob token starts in it.
         String text;
         long[] starts = new long[count];
@@ -106,11 +101,11 @@ public final class ChatLogprobsSimulator implements Simulator {
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < count; i++) {
                 starts[i] = sb.length();
-                sb.append(logprobs.get(i).path("token").asText(""));
+                sb.append(tokens.get(i));
             }
             text = sb.toString();
         } else {
-            text = choice.path("message").path("content").asText("");
+            text = completion.content();
         }
         List<List<Float>> out = new ArrayList<>();
         Matcher block = BLOCK.matcher(text);
@@ -130,14 +125,14 @@ public final class ChatLogprobsSimulator implements Simulator {
             List<Float> predicted = new ArrayList<>();
             while (value.find()) {
                 double written = Double.parseDouble(value.group(1));
-                OptionalDouble expected = OptionalDouble.empty();
+                double expected = Double.NaN;
                 if (count > 0) {
                     int i = CompletionsEchoSimulator.tokenAt(starts, value.start(1));
                     if (i >= 0) {
-                        expected = ExpectedActivation.of(toMap(logprobs.get(i)));
+                        expected = completion.expected()[i];
                     }
                 }
-                predicted.add((float) Math.max(0, Math.min(10, expected.orElse(written))));
+                predicted.add((float) Math.max(0, Math.min(10, Double.isNaN(expected) ? written : expected)));
             }
             if (predicted.size() != sizes.get(w)) {
                 throw new UnparseableOutputException("block " + (w + 1) + " has " + predicted.size()
@@ -146,20 +141,6 @@ public final class ChatLogprobsSimulator implements Simulator {
             out.add(predicted);
         }
         return out;
-    }
-
-    /** A token's candidates, token to logprob (the best of repeated spellings); the token itself when none. */
-    static Map<String, Double> toMap(JsonNode at) {
-        Map<String, Double> m = new HashMap<>();
-        for (JsonNode t : at.path("top_logprobs")) {
-            if (t.path("token").isTextual() && t.path("logprob").isNumber()) {
-                m.merge(t.path("token").asText(), t.path("logprob").asDouble(), Math::max);
-            }
-        }
-        if (m.isEmpty() && at.path("token").isTextual() && at.path("logprob").isNumber()) {
-            m.put(at.path("token").asText(), at.path("logprob").asDouble());
-        }
-        return m;
     }
 
     static String preview(String text) {

@@ -1,6 +1,5 @@
 package io.neuronexplainer.simulator;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.models.completions.CompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.LlmCaller;
@@ -9,10 +8,7 @@ import io.neuronexplainer.llm.RawJson;
 import io.neuronexplainer.llm.UnparseableOutputException;
 import io.neuronexplainer.schemas.SimulationRequest;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -57,42 +53,31 @@ public final class CompletionsEchoSimulator implements Simulator {
                 .maxTokens(0)
                 .temperature(0.0)
                 .build();
-        // Read as a plain JSON tree, not the SDK's typed model: an echoed prompt with logprobs is
-        // a long answer (see RawJson).
-        return caller.call(client -> client.completions().withRawResponse().create(params).thenApply(RawJson::readTokenKeyed),
-                        RawJson::usage, c -> read(prompt, c))
+        // Read as a stream, not the SDK's typed model nor a tree: an echoed prompt with logprobs is
+        // a long answer of which a few positions count (see EchoedLogprobs).
+        return caller.call(client -> client.completions().withRawResponse().create(params)
+                                .thenApply(r -> RawJson.streamTokenKeyed(r, EchoedLogprobs::read)),
+                        EchoedLogprobs::usage, c -> read(prompt, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
 
     /** Predictions at the prompt's unknown positions, from the echoed prompt logprobs. */
-    static List<List<Float>> read(SimulatorPrompt prompt, JsonNode completion) {
-        JsonNode choices = completion.path("choices");
-        if (!choices.isArray() || choices.isEmpty()) {
+    static List<List<Float>> read(SimulatorPrompt prompt, EchoedLogprobs completion) {
+        if (completion.choices() <= 0) {
             throw new UnparseableOutputException("no choices in the completion");
         }
-        JsonNode lp = choices.get(0).path("logprobs");
-        if (!lp.isObject()) {
+        if (!completion.hasLogprobs()) {
             throw new UnparseableOutputException("no logprobs in the completion (does the server support echo with logprobs?)");
         }
-        if (!lp.path("tokens").isArray()) {
+        if (completion.tokens() == null) {
             throw new UnparseableOutputException("logprobs without tokens");
         }
-        JsonNode tops = lp.path("top_logprobs");
-        if (!tops.isArray()) {
+        boolean[] hasTops = completion.topIsObject();
+        if (hasTops == null) {
             throw new UnparseableOutputException("logprobs without top_logprobs");
         }
-        List<String> tokens = new ArrayList<>(lp.path("tokens").size());
-        for (JsonNode t : lp.path("tokens")) {
-            tokens.add(t.isTextual() ? t.asText() : null);
-        }
-        List<Long> textOffset = null;
-        if (lp.path("text_offset").isArray()) {
-            textOffset = new ArrayList<>(lp.path("text_offset").size());
-            for (JsonNode o : lp.path("text_offset")) {
-                textOffset.add(o.asLong());
-            }
-        }
-        long[] offsets = offsets(tokens, textOffset);
+        List<String> tokens = completion.tokens();
+        long[] offsets = offsets(tokens, completion.textOffset());
         List<List<Float>> out = new ArrayList<>();
         int echoed = 0;
         int unknowns = 0;
@@ -100,12 +85,12 @@ public final class CompletionsEchoSimulator implements Simulator {
             List<Float> predicted = new ArrayList<>(window.size());
             for (int at : window) {
                 int i = tokenAt(offsets, at);
-                boolean hasTops = i >= 0 && i < tops.size() && tops.get(i).isObject();
+                boolean tops = i >= 0 && i < hasTops.length && hasTops[i];
                 unknowns++;
-                echoed += hasTops ? 1 : 0;
-                OptionalDouble v = hasTops ? ExpectedActivation.of(toMap(tops.get(i))) : OptionalDouble.empty();
+                echoed += tops ? 1 : 0;
+                double v = tops ? completion.expected()[i] : Double.NaN;
                 // No number among the top candidates: the model expects none here, i.e. 0.
-                predicted.add((float) v.orElse(0));
+                predicted.add((float) (Double.isNaN(v) ? 0 : v));
             }
             out.add(predicted);
         }
@@ -119,14 +104,11 @@ public final class CompletionsEchoSimulator implements Simulator {
     }
 
     /** Each token's start offset in the prompt: text_offset when given, else cumulative lengths. */
-    static long[] offsets(List<String> tokens, List<Long> textOffset) {
-        long[] out = new long[tokens.size()];
-        if (textOffset != null && textOffset.size() == tokens.size()) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = textOffset.get(i);
-            }
-            return out;
+    static long[] offsets(List<String> tokens, long[] textOffset) {
+        if (textOffset != null && textOffset.length == tokens.size()) {
+            return textOffset;
         }
+        long[] out = new long[tokens.size()];
         long at = 0;
         for (int i = 0; i < out.length; i++) {
             out[i] = at;
@@ -150,17 +132,6 @@ public final class CompletionsEchoSimulator implements Simulator {
             }
         }
         return best;
-    }
-
-    /** One position's candidates, token to logprob; a malformed candidate is skipped, the others still count. */
-    static Map<String, Double> toMap(JsonNode top) {
-        Map<String, Double> m = new HashMap<>();
-        top.fields().forEachRemaining(e -> {
-            if (e.getValue().isNumber()) {
-                m.put(e.getKey(), e.getValue().asDouble());
-            }
-        });
-        return m;
     }
 
     @Override
