@@ -11,7 +11,8 @@ import com.openai.errors.OpenAIIoException;
 import java.io.IOException;
 
 /**
- * An answer's body read as a plain JSON tree, for answers too big for the SDK's typed model.
+ * An answer's body read as a plain JSON tree or as a stream of JSON tokens, for answers too big
+ * for the SDK's typed model (a stream for the longest, whose tree costs more than what is read).
  *
  * <p>The SDK turns a body into a tree, walks the tree again into Kotlin objects and validates
  * them; for a simulation with logprobs (hundreds of tokens with 20 candidates each) that cost

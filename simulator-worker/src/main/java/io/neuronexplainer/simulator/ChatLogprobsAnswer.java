@@ -109,7 +109,9 @@ record ChatLogprobsAnswer(int choices, String content, List<String> tokens, doub
             return "";
         }
         return switch (t) {
-            case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> p.getText();
+            case VALUE_STRING, VALUE_TRUE, VALUE_FALSE -> p.getText();
+            // A tree spells a number as Java does (1e2 as 100.0), not as the answer did.
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> String.valueOf(p.getNumberValue());
             default -> {
                 p.skipChildren();
                 yield "";
@@ -150,6 +152,8 @@ record ChatLogprobsAnswer(int choices, String content, List<String> tokens, doub
                         hasLogprob = isNumber(t);
                         if (hasLogprob) {
                             logprob = p.getDoubleValue();
+                        } else {
+                            p.skipChildren();
                         }
                     }
                     case "top_logprobs" -> {

@@ -29,7 +29,8 @@ class ChatLogprobsAnswerTest {
                     {"top_logprobs":[],"logprob":-0.1,"token":"8"},
                     {"token":"3","logprob":-0.1,"top_logprobs":[{"token":"a","logprob":-0.2}]},
                     null,
-                    {"token":3,"logprob":-0.1},
+                    {"token":3,"logprob":{"not":"a number"},"top_logprobs":[{"token":"4","logprob":[1]}]},
+                    {"token":1e2,"logprob":[-0.1]},
                     {"token":"\\t","bytes":[9],"logprob":-0.3,"top_logprobs":{"first":{"token":"2","logprob":-0.3}}}]},
                    "message":{"role":"assistant","content":"unused when there are logprobs"}},
                   {"message":{"content":"second"}}]}
@@ -37,14 +38,15 @@ class ChatLogprobsAnswerTest {
         ChatLogprobsAnswer r = read(json);
         assertEquals(2, r.choices());
         assertEquals("unused when there are logprobs", r.content());
-        assertEquals(List.of("5", "8", "3", "", "3", "\t"), r.tokens());
+        assertEquals(List.of("5", "8", "3", "", "3", "100.0", "\t"), r.tokens());
         double[] e = r.expected();
         assertEquals(6.0, e[0], 1e-9, "the best logprob of each spelling: 5 and 7 at equal odds");
         assertEquals(8.0, e[1], 1e-9, "no candidates: the token itself");
         assertTrue(Double.isNaN(e[2]), "candidates, none a number: none, though the token is one");
         assertTrue(Double.isNaN(e[3]));
         assertTrue(Double.isNaN(e[4]), "a token that is not a string is no candidate of itself");
-        assertEquals(2.0, e[5], 1e-9, "an object of candidates counts its values, as a tree iterates it");
+        assertTrue(Double.isNaN(e[5]), "nor one whose logprob is no number");
+        assertEquals(2.0, e[6], 1e-9, "an object of candidates counts its values, as a tree iterates it");
         assertEquals(new TokenUsage(12, 0), r.usage());
     }
 
