@@ -58,9 +58,10 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--neurons", defaultValue = "3000", description = "Synthetic neurons to push through (default: ${DEFAULT-VALUE}).")
     int neurons;
 
-    @Option(names = "--warm-up", defaultValue = "2000",
+    @Option(names = "--warm-up", defaultValue = "10000",
             description = "Neurons pushed through before the timed window, untimed: the JIT compiles the workers', the "
-                    + "broker's and the HTTP client's code meanwhile, which took a third of the CPU of a window after 256 "
+                    + "broker's and the HTTP client's code meanwhile, which still took a third of the CPU of a window "
+                    + "after 2,000; the default measures workers that have run a while, as a service does "
                     + "(default: ${DEFAULT-VALUE}).")
     int warmUp;
 

@@ -51,9 +51,10 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--neurons", defaultValue = "20000", description = "Neurons to score (default: ${DEFAULT-VALUE}).")
     int neurons;
 
-    @Option(names = "--warm-up", defaultValue = "2000",
+    @Option(names = "--warm-up", defaultValue = "30000",
             description = "Neurons a first scorer scores, untimed, before the timed one: the JIT compiles the scorer's, "
-                    + "the broker's and the clients' code meanwhile (it took a third of the CPU of a cold run). The timed "
+                    + "the broker's and the clients' code meanwhile (a third of the CPU of a cold run, still a quarter "
+                    + "after 2,000), so the figure is a scorer's that has run a while, as a service does. The timed "
                     + "scorer, a new application, scores them again with the --neurons ones, and the copy copies both "
                     + "(default: ${DEFAULT-VALUE}).")
     int warmUp;
