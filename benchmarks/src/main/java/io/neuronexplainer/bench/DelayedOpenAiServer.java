@@ -306,12 +306,15 @@ public final class DelayedOpenAiServer implements AutoCloseable {
      */
     private String completionsEcho(long id, String model, String prompt) {
         int split = cachePrefixes ? prompt.lastIndexOf(TARGET_NEURON) + 1 : 0;
-        EchoedPrefix prefix = split <= 0 ? EchoedPrefix.EMPTY : prefixes.get(prompt.substring(0, split));
-        if (prefix == null) {
+        EchoedPrefix prefix = EchoedPrefix.EMPTY;
+        if (split > 0) {
             String key = prompt.substring(0, split);
-            prefix = EchoedPrefix.of(key);
-            if (prefixes.size() < MAX_PREFIXES) {
-                prefixes.putIfAbsent(key, prefix);
+            prefix = prefixes.get(key);
+            if (prefix == null) {
+                prefix = EchoedPrefix.of(key);
+                if (prefixes.size() < MAX_PREFIXES) {
+                    prefixes.putIfAbsent(key, prefix);
+                }
             }
         }
         EchoedPrefix all = prefix.extend(prompt);

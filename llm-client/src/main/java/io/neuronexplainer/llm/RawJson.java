@@ -1,14 +1,18 @@
 package io.neuronexplainer.llm;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.io.NumberInput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.openai.core.http.HttpResponse;
 import com.openai.errors.OpenAIIoException;
 import java.io.IOException;
+import java.io.InputStream;
 
 /**
  * An answer's body read as a plain JSON tree or as a stream of JSON tokens, for answers too big
@@ -50,33 +54,66 @@ public final class RawJson {
         T read(JsonParser parser) throws IOException;
     }
 
+    /** Reads the object the parser is at (its START_OBJECT), to its end. */
+    @FunctionalInterface
+    public interface ObjectReader {
+        void read(JsonParser parser) throws IOException;
+    }
+
+    /** What a streamed answer holds besides its first choice: how many choices (-1 when not a list), and its usage. */
+    public record Choices(int count, TokenUsage usage) {}
+
+    /** The response's body as JSON; a body that is not JSON is unusable output, retried like any. */
+    public static JsonNode read(HttpResponse response) {
+        return read(response, JSON::readTree);
+    }
+
     /**
      * Hands the body to {@code reader} as a stream of tokens, for an answer whose field names are
      * mostly token texts, each seen once or twice (completions' top_logprobs maps): no tree is
      * built, as an echoed prompt's tree cost the client more than everything it reads from it.
      */
     public static <T> T streamTokenKeyed(HttpResponse response, StreamReader<T> reader) {
-        try (response; JsonParser parser = TOKEN_KEYED.createParser(response.body())) {
-            return reader.read(parser);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new UnparseableOutputException("the server's answer is not JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new OpenAIIoException("reading the answer failed: " + e.getMessage(), e);
-        }
+        return read(response, body -> parse(TOKEN_KEYED, body, reader));
     }
 
     /** As {@link #streamTokenKeyed}, for answers whose field names repeat (chat logprobs). */
     public static <T> T stream(HttpResponse response, StreamReader<T> reader) {
-        try (response; JsonParser parser = JSON.getFactory().createParser(response.body())) {
-            return reader.read(parser);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new UnparseableOutputException("the server's answer is not JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new OpenAIIoException("reading the answer failed: " + e.getMessage(), e);
-        }
+        return read(response, body -> parse(JSON.getFactory(), body, reader));
     }
 
-    /** Reads a {@code usage} object the parser is at (its START_OBJECT) as {@link #usage} reads it from a tree. */
+    /**
+     * Walks a whole answer (the parser at its start), handing its first choice to {@code firstChoice}
+     * if it is an object and reading its usage as {@link #usage(JsonNode)} does; the rest is skipped.
+     */
+    public static Choices firstChoice(JsonParser p, ObjectReader firstChoice) throws IOException {
+        int count = -1;
+        TokenUsage usage = TokenUsage.NONE;
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            p.skipChildren();
+            return new Choices(count, usage);
+        }
+        for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+            JsonToken t = p.nextToken();
+            if (name.equals("choices") && t == JsonToken.START_ARRAY) {
+                count = 0;
+                for (t = p.nextToken(); t != JsonToken.END_ARRAY && t != null; t = p.nextToken()) {
+                    if (count++ == 0 && t == JsonToken.START_OBJECT) {
+                        firstChoice.read(p);
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+            } else if (name.equals("usage") && t == JsonToken.START_OBJECT) {
+                usage = usage(p);
+            } else {
+                p.skipChildren();
+            }
+        }
+        return new Choices(count, usage);
+    }
+
+    /** Reads a {@code usage} object the parser is at (its START_OBJECT) as {@link #usage(JsonNode)} reads it from a tree. */
     public static TokenUsage usage(JsonParser p) throws IOException {
         int prompt = 0;
         int completion = 0;
@@ -95,7 +132,7 @@ public final class RawJson {
     private static int asInt(JsonParser p) throws IOException {
         return switch (p.currentToken()) {
             case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getNumberValue().intValue();
-            case VALUE_STRING -> com.fasterxml.jackson.core.io.NumberInput.parseAsInt(p.getText(), 0);
+            case VALUE_STRING -> NumberInput.parseAsInt(p.getText(), 0);
             case VALUE_TRUE -> 1;
             default -> {
                 p.skipChildren();
@@ -104,16 +141,27 @@ public final class RawJson {
         };
     }
 
-    /** The response's body as JSON; a body that is not JSON is unusable output, retried like any. */
-    public static JsonNode read(HttpResponse response) {
+    private static <T> T parse(JsonFactory factory, InputStream body, StreamReader<T> reader) throws IOException {
+        try (JsonParser parser = factory.createParser(body)) {
+            return reader.read(parser);
+        }
+    }
+
+    /** Reads the body once, closing the response; Jackson's errors are unusable output, the rest I/O errors (both retried). */
+    private static <T> T read(HttpResponse response, BodyReader<T> reader) {
         try (response) {
-            return JSON.readTree(response.body());
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            return reader.read(response.body());
+        } catch (JacksonException e) {
             throw new UnparseableOutputException("the server's answer is not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             // As the SDK reports a failed read: an I/O error, retried.
             throw new OpenAIIoException("reading the answer failed: " + e.getMessage(), e);
         }
+    }
+
+    @FunctionalInterface
+    private interface BodyReader<T> {
+        T read(InputStream body) throws IOException;
     }
 
     /** prompt_tokens and completion_tokens of the answer's {@code usage}, or none. */

@@ -36,27 +36,9 @@ record EchoedLogprobs(int choices, boolean hasLogprobs, List<String> tokens, lon
     /** Reads a whole answer; the parser is at its start. */
     static EchoedLogprobs read(JsonParser p) throws IOException {
         Builder b = new Builder();
-        if (p.nextToken() != JsonToken.START_OBJECT) {
-            p.skipChildren();
-            return b.build();
-        }
-        for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
-            JsonToken t = p.nextToken();
-            if (name.equals("choices") && t == JsonToken.START_ARRAY) {
-                b.choices = 0;
-                for (t = p.nextToken(); t != JsonToken.END_ARRAY && t != null; t = p.nextToken()) {
-                    if (b.choices++ == 0 && t == JsonToken.START_OBJECT) {
-                        choice(p, b);
-                    } else {
-                        p.skipChildren();
-                    }
-                }
-            } else if (name.equals("usage") && t == JsonToken.START_OBJECT) {
-                b.usage = RawJson.usage(p);
-            } else {
-                p.skipChildren();
-            }
-        }
+        RawJson.Choices choices = RawJson.firstChoice(p, c -> choice(c, b));
+        b.choices = choices.count();
+        b.usage = choices.usage();
         return b.build();
     }
 
