@@ -59,18 +59,14 @@ public final class SimulatorPrompt {
         if (windows.isEmpty()) {
             throw new IllegalArgumentException("a simulation request with no windows has nothing to predict");
         }
-        List<ChatTurn> turns = new ArrayList<>();
-        turns.add(ChatTurn.system(INSTRUCTIONS));
-        for (int i = 0; i < examples.size(); i++) {
-            FewShotExample ex = examples.get(i);
-            turns.add(ChatTurn.user(header(i + 1, ex.explanation())));
-            turns.add(ChatTurn.assistant(ACTIVATIONS + ActivationBlocks.of(ex.tokens(),
-                    ActivationBlocks.rescaled(ex.activations()), false, ex.firstRevealed()) + "\n"));
-        }
+        FewShot prefix = fewShot(examples);
+        List<ChatTurn> turns = new ArrayList<>(prefix.turns());
         int target = examples.size() + 1;
         turns.add(ChatTurn.user(header(target, oneLine(explanation))));
         turns.add(ChatTurn.assistant(ACTIVATIONS + ActivationBlocks.unknown(windows)));
-        String text = PromptLayout.text(turns);
+        // The last user turn, which the text's marker closes, is the target's: PromptLayout.text of the
+        // two target turns after the prefix's text is the text of all turns.
+        String text = prefix.text() + PromptLayout.text(turns.subList(prefix.turns().size(), turns.size()));
         // The unknowns are in the last turn, which ends the text: walk it as ActivationBlocks.unknown lays it out.
         int at = text.length() - turns.get(turns.size() - 1).content().length() + ACTIVATIONS.length() + "\n<start>\n".length();
         List<List<Integer>> offsets = new ArrayList<>();
@@ -90,6 +86,36 @@ public final class SimulatorPrompt {
             offsets.add(List.copyOf(window));
         }
         return new SimulatorPrompt(turns, text, target, List.copyOf(offsets));
+    }
+
+    /** The instructions and the examples' turns, and their contents joined: the start of every prompt. */
+    private record FewShot(List<FewShotExample> examples, List<ChatTurn> turns, String text) {
+    }
+
+    /**
+     * The few-shot part for {@code examples}, built once for the examples last asked for (the workers
+     * always ask for the same list): formatting the examples' activations was most of a prompt's cost.
+     */
+    private static volatile FewShot lastFewShot;
+
+    private static FewShot fewShot(List<FewShotExample> examples) {
+        FewShot cached = lastFewShot;
+        if (cached != null && cached.examples() == examples) {
+            return cached;
+        }
+        List<ChatTurn> turns = new ArrayList<>();
+        turns.add(ChatTurn.system(INSTRUCTIONS));
+        for (int i = 0; i < examples.size(); i++) {
+            FewShotExample ex = examples.get(i);
+            turns.add(ChatTurn.user(header(i + 1, ex.explanation())));
+            turns.add(ChatTurn.assistant(ACTIVATIONS + ActivationBlocks.of(ex.tokens(),
+                    ActivationBlocks.rescaled(ex.activations()), false, ex.firstRevealed()) + "\n"));
+        }
+        StringBuilder text = new StringBuilder();
+        turns.forEach(t -> text.append(t.content()));
+        FewShot built = new FewShot(examples, List.copyOf(turns), text.toString());
+        lastFewShot = built;
+        return built;
     }
 
     private static String header(int neuron, String explanation) {

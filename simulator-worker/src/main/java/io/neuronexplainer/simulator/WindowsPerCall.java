@@ -5,6 +5,7 @@ import io.neuronexplainer.schemas.TokenWindow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.avro.Schema;
 
 /**
  * Simulates a request's windows a few at a time, one LLM call per group, each with the whole
@@ -57,7 +58,7 @@ final class WindowsPerCall implements Simulator {
             }
             if (!group.isEmpty() && (end || group.size() == perCall)) {
                 List<TokenWindow> part = group.stream().map(windows::get).toList();
-                parts.add(inner.simulate(SimulationRequest.newBuilder(request).setWindows(part).build()));
+                parts.add(inner.simulate(withWindows(request, part)));
                 groups.add(group);
                 group = new ArrayList<>();
             }
@@ -80,6 +81,20 @@ final class WindowsPerCall implements Simulator {
             }
             return new SimulatorResult(predicted, prompt, completion);
         });
+    }
+
+    /**
+     * The request with other windows and every other field shared, not copied: Avro's
+     * {@code newBuilder(request)} deep-copies every window's tokens, which with one window per call
+     * cost the worker more than building the prompts.
+     */
+    static SimulationRequest withWindows(SimulationRequest request, List<TokenWindow> windows) {
+        SimulationRequest part = new SimulationRequest();
+        for (Schema.Field field : SimulationRequest.getClassSchema().getFields()) {
+            part.put(field.pos(), request.get(field.pos()));
+        }
+        part.setWindows(windows);
+        return part;
     }
 
     @Override

@@ -44,6 +44,18 @@ class SimulatorPromptTest {
     }
 
     @Test
+    void examplesAskedForInTurnEachGiveTheirOwnPrefix() {
+        List<FewShotExample> one = List.of(FewShotExample.FIXED.get(0));
+        for (int round = 0; round < 2; round++) {
+            assertEquals(EXPECTED, SimulatorPrompt.of(" the word cat", WINDOWS, FewShotExample.FIXED).text());
+            SimulatorPrompt p = SimulatorPrompt.of(" the word cat", WINDOWS, one);
+            assertEquals(EXPECTED.substring(0, EXPECTED.indexOf("\n\nNeuron 2")) + EXPECTED.substring(EXPECTED.indexOf("\n\nNeuron 3"))
+                    .replace("Neuron 3", "Neuron 2").replace("neuron 3", "neuron 2"), p.text());
+            assertEquals(5, p.turns().size(), "the instructions, the example's two turns and the target's two");
+        }
+    }
+
+    @Test
     void remembersWhereEachUnknownStarts() {
         SimulatorPrompt p = SimulatorPrompt.of(" the word cat", WINDOWS, FewShotExample.FIXED);
         assertEquals(List.of(3, 2), p.unknownOffsets().stream().map(List::size).toList());

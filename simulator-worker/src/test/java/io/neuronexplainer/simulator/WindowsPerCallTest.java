@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.neuronexplainer.runtime.test.SampleRecords;
+import io.neuronexplainer.schemas.Excerpt;
 import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.TokenWindow;
 import io.neuronexplainer.schemas.WindowKind;
@@ -45,6 +46,17 @@ class WindowsPerCallTest {
             windows.add(new TokenWindow((long) i, WindowKind.TOP, Collections.nCopies(sizes[i], " t")));
         }
         return SimulationRequest.newBuilder(SampleRecords.simulationRequest(SampleRecords.key(1, 1))).setWindows(windows).build();
+    }
+
+    @Test
+    void aGroupsRequestIsTheWholeRequestWithOnlyItsWindowsReplaced() {
+        SimulationRequest whole = SimulationRequest.newBuilder(request(3, 2)).setCarriedFrom("ckpt-1")
+                .setExcerpts(List.of(new Excerpt(5L, List.of(" x"), List.of(0)))).build();
+        SimulationRequest before = SimulationRequest.newBuilder(whole).build();
+        List<TokenWindow> part = List.of(whole.getWindows().get(1));
+        SimulationRequest group = WindowsPerCall.withWindows(whole, part);
+        assertEquals(SimulationRequest.newBuilder(whole).setWindows(part).build(), group, "every other field as the request has it");
+        assertEquals(before, whole, "the request itself unchanged");
     }
 
     @Test
