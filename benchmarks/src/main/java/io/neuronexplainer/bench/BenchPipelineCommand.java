@@ -24,11 +24,13 @@ import io.neuronexplainer.simulator.SimulatorWorker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
@@ -58,12 +60,17 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     @Option(names = "--neurons", defaultValue = "3000", description = "Synthetic neurons to push through (default: ${DEFAULT-VALUE}).")
     int neurons;
 
-    @Option(names = "--warm-up", defaultValue = "10000",
-            description = "Neurons pushed through before the timed window, untimed: the JIT compiles the workers', the "
-                    + "broker's and the HTTP client's code meanwhile, which still took a third of the CPU of a window "
-                    + "after 2,000; the default measures workers that have run a while, as a service does "
-                    + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warm-up", defaultValue = "60000",
+            description = "At most this many neurons pushed through before the timed window, untimed, in rounds of "
+                    + "2,000: the JIT compiles the workers', the broker's and the HTTP client's code meanwhile (a third "
+                    + "of a window's CPU after 2,000 neurons, a fifth to a third after 10,000), so the window measures workers in "
+                    + "the steady state a service runs in (default: ${DEFAULT-VALUE}).")
     int warmUp;
+
+    @Option(names = "--warm-up-jit", defaultValue = "0.10", paramLabel = "SHARE",
+            description = "The warm-up ends after the first round in which the JIT's compiler threads took less than "
+                    + "this share of the CPU; 0 always pushes the whole --warm-up (default: ${DEFAULT-VALUE}).")
+    double warmUpJit;
 
     @Option(names = "--partitions", defaultValue = "6", description = "Partitions of the topics (default: ${DEFAULT-VALUE}).")
     int partitions;
@@ -93,8 +100,9 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
         }
         return ServiceMain.run(() -> {
-            if (latencyMs < 1 || concurrency < 1 || neurons < 1 || partitions < 1 || warmUp < 0) {
-                throw new IllegalArgumentException("--llm-latency-ms, --concurrency, --neurons and --partitions must be positive, --warm-up >= 0");
+            if (latencyMs < 1 || concurrency < 1 || neurons < 1 || partitions < 1 || warmUp < 0 || warmUpJit < 0 || warmUpJit >= 1) {
+                throw new IllegalArgumentException("--llm-latency-ms, --concurrency, --neurons and --partitions must be positive, "
+                        + "--warm-up >= 0 and --warm-up-jit in [0, 1)");
             }
             // Checked before the broker starts, so a typo costs no start-up time.
             SimulatorBackendOptions.checkSimulatorMethod(simulatorMethod);
@@ -106,6 +114,9 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             }
         });
     }
+
+    /** Warm-up neurons per round, between two looks at the JIT's share. */
+    private static final int WARM_UP_ROUND = 2000;
 
     /** This bench's own thread groups for the CPU breakdown, before {@link ThreadCpu#COMMON}. */
     private static final List<ThreadCpu.Group> CPU_GROUPS = List.of(
@@ -130,7 +141,6 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             awaitAssignment(explain, explaining);
             awaitAssignment(simulate, simulating);
 
-            int warmup = warmUp;
             double seconds;
             long cpuNanos;
             String cpuBreakdown;
@@ -139,10 +149,13 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             // done here, before the timed window, which then only sends the bytes. Before the
             // warm-up, so these long-lived arrays are out of the young generation by the window.
             List<ProducerRecord<byte[], byte[]>> measured = serialise(clients, 0, neurons);
-            List<ProducerRecord<byte[], byte[]>> warming = serialise(clients, neurons, warmup);
-            try (var producer = new KafkaProducer<>(clients.producer(null), new ByteArraySerializer(), new ByteArraySerializer())) {
-                // Warm-up (JIT, HTTP connections) on other neurons, not measured.
-                pushThrough(producer, warming, warmup, simulate, explaining, simulating);
+            int warmup;
+            // Batched as the activation producer batches them: with the default 16 KB each ~13 KB
+            // neuron was a batch of its own, a compressor set up per record on the bench's own thread.
+            Map<String, Object> input = clients.producer(null);
+            input.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+            try (var producer = new KafkaProducer<>(input, new ByteArraySerializer(), new ByteArraySerializer())) {
+                warmup = warmUp(clients, producer, simulate, explaining, simulating);
                 long start = System.nanoTime();
                 ThreadCpu cpuBefore = ThreadCpu.snapshot();
                 double[] callsBefore = {calls(meters, "explainer"), calls(meters, "simulator")};
@@ -215,6 +228,37 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
 
     private static double calls(SimpleMeterRegistry meters, String stage) {
         return meters.find("llm.calls").tag("stage", stage).counters().stream().mapToDouble(c -> c.count()).sum();
+    }
+
+    /**
+     * Pushes other neurons through, not measured, in rounds, until a round in which the JIT took less
+     * than --warm-up-jit of the CPU or --warm-up neurons in all (JIT, HTTP connections, buffers).
+     * Each round's input is generated before its CPU is counted. Says each round's JIT share as it
+     * ends, and returns how many neurons went through.
+     */
+    private int warmUp(KafkaClients clients, KafkaProducer<byte[], byte[]> producer, TransactionalWorker<?, ?> simulate,
+                       CompletableFuture<WorkerSummary> explaining, CompletableFuture<WorkerSummary> simulating)
+            throws InterruptedException {
+        long started = System.nanoTime();
+        int pushed = 0;
+        StringBuilder shares = new StringBuilder();
+        while (pushed < warmUp) {
+            int round = Math.min(WARM_UP_ROUND, warmUp - pushed);
+            List<ProducerRecord<byte[], byte[]>> records = serialise(clients, neurons + pushed, round);
+            ThreadCpu before = ThreadCpu.snapshot();
+            pushThrough(producer, records, pushed + round, simulate, explaining, simulating);
+            pushed += round;
+            double jit = ThreadCpu.snapshot().shareSince(before, ThreadCpu.JIT);
+            shares.append(String.format(" %.2f", jit));
+            System.out.printf("warm-up: %d neurons in %.0f s, the JIT took %.0f%% of the last round's CPU%n", pushed,
+                    (System.nanoTime() - started) / 1e9, 100 * jit);
+            if (jit < warmUpJit) {
+                break;
+            }
+        }
+        System.out.printf("warm_up_neurons=%d warm_up_s=%.0f jit_share_by_round=%s%n", pushed,
+                (System.nanoTime() - started) / 1e9, shares.toString().strip());
+        return pushed;
     }
 
     /** Synthetic neurons [from, from + count) as records of Avro bytes, registering the schemas on the way. */

@@ -31,11 +31,14 @@ public final class ThreadCpu {
         }
     }
 
+    /** The JIT's compiler threads. */
+    public static final Group JIT = Group.of("jit", "^C[12] Compiler.*");
+
     /** Groups every benchmark shares; a benchmark puts its own before them. */
     public static final List<Group> COMMON = List.of(
             Group.of("kafka-clients", "^kafka-(producer|coordinator|admin-clie).*"),
             Group.of("streams", ".*-StreamThre.*|.*StateUpdat.*|^neuron-scorer.*"),
-            Group.of("jit", "^C[12] Compiler.*"),
+            JIT,
             Group.of("gc", "^GC Thread.*|^G1 .*|^VM Thread$"),
             Group.of("broker", "^(data-plane-kaf|kafka-|quorum|raft|TxnMarkerSend|ExpirationReap|group-coordin|executor-"
                     + "|LogDirFailure|transaction-|share-|controller-|broker-|metrics-|log-|scheduler|ReplicaFetch|feature-"
@@ -107,6 +110,21 @@ public final class ThreadCpu {
                 .forEach(e -> line.append(String.format(" %s=%.1f (%.0f%%)", e.getKey(), e.getValue() / TICKS_PER_SECOND,
                         100.0 * e.getValue() / Math.max(1, total))));
         return line.toString();
+    }
+
+    /** The share of the process's CPU since {@code before} that threads of {@code group} took (0 where /proc is not readable). */
+    public double shareSince(ThreadCpu before, Group group) {
+        long total = processTicks - before.processTicks;
+        if (processTicks < 0 || before.processTicks < 0 || total <= 0) {
+            return 0;
+        }
+        long spent = 0;
+        for (var e : ticksByThread.entrySet()) {
+            if (group.names().matcher(names.get(e.getKey())).matches()) {
+                spent += e.getValue() - before.ticksByThread.getOrDefault(e.getKey(), 0L);
+            }
+        }
+        return (double) spent / total;
     }
 
     /** The process's CPU time since {@code before}, in nanoseconds (-1 where /proc is not readable). */

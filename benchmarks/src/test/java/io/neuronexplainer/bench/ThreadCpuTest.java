@@ -1,5 +1,6 @@
 package io.neuronexplainer.bench;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
@@ -44,5 +45,10 @@ class ThreadCpuTest {
         double spun = Double.parseDouble(spinner.group(1));
         assertTrue(spun >= 0.25, "the spinning thread's 0.3 s of CPU should show: " + line);
         assertTrue(Double.parseDouble(total.group(1)) >= spun, line);
+        double share = during.shareSince(before, ThreadCpu.Group.of("spinner", "^spin-for-test$"));
+        Matcher percent = Pattern.compile(" spinner=[0-9.]+ \\(([0-9]+)%\\)").matcher(line);
+        assertTrue(percent.find(), line);
+        assertEquals(Double.parseDouble(percent.group(1)), 100 * share, 0.51, "the spinner's share as the line has it: " + line);
+        assertEquals(0.0, during.shareSince(before, ThreadCpu.Group.of("none", "^no-such-thread$")));
     }
 }
