@@ -100,7 +100,7 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
         }
         return ServiceMain.run(() -> {
-            if (latencyMs < 1 || concurrency < 1 || neurons < 1 || partitions < 1 || warmUp < 0 || warmUpJit < 0 || warmUpJit >= 1) {
+            if (latencyMs < 1 || concurrency < 1 || neurons < 1 || partitions < 1 || warmUp < 0 || !(warmUpJit >= 0 && warmUpJit < 1)) {
                 throw new IllegalArgumentException("--llm-latency-ms, --concurrency, --neurons and --partitions must be positive, "
                         + "--warm-up >= 0 and --warm-up-jit in [0, 1)");
             }
@@ -249,9 +249,10 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             pushThrough(producer, records, pushed + round, simulate, explaining, simulating);
             pushed += round;
             double jit = ThreadCpu.snapshot().shareSince(before, ThreadCpu.JIT);
-            shares.append(String.format(" %.2f", jit));
-            System.out.printf("warm-up: %d neurons in %.0f s, the JIT took %.0f%% of the last round's CPU%n", pushed,
-                    (System.nanoTime() - started) / 1e9, 100 * jit);
+            // Without /proc the share is unknown (NaN): the whole --warm-up then runs.
+            shares.append(Double.isNaN(jit) ? " n/a" : String.format(" %.2f", jit));
+            System.out.printf("warm-up: %d neurons in %.0f s, the JIT took %s of the last round's CPU%n", pushed,
+                    (System.nanoTime() - started) / 1e9, Double.isNaN(jit) ? "an unknown share (no /proc)" : String.format("%.0f%%", 100 * jit));
             if (jit < warmUpJit) {
                 break;
             }

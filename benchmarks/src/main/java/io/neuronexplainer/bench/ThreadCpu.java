@@ -112,11 +112,11 @@ public final class ThreadCpu {
         return line.toString();
     }
 
-    /** The share of the process's CPU since {@code before} that threads of {@code group} took (0 where /proc is not readable). */
+    /** The share of the process's CPU since {@code before} that threads of {@code group} took (NaN where /proc is not readable). */
     public double shareSince(ThreadCpu before, Group group) {
         long total = processTicks - before.processTicks;
         if (processTicks < 0 || before.processTicks < 0 || total <= 0) {
-            return 0;
+            return Double.NaN;
         }
         long spent = 0;
         for (var e : ticksByThread.entrySet()) {

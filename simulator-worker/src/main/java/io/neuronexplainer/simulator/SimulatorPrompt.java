@@ -89,20 +89,17 @@ public final class SimulatorPrompt {
     }
 
     /** The instructions and the examples' turns, and their contents joined: the start of every prompt. */
-    private record FewShot(List<FewShotExample> examples, List<ChatTurn> turns, String text) {
+    private record FewShot(List<ChatTurn> turns, String text) {
     }
 
-    /**
-     * The few-shot part for {@code examples}, built once for the examples last asked for (the workers
-     * always ask for the same list): formatting the examples' activations was most of a prompt's cost.
-     */
-    private static volatile FewShot lastFewShot;
+    /** The workers' few-shot part, built once: formatting the examples' activations was most of a prompt's cost. */
+    private static final FewShot FIXED_PREFIX = fewShotOf(FewShotExample.FIXED);
 
     private static FewShot fewShot(List<FewShotExample> examples) {
-        FewShot cached = lastFewShot;
-        if (cached != null && cached.examples() == examples) {
-            return cached;
-        }
+        return examples == FewShotExample.FIXED ? FIXED_PREFIX : fewShotOf(examples);
+    }
+
+    private static FewShot fewShotOf(List<FewShotExample> examples) {
         List<ChatTurn> turns = new ArrayList<>();
         turns.add(ChatTurn.system(INSTRUCTIONS));
         for (int i = 0; i < examples.size(); i++) {
@@ -113,9 +110,7 @@ public final class SimulatorPrompt {
         }
         StringBuilder text = new StringBuilder();
         turns.forEach(t -> text.append(t.content()));
-        FewShot built = new FewShot(examples, List.copyOf(turns), text.toString());
-        lastFewShot = built;
-        return built;
+        return new FewShot(List.copyOf(turns), text.toString());
     }
 
     private static String header(int neuron, String explanation) {
