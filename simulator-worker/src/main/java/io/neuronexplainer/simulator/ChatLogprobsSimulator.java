@@ -26,7 +26,8 @@ public final class ChatLogprobsSimulator implements Simulator {
     public static final String METHOD = "chat-logprobs/" + SimulatorPrompt.VERSION;
     /** The most top_logprobs OpenAI's chat endpoint allows; 11 numbers fit in it. */
     static final long TOP_LOGPROBS = 20;
-    private static final Pattern BLOCK = Pattern.compile("<start>(.*?)<end>", Pattern.DOTALL);
+    private static final String START = "<start>";
+    private static final String END = "<end>";
     private static final Pattern VALUE = Pattern.compile("\t[ ]*(\\d+(?:\\.\\d+)?)[ ]*(?=\r?\n|$)");
 
     private final LlmCaller caller;
@@ -98,7 +99,11 @@ public final class ChatLogprobsSimulator implements Simulator {
         String text;
         long[] starts = new long[count];
         if (count > 0) {
-            StringBuilder sb = new StringBuilder();
+            int length = 0;
+            for (String t : tokens) {
+                length += t.length();
+            }
+            StringBuilder sb = new StringBuilder(length);
             for (int i = 0; i < count; i++) {
                 starts[i] = sb.length();
                 sb.append(tokens.get(i));
@@ -108,12 +113,8 @@ public final class ChatLogprobsSimulator implements Simulator {
             text = completion.content();
         }
         List<List<Float>> out = new ArrayList<>();
-        Matcher block = BLOCK.matcher(text);
         // The model may repeat the few-shot blocks too: the neuron's are the last ones.
-        List<int[]> blocks = new ArrayList<>();
-        while (block.find()) {
-            blocks.add(new int[] {block.start(1), block.end(1)});
-        }
+        List<int[]> blocks = blocks(text);
         if (blocks.size() < sizes.size()) {
             throw new UnparseableOutputException("expected " + sizes.size() + " <start>...<end> blocks, got "
                     + blocks.size() + ": " + preview(text));
@@ -141,6 +142,24 @@ public final class ChatLogprobsSimulator implements Simulator {
             out.add(predicted);
         }
         return out;
+    }
+
+    /**
+     * Each {@code <start>...<end>} block's inside, in order: what the regex {@code <start>(.*?)<end>}
+     * finds, by indexOf (the regex's reluctant scan over a long answer cost more than reading it).
+     */
+    static List<int[]> blocks(String text) {
+        List<int[]> blocks = new ArrayList<>();
+        int from = 0;
+        while (true) {
+            int start = text.indexOf(START, from);
+            int end = start < 0 ? -1 : text.indexOf(END, start + START.length());
+            if (end < 0) {
+                return blocks;
+            }
+            blocks.add(new int[] {start + START.length(), end});
+            from = end + END.length();
+        }
     }
 
     static String preview(String text) {

@@ -55,6 +55,21 @@ class ChatSimulatorsTest {
             24, Map.of("1", Math.log(0.6), "4", Math.log(0.4)));         // 2.2
 
     @Test
+    void blocksAreWhatTheRegexForThemFinds() {
+        java.util.regex.Pattern regex = java.util.regex.Pattern.compile("<start>(.*?)<end>", java.util.regex.Pattern.DOTALL);
+        for (String text : List.of("", "no blocks", "<start>\n a\t1\n<end>\n<start>\n b\t2\n<end>",
+                "<start>a<end><end><start>b", "<start><start>a<end>", "<end><start>x\n<end>tail<start>", "<start><end>",
+                "x<start>a<en<end>d<end>", "<start>")) {
+            java.util.regex.Matcher m = regex.matcher(text);
+            List<List<Integer>> expected = new java.util.ArrayList<>();
+            while (m.find()) {
+                expected.add(List.of(m.start(1), m.end(1)));
+            }
+            assertEquals(expected, ChatLogprobsSimulator.blocks(text).stream().map(b -> List.of(b[0], b[1])).toList(), text);
+        }
+    }
+
+    @Test
     void chatLogprobsAsksForTopLogprobsAndReadsTheExpectedValueAtEachNumber() throws Exception {
         try (OpenAiTestServer server = OpenAiTestServer.start(r -> Reply.json(chatWithLogprobs(ANSWER, TOPS)));
              Simulator sim = SimulatorBackendOptions.openai(server.baseUrl(), "chat-logprobs", "sim-model")
