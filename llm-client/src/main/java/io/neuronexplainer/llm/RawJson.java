@@ -69,17 +69,22 @@ public final class RawJson {
     }
 
     /**
-     * Hands the body to {@code reader} as a stream of tokens, for an answer whose field names are
+     * Hands an answer to {@code reader} as a stream of tokens, for an answer whose field names are
      * mostly token texts, each seen once or twice (completions' top_logprobs maps): no tree is
      * built, as an echoed prompt's tree cost the client more than everything it reads from it.
      */
-    public static <T> T streamTokenKeyed(HttpResponse response, StreamReader<T> reader) {
-        return read(response, body -> parse(TOKEN_KEYED, body, reader));
+    public static <T> T streamTokenKeyed(byte[] body, StreamReader<T> reader) {
+        return mapped(() -> parse(TOKEN_KEYED, body, reader));
     }
 
     /** As {@link #streamTokenKeyed}, for answers whose field names repeat (chat logprobs). */
-    public static <T> T stream(HttpResponse response, StreamReader<T> reader) {
-        return read(response, body -> parse(JSON.getFactory(), body, reader));
+    public static <T> T stream(byte[] body, StreamReader<T> reader) {
+        return mapped(() -> parse(JSON.getFactory(), body, reader));
+    }
+
+    /** The body's bytes, read here (on the HTTP client's thread, see {@link AnswerParsers}), the response closed. */
+    public static byte[] bytes(HttpResponse response) {
+        return read(response, InputStream::readAllBytes);
     }
 
     /**
@@ -141,7 +146,7 @@ public final class RawJson {
         };
     }
 
-    private static <T> T parse(JsonFactory factory, InputStream body, StreamReader<T> reader) throws IOException {
+    private static <T> T parse(JsonFactory factory, byte[] body, StreamReader<T> reader) throws IOException {
         try (JsonParser parser = factory.createParser(body)) {
             return reader.read(parser);
         }
@@ -149,14 +154,27 @@ public final class RawJson {
 
     /** Reads the body once, closing the response; Jackson's errors are unusable output, the rest I/O errors (both retried). */
     private static <T> T read(HttpResponse response, BodyReader<T> reader) {
-        try (response) {
-            return reader.read(response.body());
+        return mapped(() -> {
+            try (response) {
+                return reader.read(response.body());
+            }
+        });
+    }
+
+    private static <T> T mapped(IoCall<T> call) {
+        try {
+            return call.run();
         } catch (JacksonException e) {
             throw new UnparseableOutputException("the server's answer is not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             // As the SDK reports a failed read: an I/O error, retried.
             throw new OpenAIIoException("reading the answer failed: " + e.getMessage(), e);
         }
+    }
+
+    @FunctionalInterface
+    private interface IoCall<T> {
+        T run() throws IOException;
     }
 
     @FunctionalInterface

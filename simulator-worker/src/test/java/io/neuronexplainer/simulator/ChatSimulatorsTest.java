@@ -137,6 +137,22 @@ class ChatSimulatorsTest {
         }
     }
 
+    @Test
+    void logprobAnswersThatAreNotJsonAreRetriedThenFail() throws Exception {
+        // Both logprob methods read the body on the HTTP thread and parse it in AnswerParsers: the
+        // parse's error must come back as the unusable output it is, retried, not as a stuck call.
+        for (String method : List.of("chat-logprobs", "completions-echo")) {
+            try (OpenAiTestServer server = OpenAiTestServer.start(r -> Reply.json("<html>upstream error</html>"));
+                 Simulator sim = SimulatorBackendOptions.openai(server.baseUrl(), method, "sim-model")
+                         .retries(2, 10, 10).create(new SimpleMeterRegistry())) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> sim.simulate(REQUEST).get(10, TimeUnit.SECONDS));
+                LlmException llm = assertInstanceOf(LlmException.class, e.getCause(), method);
+                assertEquals(2, llm.attempts(), method);
+                assertTrue(llm.getMessage().contains("the server's answer is not JSON"), method + ": " + llm.getMessage());
+            }
+        }
+    }
+
     /** The request's messages are these turns, role and content, in order. */
     static void assertMessages(List<io.neuronexplainer.llm.ChatTurn> turns, JsonNode body) {
         assertEquals(turns.size(), body.get("messages").size());
