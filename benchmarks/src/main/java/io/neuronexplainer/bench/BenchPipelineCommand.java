@@ -122,7 +122,7 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     private static final List<ThreadCpu.Group> CPU_GROUPS = List.of(
             ThreadCpu.Group.of("workers", "^(explainer|simulator)-worke$|^bench-worker$"),
             ThreadCpu.Group.of("fake-llm-server", "^fake-llm$|^HTTP-Dispatcher$"),
-            ThreadCpu.Group.of("llm-client", "^OkHttp.*|^ForkJoinPool.*|^openai.*|^HttpClient.*|^llm-answer-pars.*"));
+            ThreadCpu.Group.of("llm-client", "^OkHttp.*|^ForkJoinPool.*|^openai.*|^HttpClient.*|^llm-answer-.*"));
 
     private int measure(KafkaClients clients, DelayedOpenAiServer llm) throws Exception {
         try (Admin admin = Admin.create(clients.admin())) {

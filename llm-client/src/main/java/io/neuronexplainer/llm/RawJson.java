@@ -152,7 +152,7 @@ public final class RawJson {
         }
     }
 
-    /** Reads the body once, closing the response; Jackson's errors are unusable output, the rest I/O errors (both retried). */
+    /** Reads the body once, closing the response, its errors mapped as {@link #mapped} says. */
     private static <T> T read(HttpResponse response, BodyReader<T> reader) {
         return mapped(() -> {
             try (response) {
@@ -161,6 +161,7 @@ public final class RawJson {
         });
     }
 
+    /** Jackson's errors are unusable output, the rest (reading a body) I/O errors: both retried. */
     private static <T> T mapped(IoCall<T> call) {
         try {
             return call.run();

@@ -78,7 +78,7 @@ public final class ChatLogprobsSimulator implements Simulator {
         // times the rest of the simulation (see RawJson), and a tree most of it (see ChatLogprobsAnswer).
         return caller.call(client -> client.chat().completions().withRawResponse().create(params)
                                 .thenApply(RawJson::bytes)
-                                .thenApplyAsync(b -> RawJson.stream(b, ChatLogprobsAnswer::read), AnswerParsers.POOL),
+                                .thenCompose(b -> AnswerParsers.parse(b, body -> RawJson.stream(body, ChatLogprobsAnswer::read))),
                         ChatLogprobsAnswer::usage, c -> read(sizes, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }

@@ -58,7 +58,7 @@ public final class CompletionsEchoSimulator implements Simulator {
         // a long answer of which a few positions count (see EchoedLogprobs).
         return caller.call(client -> client.completions().withRawResponse().create(params)
                                 .thenApply(RawJson::bytes)
-                                .thenApplyAsync(b -> RawJson.streamTokenKeyed(b, EchoedLogprobs::read), AnswerParsers.POOL),
+                                .thenCompose(b -> AnswerParsers.parse(b, body -> RawJson.streamTokenKeyed(body, EchoedLogprobs::read))),
                         EchoedLogprobs::usage, c -> read(prompt, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
