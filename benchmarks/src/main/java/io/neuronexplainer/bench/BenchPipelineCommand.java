@@ -149,17 +149,17 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             // done here, before the timed window, which then only sends the bytes. Before the
             // warm-up, so these long-lived arrays are out of the young generation by the window.
             List<ProducerRecord<byte[], byte[]>> measured = serialise(clients, 0, neurons);
-            int warmup;
+            int warmedUp;
             // Batched as the activation producer batches them: with the default 16 KB each ~13 KB
             // neuron was a batch of its own, a compressor set up per record on the bench's own thread.
             Map<String, Object> input = clients.producer(null);
             input.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
             try (var producer = new KafkaProducer<>(input, new ByteArraySerializer(), new ByteArraySerializer())) {
-                warmup = warmUp(clients, producer, simulate, explaining, simulating);
+                warmedUp = warmUp(clients, producer, simulate, explaining, simulating);
                 long start = System.nanoTime();
                 ThreadCpu cpuBefore = ThreadCpu.snapshot();
                 double[] callsBefore = {calls(meters, "explainer"), calls(meters, "simulator")};
-                pushThrough(producer, measured, warmup + neurons, simulate, explaining, simulating);
+                pushThrough(producer, measured, warmedUp + neurons, simulate, explaining, simulating);
                 seconds = (System.nanoTime() - start) / 1e9;
                 ThreadCpu cpuAfter = ThreadCpu.snapshot();
                 cpuNanos = cpuAfter.processCpuNanosSince(cpuBefore);
@@ -182,7 +182,7 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                 slowestCallMs = Math.max(slowestCallMs, timer.mean(TimeUnit.MILLISECONDS));
             }
             // What a neuron costs in LLM calls and prompt tokens (as the local server reports them), warm-up included.
-            int pushed = warmup + neurons;
+            int pushed = warmedUp + neurons;
             for (String stage : new String[] {"explainer", "simulator"}) {
                 double calls = calls(meters, stage);
                 var prompt = meters.find("llm.tokens").tag("stage", stage).tag("kind", "prompt").counter();
@@ -195,7 +195,7 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
                     + "simulator_method=%s llm_latency_ms=%d concurrency=%d partitions=%d llm_requests=%d "
                     + "dead_letters=%d elapsed_s=%.2f cpu_ms_per_neuron=%.1f (whole JVM: workers, broker, fake LLM server) cores=%d "
                     + "common_pool_parallelism=%d%n",
-                    neurons, warmup, simulatorMethod, latencyMs, concurrency, partitions, llm.requests(), deadLetters, seconds,
+                    neurons, warmedUp, simulatorMethod, latencyMs, concurrency, partitions, llm.requests(), deadLetters, seconds,
                     cpuNanos / 1e6 / neurons, Runtime.getRuntime().availableProcessors(),
                     java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
             // Counted in LLM calls: one explainer call a neuron, one simulator call per window group.

@@ -3,11 +3,12 @@ package io.neuronexplainer.llm;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 
 /**
  * The threads that parse long LLM answers (the logprob methods' 23-190 KB), one per core: the HTTP
- * client's threads only read an answer's bytes ({@link RawJson#bytes}) and hand them here.
+ * client's threads only read an answer's bytes ({@link RawJson#stream}) and hand them here.
  *
  * <p>Parsed on the HTTP threads, one per call in flight, a wave of answers shares the cores at once
  * and every call of the wave ends late (in {@code bench pipeline} at 64 records in flight the logprob
@@ -42,7 +43,7 @@ public final class AnswerParsers {
         return result;
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
+    private static ThreadFactory daemon(String name) {
         return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);

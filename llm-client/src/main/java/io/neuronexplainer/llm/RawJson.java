@@ -13,6 +13,7 @@ import com.openai.core.http.HttpResponse;
 import com.openai.errors.OpenAIIoException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * An answer's body read as a plain JSON tree or as a stream of JSON tokens, for answers too big
@@ -72,18 +73,19 @@ public final class RawJson {
      * Hands an answer to {@code reader} as a stream of tokens, for an answer whose field names are
      * mostly token texts, each seen once or twice (completions' top_logprobs maps): no tree is
      * built, as an echoed prompt's tree cost the client more than everything it reads from it.
+     * The body is read on the calling (HTTP) thread and parsed on {@link AnswerParsers}.
      */
-    public static <T> T streamTokenKeyed(byte[] body, StreamReader<T> reader) {
-        return mapped(() -> parse(TOKEN_KEYED, body, reader));
+    public static <T> CompletableFuture<T> streamTokenKeyed(HttpResponse response, StreamReader<T> reader) {
+        return AnswerParsers.parse(bytes(response), body -> mapped(() -> parse(TOKEN_KEYED, body, reader)));
     }
 
     /** As {@link #streamTokenKeyed}, for answers whose field names repeat (chat logprobs). */
-    public static <T> T stream(byte[] body, StreamReader<T> reader) {
-        return mapped(() -> parse(JSON.getFactory(), body, reader));
+    public static <T> CompletableFuture<T> stream(HttpResponse response, StreamReader<T> reader) {
+        return AnswerParsers.parse(bytes(response), body -> mapped(() -> parse(JSON.getFactory(), body, reader)));
     }
 
-    /** The body's bytes, read here (on the HTTP client's thread, see {@link AnswerParsers}), the response closed. */
-    public static byte[] bytes(HttpResponse response) {
+    /** The body's bytes, the response closed. */
+    private static byte[] bytes(HttpResponse response) {
         return read(response, InputStream::readAllBytes);
     }
 

@@ -4,7 +4,6 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.neuronexplainer.llm.ChatTurn;
 import io.neuronexplainer.llm.ChatTurns;
-import io.neuronexplainer.llm.AnswerParsers;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
 import io.neuronexplainer.llm.RawJson;
@@ -77,8 +76,7 @@ public final class ChatLogprobsSimulator implements Simulator {
         // The raw answer, read as a stream: the SDK's typed model of a logprobs answer costs ten
         // times the rest of the simulation (see RawJson), and a tree most of it (see ChatLogprobsAnswer).
         return caller.call(client -> client.chat().completions().withRawResponse().create(params)
-                                .thenApply(RawJson::bytes)
-                                .thenCompose(b -> AnswerParsers.parse(b, body -> RawJson.stream(body, ChatLogprobsAnswer::read))),
+                                .thenCompose(r -> RawJson.stream(r, ChatLogprobsAnswer::read)),
                         ChatLogprobsAnswer::usage, c -> read(sizes, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }

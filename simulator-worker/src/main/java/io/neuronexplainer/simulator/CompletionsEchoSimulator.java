@@ -2,7 +2,6 @@ package io.neuronexplainer.simulator;
 
 import com.openai.models.completions.CompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.neuronexplainer.llm.AnswerParsers;
 import io.neuronexplainer.llm.LlmCaller;
 import io.neuronexplainer.llm.LlmSettings;
 import io.neuronexplainer.llm.RawJson;
@@ -57,8 +56,7 @@ public final class CompletionsEchoSimulator implements Simulator {
         // Read as a stream, not the SDK's typed model nor a tree: an echoed prompt with logprobs is
         // a long answer of which a few positions count (see EchoedLogprobs).
         return caller.call(client -> client.completions().withRawResponse().create(params)
-                                .thenApply(RawJson::bytes)
-                                .thenCompose(b -> AnswerParsers.parse(b, body -> RawJson.streamTokenKeyed(body, EchoedLogprobs::read))),
+                                .thenCompose(r -> RawJson.streamTokenKeyed(r, EchoedLogprobs::read)),
                         EchoedLogprobs::usage, c -> read(prompt, c))
                 .thenApply(a -> new SimulatorResult(a.value(), a.usage().promptTokens(), a.usage().completionTokens()));
     }
