@@ -71,6 +71,8 @@ public final class LlmCaller implements AutoCloseable {
      * opened as the load needs them, and sends each call through the least busy one.
      */
     static final int CALLS_PER_CLIENT = 64;
+    /** How long an idle connection is kept for the next call: OkHttp's default. */
+    private static final Duration IDLE_CONNECTION_KEEP_ALIVE = Duration.ofMinutes(5);
 
     private final LlmSettings settings;
     private final List<SdkClient> clients = new CopyOnWriteArrayList<>();
@@ -134,6 +136,11 @@ public final class LlmCaller implements AutoCloseable {
                 .apiKey(settings.apiKey())
                 .timeout(settings.timeout())
                 .maxRetries(0)
+                // OkHttp keeps 5 idle connections by default: a client with 64 calls in flight then
+                // closed most connections each time a wave of answers came in and opened new ones for
+                // the next (bench pipeline: ~270 new connections a second at ~2,500 calls a second).
+                .maxIdleConnections(CALLS_PER_CLIENT)
+                .keepAliveDuration(IDLE_CONNECTION_KEEP_ALIVE)
                 .build();
     }
 

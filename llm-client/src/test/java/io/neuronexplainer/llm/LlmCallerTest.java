@@ -210,4 +210,27 @@ class LlmCallerTest {
             assertEquals(2, caller.sdkClients(), "one SDK client per 64 calls in flight");
         }
     }
+
+    @Test
+    void aSecondWaveOfCallsReusesTheConnectionsOfTheFirst() throws Exception {
+        int calls = 20;
+        try (OpenAiTestServer server = OpenAiTestServer.start(r ->
+                Reply.json(OpenAiTestServer.chatCompletion("test-model", "again")).delayed(300));
+             LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(30))) {
+            for (int wave = 0; wave < 2; wave++) {
+                java.util.List<CompletableFuture<LlmAnswer<String>>> answers = new java.util.ArrayList<>();
+                for (int i = 0; i < calls; i++) {
+                    answers.add(ask(caller));
+                }
+                for (var a : answers) {
+                    assertEquals("again", a.get(30, TimeUnit.SECONDS).value());
+                }
+                Thread.sleep(200);
+            }
+            assertEquals(2 * calls, server.requests().size());
+            long connections = server.requests().stream().mapToInt(OpenAiTestServer.Request::clientPort).distinct().count();
+            // OkHttp's default pool keeps 5 idle connections: the second wave would open 15 more.
+            assertEquals(calls, connections, "connections opened for " + 2 * calls + " calls in two waves of " + calls);
+        }
+    }
 }

@@ -25,7 +25,9 @@ public final class OpenAiTestServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One request as received. */
-    public record Request(String method, String path, Map<String, List<String>> headers, JsonNode body, long atNanos) {}
+    /** {@code clientPort}: the client's end of the connection, which tells connections apart. */
+    public record Request(String method, String path, Map<String, List<String>> headers, JsonNode body, long atNanos,
+                          int clientPort) {}
 
     /** One answer: status, extra headers, body text, and how long to wait before answering. */
     public record Reply(int status, Map<String, String> headers, String body, long delayMillis) {
@@ -88,7 +90,7 @@ public final class OpenAiTestServer implements AutoCloseable {
             byte[] in = exchange.getRequestBody().readAllBytes();
             JsonNode body = in.length == 0 ? null : JSON.readTree(in);
             Request request = new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                    Map.copyOf(exchange.getRequestHeaders()), body, System.nanoTime());
+                    Map.copyOf(exchange.getRequestHeaders()), body, System.nanoTime(), exchange.getRemoteAddress().getPort());
             requests.add(request);
             Reply reply = responder.apply(request);
             if (reply.delayMillis() > 0) {
