@@ -109,7 +109,7 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             try (ScratchFolder dir = ScratchFolder.create("bench-pipeline");
                  EmbeddedRuntime runtime = EmbeddedRuntime.start(dir.path(), 0, 0);
                  // A neuron's calls go out together: up to one per scoring window (10) per neuron in flight.
-                 DelayedOpenAiServer llm = DelayedOpenAiServer.start(latencyMs, 11 * concurrency)) {
+                 DelayedOpenAiServer llm = DelayedOpenAiServer.start(latencyMs)) {
                 return measure(new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl()), llm);
             }
         });
@@ -121,7 +121,7 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
     /** This bench's own thread groups for the CPU breakdown, before {@link ThreadCpu#COMMON}. */
     private static final List<ThreadCpu.Group> CPU_GROUPS = List.of(
             ThreadCpu.Group.of("workers", "^(explainer|simulator)-worke$|^bench-worker$"),
-            ThreadCpu.Group.of("fake-llm-server", "^fake-llm$|^HTTP-Dispatcher$"),
+            ThreadCpu.Group.of("fake-llm-server", "^fake-llm.*|^HTTP-Dispatcher$"),
             ThreadCpu.Group.of("llm-client", "^OkHttp.*|^ForkJoinPool.*|^openai.*|^HttpClient.*|^llm-answer-.*"));
 
     private int measure(KafkaClients clients, DelayedOpenAiServer llm) throws Exception {

@@ -17,6 +17,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -67,44 +70,57 @@ public final class DelayedOpenAiServer implements AutoCloseable {
 
     private final HttpServer http;
     private final ExecutorService threads;
+    private final ScheduledExecutorService timer;
     private final long delayMs;
     private final AtomicLong requests = new AtomicLong();
     private final boolean cachePrefixes;
     /** completions-echo: prompts' few-shot parts (up to the target neuron's header), formatted once. */
     private final Map<String, EchoedPrefix> prefixes = new ConcurrentHashMap<>();
 
-    private DelayedOpenAiServer(HttpServer http, ExecutorService threads, long delayMs, boolean cachePrefixes) {
+    private DelayedOpenAiServer(HttpServer http, ExecutorService threads, ScheduledExecutorService timer, long delayMs,
+                                boolean cachePrefixes) {
         this.http = http;
         this.threads = threads;
+        this.timer = timer;
         this.delayMs = delayMs;
         this.cachePrefixes = cachePrefixes;
     }
 
     /** Answers without listening, for a server of its own to call {@link #respond} (the delay is the caller's). */
     public static DelayedOpenAiServer unbound() {
-        return new DelayedOpenAiServer(null, null, 0, true);
+        return new DelayedOpenAiServer(null, null, null, 0, true);
     }
 
     /** As {@link #unbound()}, formatting every prompt whole: the answers cached prefixes must equal. */
     static DelayedOpenAiServer unboundWithoutCache() {
-        return new DelayedOpenAiServer(null, null, 0, false);
+        return new DelayedOpenAiServer(null, null, null, 0, false);
     }
 
-    /** Starts on a free loopback port with enough threads to hold {@code concurrentRequests} sleeping requests. */
-    public static DelayedOpenAiServer start(long delayMs, int concurrentRequests) throws IOException {
+    /**
+     * Starts on a free loopback port. A request is read and answered on one of a few threads, and its
+     * answer sent when the delay is up by a timer's: no thread sleeps through a request's delay. (With a
+     * sleeping thread per request in flight, ~700 at 64 records in flight, the server's thread switches
+     * cost the machine more than its answers.)
+     */
+    public static DelayedOpenAiServer start(long delayMs) throws IOException {
         HttpServer http = HttpServers.create(new InetSocketAddress("127.0.0.1", 0), 4096);
-        // Each request sleeps in its own thread, so the pool must hold every concurrent request.
-        ExecutorService threads = Executors.newFixedThreadPool(concurrentRequests + 16, r -> {
-            Thread t = new Thread(r, "fake-llm");
-            t.setDaemon(true);
-            return t;
-        });
-        DelayedOpenAiServer server = new DelayedOpenAiServer(http, threads, delayMs, true);
+        int cores = Runtime.getRuntime().availableProcessors();
+        ExecutorService threads = Executors.newFixedThreadPool(cores, daemon("fake-llm"));
+        ScheduledExecutorService timer = Executors.newScheduledThreadPool(cores, daemon("fake-llm-send"));
+        DelayedOpenAiServer server = new DelayedOpenAiServer(http, threads, timer, delayMs, true);
         http.createContext("/v1/chat/completions", server::answer);
         http.createContext("/v1/completions", server::answer);
         http.setExecutor(threads);
         http.start();
         return server;
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     public String baseUrl() {
@@ -122,18 +138,24 @@ public final class DelayedOpenAiServer implements AutoCloseable {
             body = in.readAllBytes();
         }
         byte[] bytes = respond(exchange.getRequestURI().getPath(), body).getBytes(StandardCharsets.UTF_8);
-        long left = delayMs - (System.nanoTime() - start) / 1_000_000;
-        if (left > 0) {
-            try {
-                Thread.sleep(left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        long left = TimeUnit.MILLISECONDS.toNanos(delayMs) - (System.nanoTime() - start);
+        if (left <= 0) {
+            send(exchange, bytes);
+            return;
         }
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(200, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
+        // The JDK's server lets any thread answer an exchange after its handler has returned.
+        timer.schedule(() -> send(exchange, bytes), left, TimeUnit.NANOSECONDS);
+    }
+
+    private static void send(HttpExchange exchange, byte[] bytes) {
+        try (exchange) {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        } catch (IOException e) {
+            // The client gave up on the call (its timeout): nothing to answer.
         }
     }
 
@@ -438,6 +460,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         if (http != null) {
             http.stop(0);
             threads.shutdownNow();
+            timer.shutdownNow();
         }
     }
 }

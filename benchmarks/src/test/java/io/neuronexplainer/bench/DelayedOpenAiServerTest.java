@@ -46,7 +46,7 @@ class DelayedOpenAiServerTest {
 
     @Test
     void eachSimulatorMethodReadsTheAnswerAtTheFirstAttempt() throws Exception {
-        try (DelayedOpenAiServer server = DelayedOpenAiServer.start(1, 4)) {
+        try (DelayedOpenAiServer server = DelayedOpenAiServer.start(1)) {
             assertPredictions(simulate(server, "completions-echo"), HIGH, LOW);
             assertPredictions(simulate(server, "chat-logprobs"), HIGH, LOW);
             assertPredictions(simulate(server, "chat-json"), 8, 0);
@@ -76,6 +76,40 @@ class DelayedOpenAiServerTest {
             String b = whole.respond("/v1/completions", body).replaceFirst("\"created\":\\d+", "");
             assertTrue(prompt.indexOf("\n\nNeuron ") > 0 && a.contains("\"unknown\"") && a.length() > prompt.length(), a);
             assertEquals(b, a);
+        }
+    }
+
+    @Test
+    void requestsWaitOutTheirDelayOnATimerNotOnAThreadEach() throws Exception {
+        int requests = 40;
+        long delayMs = 300;
+        try (DelayedOpenAiServer server = DelayedOpenAiServer.start(delayMs)) {
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(server.baseUrl() + "/chat/completions"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"explain\"}]}"))
+                    .build();
+            List<java.util.concurrent.CompletableFuture<Long>> tookMs = new java.util.ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                long sent = System.nanoTime();
+                tookMs.add(client.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+                    assertEquals(200, r.statusCode());
+                    assertTrue(r.body().contains("animals"), r.body());
+                    return (System.nanoTime() - sent) / 1_000_000;
+                }));
+            }
+            // While every request waits, the server holds a few threads, not one per request.
+            Thread.sleep(delayMs / 2);
+            long serverThreads = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("fake-llm")).count();
+            assertTrue(serverThreads <= 2L * Runtime.getRuntime().availableProcessors(),
+                    serverThreads + " server threads for " + requests + " requests");
+            for (var took : tookMs) {
+                long ms = took.get(20, TimeUnit.SECONDS);
+                assertTrue(ms >= delayMs, "answered after " + ms + " ms, before the delay of " + delayMs);
+            }
+            assertEquals(requests, server.requests());
         }
     }
 }

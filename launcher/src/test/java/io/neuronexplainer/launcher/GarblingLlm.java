@@ -24,7 +24,7 @@ final class GarblingLlm implements AutoCloseable {
     private final OpenAiTestServer server;
 
     GarblingLlm(String explainerModel, int garbledPrompts) throws IOException {
-        this.llm = DelayedOpenAiServer.start(0, 64);
+        this.llm = DelayedOpenAiServer.start(0);
         this.server = OpenAiTestServer.start(r -> {
             if (r.body() != null && explainerModel.equals(r.body().path("model").asText())) {
                 String prompt = r.body().path("messages").toString();
