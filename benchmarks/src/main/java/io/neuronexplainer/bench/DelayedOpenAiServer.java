@@ -12,9 +12,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,7 +75,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final boolean cachePrefixes;
     /** completions-echo: prompts' few-shot parts (up to the target neuron's header), formatted once. */
-    private final Map<String, EchoedPrefix> prefixes = new ConcurrentHashMap<>();
+    private final List<EchoedPrefix> prefixes = new CopyOnWriteArrayList<>();
 
     private DelayedOpenAiServer(HttpServer http, ExecutorService threads, ScheduledExecutorService timer, long delayMs,
                                 boolean cachePrefixes) {
@@ -137,7 +137,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();
         }
-        byte[] bytes = respond(exchange.getRequestURI().getPath(), body).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = answerBytes(exchange.getRequestURI().getPath(), body);
         long left = TimeUnit.MILLISECONDS.toNanos(delayMs) - (System.nanoTime() - start);
         if (left <= 0) {
             send(exchange, bytes);
@@ -161,17 +161,25 @@ public final class DelayedOpenAiServer implements AutoCloseable {
 
     /** The answer (JSON) to one request to {@code path} with {@code body}, counted, without the delay. */
     public String respond(String path, byte[] body) throws IOException {
+        return new String(answerBytes(path, body), StandardCharsets.UTF_8);
+    }
+
+    /** As {@link #respond}, in UTF-8: what the server sends. */
+    private byte[] answerBytes(String path, byte[] body) throws IOException {
         long id = requests.incrementAndGet();
         Request request = Request.read(body);
         if (path.endsWith("/chat/completions")) {
             String content = request.content == null ? "" : request.content;
             Matcher sizes = SIZES.matcher(content);
+            String answer;
             if (content.contains(FILL_IN)) {
-                return chatLogprobs(id, request.model, content, request.promptChars);
+                answer = chatLogprobs(id, request.model, content, request.promptChars);
             } else if (sizes.find()) {
-                return chat(id, request.model, request.promptChars, predictionsJson(sizes.group(1)), 0, null);
+                answer = chat(id, request.model, request.promptChars, predictionsJson(sizes.group(1)), 0, null);
+            } else {
+                answer = chat(id, request.model, request.promptChars, EXPLANATION, 12, null);
             }
-            return chat(id, request.model, request.promptChars, EXPLANATION, 12, null);
+            return answer.getBytes(StandardCharsets.UTF_8);
         }
         return completionsEcho(id, request.model, request.prompt == null ? "" : request.prompt);
     }
@@ -326,65 +334,95 @@ public final class DelayedOpenAiServer implements AutoCloseable {
      * with its logprob, top_logprobs (null first, as OpenAI sends it) and text_offset. The prompt's
      * few-shot part, the same in every call, is formatted once (see {@link EchoedPrefix}).
      */
-    private String completionsEcho(long id, String model, String prompt) {
+    private byte[] completionsEcho(long id, String model, String prompt) {
         int split = cachePrefixes ? prompt.lastIndexOf(TARGET_NEURON) + 1 : 0;
         EchoedPrefix prefix = EchoedPrefix.EMPTY;
         if (split > 0) {
-            String key = prompt.substring(0, split);
-            prefix = prefixes.get(key);
+            prefix = cachedPrefix(prompt, split);
             if (prefix == null) {
-                prefix = EchoedPrefix.of(key);
+                prefix = EchoedPrefix.of(prompt.substring(0, split));
                 if (prefixes.size() < MAX_PREFIXES) {
-                    prefixes.putIfAbsent(key, prefix);
+                    prefixes.add(prefix);
                 }
             }
         }
-        EchoedPrefix all = prefix.extend(prompt);
-        StringBuilder sb = new StringBuilder(all.text.length() + all.tokens.length() + all.logprobs.length()
-                + all.tops.length() + all.offsets.length() + 400);
-        sb.append("{\"id\":\"cmpl-bench-").append(id).append("\",\"object\":\"text_completion\",\"created\":")
-                .append(System.currentTimeMillis() / 1000).append(",\"model\":");
-        string(sb, model);
-        sb.append(",\"choices\":[{\"text\":\"").append(all.text).append("\",\"index\":0,\"logprobs\":{\"tokens\":[")
-                .append(all.tokens).append("],\"token_logprobs\":[").append(all.logprobs).append("],\"top_logprobs\":[")
-                .append(all.tops).append("],\"text_offset\":[").append(all.offsets).append("]},\"finish_reason\":\"length\"}],");
-        usage(sb, all.count, 0);
-        return sb.append('}').toString();
+        Echoed rest = prefix.rest(prompt);
+        StringBuilder head = new StringBuilder(200).append("{\"id\":\"cmpl-bench-").append(id)
+                .append("\",\"object\":\"text_completion\",\"created\":").append(System.currentTimeMillis() / 1000)
+                .append(",\"model\":");
+        string(head, model);
+        head.append(",\"choices\":[{\"text\":\"");
+        StringBuilder usage = new StringBuilder(100).append("]},\"finish_reason\":\"length\"}],");
+        usage(usage, prefix.count + rest.count, 0);
+        usage.append('}');
+        // The answer written once, into its bytes: the prefix's parts are bytes already, and the
+        // server's CPU counts in the benchmark's figure.
+        return concat(utf8(head), prefix.text, utf8(rest.text), ECHO_TOKENS, prefix.tokens, utf8(rest.tokens),
+                ECHO_LOGPROBS, prefix.logprobs, utf8(rest.logprobs), ECHO_TOPS, prefix.tops, utf8(rest.tops),
+                ECHO_OFFSETS, prefix.offsets, utf8(rest.offsets), utf8(usage));
+    }
+
+    private static final byte[] ECHO_TOKENS = utf8("\",\"index\":0,\"logprobs\":{\"tokens\":[");
+    private static final byte[] ECHO_LOGPROBS = utf8("],\"token_logprobs\":[");
+    private static final byte[] ECHO_TOPS = utf8("],\"top_logprobs\":[");
+    private static final byte[] ECHO_OFFSETS = utf8("],\"text_offset\":[");
+
+    /** The stored few-shot part that is {@code prompt}'s first {@code length} characters, or null. */
+    private EchoedPrefix cachedPrefix(String prompt, int length) {
+        for (EchoedPrefix p : prefixes) {
+            if (p.source.length() == length && prompt.startsWith(p.source)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private static byte[] utf8(CharSequence s) {
+        return s.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        int n = 0;
+        for (byte[] p : parts) {
+            n += p.length;
+        }
+        byte[] out = new byte[n];
+        int at = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 
     /**
-     * An echoed text's answer parts, formatted: its tokens, logprobs, top_logprobs and offsets as
-     * JSON list bodies, and the text as a JSON string body. A prompt is tokenised line by line
-     * (a newline is a token of its own), so the parts of a prefix ending in a newline are a prefix
-     * of the whole prompt's parts, and the neuron's own lines are all that is formatted per call.
+     * An echoed prompt's few-shot part, formatted once as the answer's parts (its text as a JSON
+     * string body; its tokens, logprobs, top_logprobs and offsets as JSON list bodies), in UTF-8. A
+     * prompt is tokenised line by line (a newline is a token of its own), so the parts of a prefix
+     * ending in a newline are a prefix of the whole prompt's parts, and the neuron's own lines are
+     * all that is formatted per call.
      */
-    private record EchoedPrefix(int length, int count, int unknowns, CharSequence text, CharSequence tokens,
-                                CharSequence logprobs, CharSequence tops, CharSequence offsets) {
-        static final EchoedPrefix EMPTY = new EchoedPrefix(0, 0, 0, "", "", "", "", "");
+    private record EchoedPrefix(String source, int count, int unknowns, byte[] text, byte[] tokens, byte[] logprobs,
+                                byte[] tops, byte[] offsets) {
+        static final EchoedPrefix EMPTY = new EchoedPrefix("", 0, 0, new byte[0], new byte[0], new byte[0], new byte[0],
+                new byte[0]);
 
         static EchoedPrefix of(String prefix) {
-            return EMPTY.extend(prefix).frozen();
+            Echoed all = EMPTY.rest(prefix);
+            return new EchoedPrefix(prefix, all.count, all.unknowns, utf8(all.text), utf8(all.tokens), utf8(all.logprobs),
+                    utf8(all.tops), utf8(all.offsets));
         }
 
-        /** The parts with everything immutable, to be shared between threads. */
-        EchoedPrefix frozen() {
-            return new EchoedPrefix(length, count, unknowns, text.toString(), tokens.toString(), logprobs.toString(),
-                    tops.toString(), offsets.toString());
-        }
-
-        /** The parts of {@code prompt}, which starts with this prefix. */
-        EchoedPrefix extend(String prompt) {
+        /** The parts of what follows this prefix in {@code prompt}, which starts with it. */
+        Echoed rest(String prompt) {
             int n = prompt.length();
-            int more = n - length;
-            StringBuilder text = new StringBuilder(this.text.length() + more + 16).append(this.text);
-            StringBuilder tokens = new StringBuilder(this.tokens.length() + 2 * more).append(this.tokens);
-            StringBuilder logprobs = new StringBuilder(this.logprobs.length() + more).append(this.logprobs);
-            StringBuilder tops = new StringBuilder(this.tops.length() + 4 * more).append(this.tops);
-            StringBuilder offsets = new StringBuilder(this.offsets.length() + more).append(this.offsets);
-            JsonStringEncoder.getInstance().quoteAsString(prompt.substring(length), text);
+            int start = source.length();
+            int more = n - start;
+            Echoed e = new Echoed(more);
+            JsonStringEncoder.getInstance().quoteAsString(prompt.substring(start), e.text);
             int count = this.count;
             int k = this.unknowns;
-            for (int i = length; i < n; ) {
+            for (int i = start; i < n; ) {
                 char c = prompt.charAt(i);
                 int end = i + 1;
                 if (c != '\t' && c != '\n') {
@@ -396,29 +434,50 @@ public final class DelayedOpenAiServer implements AutoCloseable {
                 }
                 String token = prompt.substring(i, end);
                 if (count > 0) {
-                    tokens.append(',');
-                    logprobs.append(',');
-                    tops.append(',');
-                    offsets.append(',');
+                    e.tokens.append(',');
+                    e.logprobs.append(',');
+                    e.tops.append(',');
+                    e.offsets.append(',');
                 }
-                string(tokens, token);
-                offsets.append(i);
+                string(e.tokens, token);
+                e.offsets.append(i);
                 if (count == 0) {
-                    logprobs.append("null");
-                    tops.append("null");
+                    e.logprobs.append("null");
+                    e.tops.append("null");
                 } else if (i > 0 && prompt.charAt(i - 1) == '\t' && token.equals(UNKNOWN)) {
-                    logprobs.append("-1.6");
-                    tops.append(fires(k++) ? ECHO_HIGH : ECHO_LOW);
+                    e.logprobs.append("-1.6");
+                    e.tops.append(fires(k++) ? ECHO_HIGH : ECHO_LOW);
                 } else {
-                    logprobs.append(TOKEN_LOGPROB);
-                    tops.append('{');
-                    string(tops, token);
-                    tops.append(':').append(TOKEN_LOGPROB).append('}');
+                    e.logprobs.append(TOKEN_LOGPROB);
+                    e.tops.append('{');
+                    string(e.tops, token);
+                    e.tops.append(':').append(TOKEN_LOGPROB).append('}');
                 }
                 count++;
+                e.count++;
                 i = end;
             }
-            return new EchoedPrefix(n, count, k, text, tokens, logprobs, tops, offsets);
+            e.unknowns = k;
+            return e;
+        }
+    }
+
+    /** The answer's parts for the text after a prefix: each continues the prefix's (a comma first when it had any). */
+    private static final class Echoed {
+        final StringBuilder text;
+        final StringBuilder tokens;
+        final StringBuilder logprobs;
+        final StringBuilder tops;
+        final StringBuilder offsets;
+        int count;
+        int unknowns;
+
+        Echoed(int chars) {
+            text = new StringBuilder(chars + 16);
+            tokens = new StringBuilder(2 * chars);
+            logprobs = new StringBuilder(chars);
+            tops = new StringBuilder(4 * chars);
+            offsets = new StringBuilder(chars);
         }
     }
 
