@@ -108,7 +108,6 @@ public class BenchPipelineCommand implements Callable<Integer>, CliCommand {
             SimulatorBackendOptions.checkSimulatorMethod(simulatorMethod);
             try (ScratchFolder dir = ScratchFolder.create("bench-pipeline");
                  EmbeddedRuntime runtime = EmbeddedRuntime.start(dir.path(), 0, 0);
-                 // A neuron's calls go out together: up to one per scoring window (10) per neuron in flight.
                  DelayedOpenAiServer llm = DelayedOpenAiServer.start(latencyMs)) {
                 return measure(new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl()), llm);
             }

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,8 +37,8 @@ import java.util.regex.Pattern;
  *   <li>chat-json: {@code {"activations": [[...], ...]}} with the lengths the prompt states.</li>
  * </ul>
  * It stands in for a paid LLM API so the benchmark measures the pipeline, not a model. Its CPU
- * counts in the benchmark's figure, so answers are written straight into a StringBuilder from a
- * streaming read of the request, with no object tree either way.
+ * counts in the benchmark's figure, so answers are written straight into a StringBuilder (an echoed
+ * prompt's into its bytes) from a streaming read of the request, with no object tree either way.
  */
 public final class DelayedOpenAiServer implements AutoCloseable {
     private static final JsonFactory JSON = new JsonFactory();
@@ -50,6 +51,8 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     /** Where SimulatorPrompt's part for the neuron simulated starts, after the few-shot examples. */
     private static final String TARGET_NEURON = "\n\nNeuron ";
     private static final int MAX_PREFIXES = 64;
+    /** When the request a thread is handling was handed to the threads. */
+    private static final ThreadLocal<Long> ARRIVED = new ThreadLocal<>();
 
     // The written number and the candidates behind it, for a token the neuron fires on and for
     // one it ignores. Fixed logprob texts, formatted once: they are the bulk of a simulator answer.
@@ -106,11 +109,20 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         HttpServer http = HttpServers.create(new InetSocketAddress("127.0.0.1", 0), 4096);
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService threads = Executors.newFixedThreadPool(cores, daemon("fake-llm"));
+        // The delay counts from when the server's dispatcher hands a request on, not from when a thread
+        // takes it: a wave of requests queues for the threads, and that wait is part of the delay.
+        Executor timed = exchange -> {
+            long arrived = System.nanoTime();
+            threads.execute(() -> {
+                ARRIVED.set(arrived);
+                exchange.run();
+            });
+        };
         ScheduledExecutorService timer = Executors.newScheduledThreadPool(cores, daemon("fake-llm-send"));
         DelayedOpenAiServer server = new DelayedOpenAiServer(http, threads, timer, delayMs, true);
         http.createContext("/v1/chat/completions", server::answer);
         http.createContext("/v1/completions", server::answer);
-        http.setExecutor(threads);
+        http.setExecutor(timed);
         http.start();
         return server;
     }
@@ -132,7 +144,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     }
 
     private void answer(HttpExchange exchange) throws IOException {
-        long start = System.nanoTime();
+        long start = ARRIVED.get();
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();
@@ -143,7 +155,8 @@ public final class DelayedOpenAiServer implements AutoCloseable {
             send(exchange, bytes);
             return;
         }
-        // The JDK's server lets any thread answer an exchange after its handler has returned.
+        // The JDK's server (not its specification) leaves an exchange open when its handler returns,
+        // so another thread may answer it; send() closes it whatever happens.
         timer.schedule(() -> send(exchange, bytes), left, TimeUnit.NANOSECONDS);
     }
 
@@ -154,8 +167,8 @@ public final class DelayedOpenAiServer implements AutoCloseable {
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(bytes);
             }
-        } catch (IOException e) {
-            // The client gave up on the call (its timeout): nothing to answer.
+        } catch (IOException | RuntimeException e) {
+            // The client gave up on the call (its timeout), or the server is closing: nothing to answer.
         }
     }
 
@@ -340,10 +353,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
         if (split > 0) {
             prefix = cachedPrefix(prompt, split);
             if (prefix == null) {
-                prefix = EchoedPrefix.of(prompt.substring(0, split));
-                if (prefixes.size() < MAX_PREFIXES) {
-                    prefixes.add(prefix);
-                }
+                prefix = storedPrefix(prompt, split);
             }
         }
         Echoed rest = prefix.rest(prompt);
@@ -375,6 +385,18 @@ public final class DelayedOpenAiServer implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** The few-shot part formatted and stored (up to {@value #MAX_PREFIXES}), once however many threads miss it. */
+    private synchronized EchoedPrefix storedPrefix(String prompt, int length) {
+        EchoedPrefix prefix = cachedPrefix(prompt, length);
+        if (prefix == null) {
+            prefix = EchoedPrefix.of(prompt.substring(0, length));
+            if (prefixes.size() < MAX_PREFIXES) {
+                prefixes.add(prefix);
+            }
+        }
+        return prefix;
     }
 
     private static byte[] utf8(CharSequence s) {

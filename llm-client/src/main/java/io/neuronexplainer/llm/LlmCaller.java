@@ -71,8 +71,13 @@ public final class LlmCaller implements AutoCloseable {
      * opened as the load needs them, and sends each call through the least busy one.
      */
     static final int CALLS_PER_CLIENT = 64;
-    /** How long an idle connection is kept for the next call: OkHttp's default. */
-    private static final Duration IDLE_CONNECTION_KEEP_ALIVE = Duration.ofMinutes(5);
+    /**
+     * How long an idle connection is kept for the next call: less than the common LLM servers' own
+     * keep-alive (vLLM's and uvicorn's 5 s). The SDK turns off OkHttp's silent retry on a connection
+     * the server has closed, and OkHttp checks a pooled connection only after 10 s idle, so a call
+     * sent on a connection the server closed meanwhile would fail and cost an attempt.
+     */
+    private static final Duration IDLE_CONNECTION_KEEP_ALIVE = Duration.ofSeconds(4);
 
     private final LlmSettings settings;
     private final List<SdkClient> clients = new CopyOnWriteArrayList<>();
@@ -88,6 +93,7 @@ public final class LlmCaller implements AutoCloseable {
     private final Counter promptTokens;
     private final Counter completionTokens;
     private final LlmBudget budget;
+    private volatile boolean closed;
 
     public LlmCaller(LlmSettings settings, MeterRegistry meters) {
         this(settings, meters, LlmBudget.MINUTE);
@@ -203,6 +209,12 @@ public final class LlmCaller implements AutoCloseable {
     private <R, T> void send(int attempt, TokenUsage spentBefore, Function<OpenAIClientAsync, CompletableFuture<R>> send,
                              Function<R, TokenUsage> usage, Function<R, T> parse,
                              CompletableFuture<LlmAnswer<T>> result) {
+        if (closed) {
+            // Transient, as for a call the budget held: the record is the caller's to retry, not a bad one.
+            result.completeExceptionally(new LlmException(settings.stage() + " LLM caller closed before a call was sent",
+                    attempt - 1, null, new Fault(FaultClass.TRANSIENT, "llm_caller_closed")));
+            return;
+        }
         inFlight.incrementAndGet();
         Timer.Sample sample = Timer.start(meters);
         SdkClient client = takeClient();
@@ -385,6 +397,7 @@ public final class LlmCaller implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         budget.close();
         retryTimer.shutdownNow();
         clients.forEach(c -> c.sdk().close());

@@ -215,8 +215,9 @@ class LlmCallerTest {
     void aSecondWaveOfCallsReusesTheConnectionsOfTheFirst() throws Exception {
         int calls = 20;
         try (OpenAiTestServer server = OpenAiTestServer.start(r ->
-                Reply.json(OpenAiTestServer.chatCompletion("test-model", "again")).delayed(300));
+                Reply.json(OpenAiTestServer.chatCompletion("test-model", "again")).delayed(1000));
              LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(30))) {
+            java.util.List<java.util.Set<Integer>> ports = new java.util.ArrayList<>();
             for (int wave = 0; wave < 2; wave++) {
                 java.util.List<CompletableFuture<LlmAnswer<String>>> answers = new java.util.ArrayList<>();
                 for (int i = 0; i < calls; i++) {
@@ -225,12 +226,112 @@ class LlmCallerTest {
                 for (var a : answers) {
                     assertEquals("again", a.get(30, TimeUnit.SECONDS).value());
                 }
+                ports.add(server.requests().stream().skip((long) wave * calls)
+                        .map(OpenAiTestServer.Request::clientPort).collect(java.util.stream.Collectors.toSet()));
                 Thread.sleep(200);
             }
-            assertEquals(2 * calls, server.requests().size());
-            long connections = server.requests().stream().mapToInt(OpenAiTestServer.Request::clientPort).distinct().count();
-            // OkHttp's default pool keeps 5 idle connections: the second wave would open 15 more.
-            assertEquals(calls, connections, "connections opened for " + 2 * calls + " calls in two waves of " + calls);
+            // OkHttp's default pool keeps 5 idle connections: the second wave would open new ones.
+            assertTrue(ports.get(0).size() > 5, "the first wave's calls overlapped on " + ports.get(0).size() + " connections");
+            assertTrue(ports.get(0).containsAll(ports.get(1)), "the second wave opened connections: " + ports);
+        }
+    }
+
+    @Test
+    void noCallIsSentOnAConnectionTheServerClosedForIdleness() throws Exception {
+        long serverKeepAliveMs = 5000; // vLLM's and uvicorn's
+        try (IdleClosingServer server = new IdleClosingServer(serverKeepAliveMs,
+                OpenAiTestServer.chatCompletion("test-model", "fresh"));
+             LlmCaller caller = new LlmCaller(new LlmSettings(server.baseUrl(), "sk-test", "test-model",
+                     Duration.ofSeconds(10), new RetryPolicy(1, Duration.ofMillis(10), Duration.ofMillis(40)), "explainer"),
+                     meters)) {
+            assertEquals("fresh", ask(caller).get(10, TimeUnit.SECONDS).value());
+            // After the server's keep-alive: it has closed the connection, which the client must not reuse.
+            Thread.sleep(serverKeepAliveMs + 1000);
+            assertEquals("fresh", ask(caller).get(10, TimeUnit.SECONDS).value());
+            assertEquals(2, server.connections(), "the second call came on a connection of its own");
+        }
+    }
+
+    @Test
+    void aCallAfterCloseFailsAsTransientNotAsTheRecordsFault() throws Exception {
+        try (OpenAiTestServer server = OpenAiTestServer.start(r -> Reply.json(OpenAiTestServer.chatCompletion("test-model", "late")))) {
+            LlmCaller caller = caller(server, 3, Duration.ofMillis(10), Duration.ofSeconds(10));
+            caller.close();
+            LlmException e = failure(ask(caller));
+            assertEquals(io.neuronexplainer.runtime.worker.FaultClass.TRANSIENT, e.fault().kind(), e.getMessage());
+            assertEquals(0, server.requests().size());
+        }
+    }
+
+    /**
+     * An HTTP/1.1 server that answers every request with {@code answer} and, like vLLM's (uvicorn's
+     * 5 s keep-alive), closes a connection without a word once it has been idle for its keep-alive.
+     */
+    private static final class IdleClosingServer implements AutoCloseable {
+        private final java.net.ServerSocket socket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        private final AtomicInteger connections = new AtomicInteger();
+        private final Thread acceptor;
+
+        IdleClosingServer(long keepAliveMs, String answer) throws java.io.IOException {
+            byte[] body = answer.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            acceptor = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try {
+                        java.net.Socket s = socket.accept();
+                        connections.incrementAndGet();
+                        Thread t = new Thread(() -> serve(s, (int) keepAliveMs, body));
+                        t.setDaemon(true);
+                        t.start();
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        private static void serve(java.net.Socket s, int keepAliveMs, byte[] body) {
+            try (s) {
+                s.setSoTimeout(keepAliveMs);
+                java.io.InputStream in = s.getInputStream();
+                while (true) {
+                    StringBuilder head = new StringBuilder();
+                    while (head.indexOf("\r\n\r\n") < 0) {
+                        int b = in.read();
+                        if (b < 0) {
+                            return;
+                        }
+                        head.append((char) b);
+                    }
+                    int length = 0;
+                    for (String line : head.toString().split("\r\n")) {
+                        if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                            length = Integer.parseInt(line.substring("content-length:".length()).trim());
+                        }
+                    }
+                    in.readNBytes(length);
+                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                            + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    s.getOutputStream().write(body);
+                    s.getOutputStream().flush();
+                }
+            } catch (java.io.IOException e) {
+                // idle for its keep-alive (read timed out), or the client went: the connection is closed
+            }
+        }
+
+        String baseUrl() {
+            return "http://127.0.0.1:" + socket.getLocalPort() + "/v1";
+        }
+
+        int connections() {
+            return connections.get();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            socket.close();
         }
     }
 }

@@ -24,8 +24,7 @@ import java.util.function.Function;
 public final class OpenAiTestServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One request as received. */
-    /** {@code clientPort}: the client's end of the connection, which tells connections apart. */
+    /** One request as received; {@code clientPort}, the client's end of the connection, tells connections apart. */
     public record Request(String method, String path, Map<String, List<String>> headers, JsonNode body, long atNanos,
                           int clientPort) {}
 
