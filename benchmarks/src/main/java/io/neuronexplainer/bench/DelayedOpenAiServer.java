@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.neuronexplainer.runtime.DaemonThreads;
 import io.neuronexplainer.runtime.HttpServers;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +20,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -108,7 +108,7 @@ public final class DelayedOpenAiServer implements AutoCloseable {
     public static DelayedOpenAiServer start(long delayMs) throws IOException {
         HttpServer http = HttpServers.create(new InetSocketAddress("127.0.0.1", 0), 4096);
         int cores = Runtime.getRuntime().availableProcessors();
-        ExecutorService threads = Executors.newFixedThreadPool(cores, daemon("fake-llm"));
+        ExecutorService threads = Executors.newFixedThreadPool(cores, DaemonThreads.named("fake-llm"));
         // The delay counts from when the server's dispatcher hands a request on, not from when a thread
         // takes it: a wave of requests queues for the threads, and that wait is part of the delay.
         Executor timed = exchange -> {
@@ -118,21 +118,13 @@ public final class DelayedOpenAiServer implements AutoCloseable {
                 exchange.run();
             });
         };
-        ScheduledExecutorService timer = Executors.newScheduledThreadPool(cores, daemon("fake-llm-send"));
+        ScheduledExecutorService timer = Executors.newScheduledThreadPool(cores, DaemonThreads.named("fake-llm-send"));
         DelayedOpenAiServer server = new DelayedOpenAiServer(http, threads, timer, delayMs, true);
         http.createContext("/v1/chat/completions", server::answer);
         http.createContext("/v1/completions", server::answer);
         http.setExecutor(timed);
         http.start();
         return server;
-    }
-
-    private static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     public String baseUrl() {

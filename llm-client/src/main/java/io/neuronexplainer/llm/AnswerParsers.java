@@ -1,9 +1,9 @@
 package io.neuronexplainer.llm;
 
+import io.neuronexplainer.runtime.DaemonThreads;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 
 /**
@@ -23,8 +23,8 @@ import java.util.function.Function;
  */
 public final class AnswerParsers {
     private static final Executor PARSERS = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
-            daemon("llm-answer-parser"));
-    private static final Executor AFTER = Executors.newCachedThreadPool(daemon("llm-answer-done"));
+            DaemonThreads.named("llm-answer-parser"));
+    private static final Executor AFTER = Executors.newCachedThreadPool(DaemonThreads.named("llm-answer-done"));
 
     private AnswerParsers() {
     }
@@ -41,13 +41,5 @@ public final class AnswerParsers {
             }
         });
         return result;
-    }
-
-    private static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.neuronexplainer.runtime.DaemonThreads;
 import io.neuronexplainer.runtime.worker.Fault;
 import io.neuronexplainer.runtime.worker.FaultClass;
 import io.neuronexplainer.runtime.worker.Faults;
@@ -104,11 +105,7 @@ public final class LlmCaller implements AutoCloseable {
         this.settings = settings;
         this.meters = meters;
         clients.add(new SdkClient(newClient(settings)));
-        this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "llm-retry-" + settings.stage());
-            t.setDaemon(true);
-            return t;
-        });
+        this.retryTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("llm-retry-" + settings.stage()));
         synchronized (IN_FLIGHT) {
             this.inFlight = IN_FLIGHT.computeIfAbsent(meters, m -> new ConcurrentHashMap<>())
                     .computeIfAbsent(settings.stage(), s -> new AtomicInteger());

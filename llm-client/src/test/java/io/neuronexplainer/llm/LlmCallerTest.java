@@ -37,6 +37,15 @@ class LlmCallerTest {
                 });
     }
 
+    /** {@code calls} calls sent at once. */
+    private static java.util.List<CompletableFuture<LlmAnswer<String>>> askAll(LlmCaller caller, int calls) {
+        java.util.List<CompletableFuture<LlmAnswer<String>>> answers = new java.util.ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            answers.add(ask(caller));
+        }
+        return answers;
+    }
+
     private static LlmException failure(CompletableFuture<?> f) throws Exception {
         try {
             f.get(20, TimeUnit.SECONDS);
@@ -196,11 +205,7 @@ class LlmCallerTest {
         try (OpenAiTestServer server = OpenAiTestServer.start(r ->
                 Reply.json(OpenAiTestServer.chatCompletion("test-model", "many")).delayed(1500));
              LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(30))) {
-            java.util.List<CompletableFuture<LlmAnswer<String>>> answers = new java.util.ArrayList<>();
-            for (int i = 0; i < calls; i++) {
-                answers.add(ask(caller));
-            }
-            for (var a : answers) {
+            for (var a : askAll(caller, calls)) {
                 assertEquals("many", a.get(30, TimeUnit.SECONDS).value());
             }
             var arrivals = server.requests().stream().mapToLong(OpenAiTestServer.Request::atNanos).sorted().toArray();
@@ -219,11 +224,7 @@ class LlmCallerTest {
              LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(30))) {
             java.util.List<java.util.Set<Integer>> ports = new java.util.ArrayList<>();
             for (int wave = 0; wave < 2; wave++) {
-                java.util.List<CompletableFuture<LlmAnswer<String>>> answers = new java.util.ArrayList<>();
-                for (int i = 0; i < calls; i++) {
-                    answers.add(ask(caller));
-                }
-                for (var a : answers) {
+                for (var a : askAll(caller, calls)) {
                     assertEquals("again", a.get(30, TimeUnit.SECONDS).value());
                 }
                 ports.add(server.requests().stream().skip((long) wave * calls)
