@@ -39,6 +39,8 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
     // Writers hold only their schema, so one per schema serves every thread; building one per
     // record cost more than the encoding itself.
     private final Map<Schema, DatumWriter<T>> writers = new ConcurrentHashMap<>();
+    // Each topic's subject, made once: a new String per record was hashed again for every lookup.
+    private final Map<String, String> subjects = new ConcurrentHashMap<>();
 
     /** For Kafka's reflective construction; {@link #configure} must follow. */
     public AvroSerializer() {}
@@ -51,6 +53,7 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
         this.isKey = isKey;
+        subjects.clear();
         if (registry == null) {
             registry = RegistryClient.shared(AvroDeserializer.registryUrl(configs));
         }
@@ -62,7 +65,7 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             return null;
         }
         Schema schema = data.getSchema();
-        int id = registry.register(topic + (isKey ? "-key" : "-value"), schema);
+        int id = registry.register(subjects.computeIfAbsent(topic, t -> t + (isKey ? "-key" : "-value")), schema);
         ByteArrayOutputStream out = BUFFERS.get();
         out.reset();
         out.write(MAGIC);

@@ -44,20 +44,18 @@ final class OrphanSweeper implements Processor<NeuronKey, Arrival, NeuronKey, De
     private final ScorerMetrics metrics;
     private final NeuronRuns neuronRuns;
     private final Serializer<NeuronKey> keySerializer;
-    private final Serializer<Simulation> simulationSerializer;
     private ProcessorContext<NeuronKey, DeadLetter> context;
     private TimestampedKeyValueStore<ActivationsKey, byte[]> activations;
-    private TimestampedKeyValueStore<String, Simulation> simulations;
+    private TimestampedKeyValueStore<String, Decoded<Simulation>> simulations;
     private KeyValueStore<String, Long> waiting;
     private String task;
 
     OrphanSweeper(Duration timeout, ScorerMetrics metrics, NeuronRuns neuronRuns,
-                  Serializer<NeuronKey> keySerializer, Serializer<Simulation> simulationSerializer) {
+                  Serializer<NeuronKey> keySerializer) {
         this.timeout = timeout;
         this.metrics = metrics;
         this.neuronRuns = neuronRuns;
         this.keySerializer = keySerializer;
-        this.simulationSerializer = simulationSerializer;
     }
 
     /** How often to sweep: a tenth of the timeout, between 100 ms and 5 s (the gauge's refresh too). */
@@ -95,7 +93,7 @@ final class OrphanSweeper implements Processor<NeuronKey, Arrival, NeuronKey, De
         }
         for (KeyValue<String, Long> entry : expired) {
             waiting.delete(entry.key);
-            ValueAndTimestamp<Simulation> stored = simulations.delete(entry.key);
+            ValueAndTimestamp<Decoded<Simulation>> stored = simulations.delete(entry.key);
             if (stored != null) {
                 deadLetter(stored.value(), now);
             }
@@ -103,7 +101,8 @@ final class OrphanSweeper implements Processor<NeuronKey, Arrival, NeuronKey, De
         metrics.waiting(task, held - expired.size());
     }
 
-    private void deadLetter(Simulation simulation, long now) {
+    private void deadLetter(Decoded<Simulation> received, long now) {
+        Simulation simulation = received.value();
         NeuronKey key = simulation.getNeuron();
         String held = neuronRuns.of(activations, key).stream().map(kv -> kv.key.getRunId())
                 .reduce((a, b) -> a + ", " + b).orElse(null);
@@ -112,7 +111,7 @@ final class OrphanSweeper implements Processor<NeuronKey, Arrival, NeuronKey, De
         metrics.orphaned();
         DeadLetter letter = new DeadLetter("score-aggregator", Topics.NEURON_SIMULATIONS, -1, -1L,
                 ByteBuffer.wrap(keySerializer.serialize(Topics.NEURON_SIMULATIONS, key)),
-                ByteBuffer.wrap(simulationSerializer.serialize(Topics.NEURON_SIMULATIONS, simulation)),
+                ByteBuffer.wrap(received.bytes()), // as the simulation came
                 why.getClass().getName(), why.getMessage(), 1, Instant.ofEpochMilli(now));
         context.forward(new Record<>(key, letter, now));
     }

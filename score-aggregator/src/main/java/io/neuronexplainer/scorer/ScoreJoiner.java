@@ -43,7 +43,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
     private final Deserializer<NeuronActivations> activationsReader;
     private FixedKeyProcessorContext<NeuronKey, JoinOutcome> context;
     private TimestampedKeyValueStore<ActivationsKey, byte[]> activations;
-    private TimestampedKeyValueStore<String, Simulation> simulations;
+    private TimestampedKeyValueStore<String, Decoded<Simulation>> simulations;
     private KeyValueStore<String, NeuronScore> scores;
     private KeyValueStore<String, Long> waiting;
 
@@ -71,10 +71,11 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         }
     }
 
-    private void onSimulation(FixedKeyRecord<NeuronKey, Arrival> record, Simulation simulation) {
+    private void onSimulation(FixedKeyRecord<NeuronKey, Arrival> record, Decoded<Simulation> received) {
+        Simulation simulation = received.value();
         String key = StoreKeys.simulation(record.key(), simulation);
         ValueAndTimestamp<byte[]> truth = activations.get(new ActivationsKey(record.key(), simulation.getRunId()));
-        simulations.put(key, ValueAndTimestamp.make(simulation, record.timestamp()));
+        simulations.put(key, ValueAndTimestamp.make(received, record.timestamp()));
         if (truth == null) {
             startWaiting(key, record.key(), simulation);
             return;
@@ -96,22 +97,23 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
 
     private void onActivations(FixedKeyRecord<NeuronKey, Arrival> record, byte[] encoded) {
         String prefix = StoreKeys.neuron(record.key());
-        List<KeyValue<String, ValueAndTimestamp<Simulation>>> held = new ArrayList<>();
-        try (KeyValueIterator<String, ValueAndTimestamp<Simulation>> it = simulations.range(prefix, prefix + '\uffff')) {
+        List<KeyValue<String, ValueAndTimestamp<Decoded<Simulation>>>> held = new ArrayList<>();
+        try (KeyValueIterator<String, ValueAndTimestamp<Decoded<Simulation>>> it = simulations.range(prefix, prefix + '\uffff')) {
             it.forEachRemaining(held::add);
         }
         if (held.isEmpty()) {
             return;
         }
         NeuronActivations truth = activationsReader.deserialize(Topics.NEURON_ACTIVATIONS, encoded);
-        for (KeyValue<String, ValueAndTimestamp<Simulation>> entry : held) {
-            if (ExplanationScorer.sameRun(truth, entry.value.value())) {
+        for (KeyValue<String, ValueAndTimestamp<Decoded<Simulation>>> entry : held) {
+            Simulation simulation = entry.value.value().value();
+            if (ExplanationScorer.sameRun(truth, simulation)) {
                 stopWaiting(entry.key); // its run's activations are here: scored now, or already
             }
-            if (!toScore(truth, entry.value.value())) {
+            if (!toScore(truth, simulation)) {
                 continue;
             }
-            JoinOutcome outcome = join(truth, entry.value.value(), -1, -1);
+            JoinOutcome outcome = join(truth, simulation, -1, -1);
             if (outcome.isScore()) {
                 metrics.joinWait(Math.max(0, record.timestamp() - entry.value.timestamp()));
             } else {

@@ -107,7 +107,8 @@ public final class ScorerStores {
     }
 
     public List<Simulation> simulations(NeuronKey key) {
-        return range(ScorerTopology.SIMULATIONS_STORE, StoreKeys.neuron(key));
+        return this.<Decoded<Simulation>>range(ScorerTopology.SIMULATIONS_STORE, StoreKeys.neuron(key)).stream()
+                .map(Decoded::value).toList();
     }
 
     public List<NeuronScore> scores(NeuronKey key) {

@@ -99,6 +99,8 @@ public final class ScorerTopology {
                                  Properties props) {
         Serde<NeuronKey> keySerde = AvroSerde.of(registry, NeuronKey.class, true);
         Serde<Simulation> simulationSerde = AvroSerde.of(registry, Simulation.class, false);
+        // Simulations are kept in their store as they came: decoded once, never encoded again.
+        Serde<Decoded<Simulation>> receivedSimulations = Decoded.serde(simulationSerde);
         Serde<NeuronScore> scoreSerde = AvroSerde.of(registry, NeuronScore.class, false);
         Serde<DeadLetter> deadLetterSerde = AvroSerde.of(registry, DeadLetter.class, false);
 
@@ -119,7 +121,7 @@ public final class ScorerTopology {
         Deserializer<NeuronActivations> activationsReader = ActivationsProjection.scoring(registry);
         Deserializer<NeuronActivations> driftReader = ActivationsProjection.drift(registry);
         builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
-                Stores.persistentTimestampedKeyValueStore(SIMULATIONS_STORE), Serdes.String(), simulationSerde)
+                Stores.persistentTimestampedKeyValueStore(SIMULATIONS_STORE), Serdes.String(), receivedSimulations)
                 .withCachingDisabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(SCORES_STORE), Serdes.String(), scoreSerde)
@@ -131,7 +133,7 @@ public final class ScorerTopology {
         KStream<NeuronKey, Arrival> arrivals = activations.toStream(Named.as("activations-arrive"))
                 .filter((k, v) -> v != null)
                 .map((k, v) -> KeyValue.pair(k.getNeuron(), Arrival.ofActivations(v)), Named.as("activations-by-neuron"))
-                .merge(builder.stream(Topics.NEURON_SIMULATIONS, Consumed.with(keySerde, simulationSerde))
+                .merge(builder.stream(Topics.NEURON_SIMULATIONS, Consumed.with(keySerde, receivedSimulations))
                         .filter((k, v) -> k != null && v != null)
                         .mapValues(Arrival::of));
         KStream<NeuronKey, JoinOutcome> outcomes = arrivals.processValues(() -> new ScoreJoiner(metrics, activationsReader),
@@ -196,7 +198,7 @@ public final class ScorerTopology {
                 .to(Topics.NEURON_BEST_SCORES, Produced.with(keySerde, scoreSerde));
 
         NeuronRuns neuronRuns = new NeuronRuns(activationsKeySerde.serializer());
-        arrivals.process(() -> new OrphanSweeper(orphanTimeout, metrics, neuronRuns, keySerializer, simulationSerializer),
+        arrivals.process(() -> new OrphanSweeper(orphanTimeout, metrics, neuronRuns, keySerializer),
                         Named.as("orphan-sweeper"), ACTIVATIONS_STORE, SIMULATIONS_STORE, WAITING_STORE)
                 .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
 

@@ -1,7 +1,12 @@
 package io.neuronexplainer.scorer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -43,5 +48,41 @@ class LayerAggregateTest {
         assertEquals(LayerAggregate.BINS - 1, LayerAggregate.bin(1));
         assertEquals(LayerAggregate.BINS - 1, LayerAggregate.bin(1.0000001));
         assertEquals(100, LayerAggregate.bin(0));
+    }
+
+    @Test
+    void theBytesAreDataOutputStreamsSoAggregatesAlreadyStoredStillRead() throws IOException {
+        LayerAggregateSerde serde = new LayerAggregateSerde();
+        Random rnd = new Random(5);
+        LayerAggregate a = new LayerAggregate("gpt2-é\u0000😀", "step-1000", 11);
+        for (int n = 0; n < 300; n++) {
+            assertArrayEquals(dataOutputStreamBytes(a), serde.serializer().serialize("t", a), "after " + n + " scores");
+            assertEquals(a, serde.deserializer().deserialize("t", dataOutputStreamBytes(a)));
+            a.add(Math.tanh(rnd.nextGaussian()));
+        }
+        byte[] cut = Arrays.copyOf(dataOutputStreamBytes(a), 40);
+        assertThrows(org.apache.kafka.common.errors.SerializationException.class, () -> serde.deserializer().deserialize("t", cut));
+    }
+
+    /** The format as the first version of the serde wrote it, with a DataOutputStream. */
+    private static byte[] dataOutputStreamBytes(LayerAggregate a) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(1);
+        out.writeUTF(a.model());
+        out.writeUTF(a.checkpoint());
+        out.writeInt(a.layer());
+        out.writeLong(a.count());
+        out.writeLong(a.sumFixed());
+        out.writeLong(a.atLeastGood());
+        long[] bins = a.bins();
+        out.writeShort((int) Arrays.stream(bins).filter(b -> b != 0).count());
+        for (int i = 0; i < bins.length; i++) {
+            if (bins[i] != 0) {
+                out.writeShort(i);
+                out.writeLong(bins[i]);
+            }
+        }
+        return bytes.toByteArray();
     }
 }
