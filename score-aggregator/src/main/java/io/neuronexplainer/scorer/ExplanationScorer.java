@@ -65,14 +65,16 @@ public final class ExplanationScorer {
             throw new InvalidSimulationException("unknown scorer kind " + simulation.getScorerKind());
         }
         WindowPairing pairing = WindowPairing.of(activations, simulation);
-        double[] t = WindowPairing.actual(pairing.all());
-        double[] p = WindowPairing.predicted(pairing.all());
+        double[] topT = WindowPairing.actual(pairing.top());
+        double[] topP = WindowPairing.predicted(pairing.top());
+        double[] randomT = WindowPairing.actual(pairing.random());
+        double[] randomP = WindowPairing.predicted(pairing.random());
+        double[] t = joined(topT, randomT); // all(): the top windows, then the random ones
+        double[] p = joined(topP, randomP);
         List<String> undefined = new ArrayList<>();
         double correlation = orZero("correlation", ScoreFormulas.correlation(t, p), undefined);
-        double top = orZero("top_correlation", ScoreFormulas.correlation(
-                WindowPairing.actual(pairing.top()), WindowPairing.predicted(pairing.top())), undefined);
-        double random = orZero("random_correlation", ScoreFormulas.correlation(
-                WindowPairing.actual(pairing.random()), WindowPairing.predicted(pairing.random())), undefined);
+        double top = orZero("top_correlation", ScoreFormulas.correlation(topT, topP), undefined);
+        double random = orZero("random_correlation", ScoreFormulas.correlation(randomT, randomP), undefined);
         double rsquared = orZero("rsquared", ScoreFormulas.rsquared(t, p), undefined);
         double absDev = orZero("absolute_dev_explained", ScoreFormulas.absoluteDevExplained(t, p), undefined);
         return NeuronScore.newBuilder()
@@ -106,5 +108,11 @@ public final class ExplanationScorer {
             return 0;
         }
         return value.getAsDouble();
+    }
+
+    private static double[] joined(double[] first, double[] second) {
+        double[] out = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, out, first.length, second.length);
+        return out;
     }
 }

@@ -5,15 +5,15 @@ import io.neuronexplainer.schemas.Simulation;
 
 /**
  * What joining a simulation with its neuron's activations gave: a score, or a simulation refused
- * with the reason (it goes to the dead-letter topic). Offset -1 when the refused simulation was
- * read earlier and is only now joined.
+ * with the reason (it goes to the dead-letter topic, in the bytes it came in). Offset -1 when the
+ * refused simulation was read earlier and is only now joined.
  */
-public record JoinOutcome(NeuronScore score, Simulation refused, String reason, int partition, long offset) {
+public record JoinOutcome(NeuronScore score, Decoded<Simulation> refused, String reason, int partition, long offset) {
     public static JoinOutcome scored(NeuronScore score) {
         return new JoinOutcome(score, null, null, -1, -1);
     }
 
-    public static JoinOutcome refused(Simulation simulation, String reason, int partition, long offset) {
+    public static JoinOutcome refused(Decoded<Simulation> simulation, String reason, int partition, long offset) {
         return new JoinOutcome(null, simulation, reason, partition, offset);
     }
 

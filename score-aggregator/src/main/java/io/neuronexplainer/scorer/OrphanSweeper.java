@@ -111,7 +111,7 @@ final class OrphanSweeper implements Processor<NeuronKey, Arrival, NeuronKey, De
         metrics.orphaned();
         DeadLetter letter = new DeadLetter("score-aggregator", Topics.NEURON_SIMULATIONS, -1, -1L,
                 ByteBuffer.wrap(keySerializer.serialize(Topics.NEURON_SIMULATIONS, key)),
-                ByteBuffer.wrap(received.bytes()), // as the simulation came
+                ByteBuffer.wrap(received.bytes()), // as the simulation came (its topic's wire format)
                 why.getClass().getName(), why.getMessage(), 1, Instant.ofEpochMilli(now));
         context.forward(new Record<>(key, letter, now));
     }

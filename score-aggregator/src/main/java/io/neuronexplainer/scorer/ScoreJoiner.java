@@ -86,7 +86,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         }
         stopWaiting(key);
         var meta = context.recordMetadata().orElse(null);
-        JoinOutcome outcome = join(decoded, simulation, meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset());
+        JoinOutcome outcome = join(decoded, received, meta == null ? -1 : meta.partition(), meta == null ? -1 : meta.offset());
         if (outcome.isScore()) {
             metrics.joinWait(record.timestamp() - truth.timestamp());
         } else {
@@ -113,7 +113,7 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
             if (!toScore(truth, simulation)) {
                 continue;
             }
-            JoinOutcome outcome = join(truth, simulation, -1, -1);
+            JoinOutcome outcome = join(truth, entry.value.value(), -1, -1);
             if (outcome.isScore()) {
                 metrics.joinWait(Math.max(0, record.timestamp() - entry.value.timestamp()));
             } else {
@@ -160,9 +160,9 @@ final class ScoreJoiner implements FixedKeyProcessor<NeuronKey, Arrival, JoinOut
         return true;
     }
 
-    private JoinOutcome join(NeuronActivations truth, Simulation simulation, int partition, long offset) {
+    private JoinOutcome join(NeuronActivations truth, Decoded<Simulation> simulation, int partition, long offset) {
         try {
-            NeuronScore score = ExplanationScorer.score(truth, simulation, Instant.ofEpochMilli(context.currentSystemTimeMs()));
+            NeuronScore score = ExplanationScorer.score(truth, simulation.value(), Instant.ofEpochMilli(context.currentSystemTimeMs()));
             metrics.scored(score);
             return JoinOutcome.scored(score);
         } catch (InvalidSimulationException e) {

@@ -70,11 +70,13 @@ public final class Scorer implements AutoCloseable {
         // within about a second, nothing next to the LLM calls that precede them.
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
-        // Each neuron sends ~10 small records (scores, changelogs, repartitions) across ~70 partitions:
+        // Each neuron sends ~10 small records (scores, changelogs, repartitions) to 14 topics:
         // batches of 64 KB instead of 16 KB let a linger gather them into fewer requests (broker CPU
-        // -30%, +15% neurons/s in `bench scorer`); 64 KB for each of a few hundred partitions still
-        // fits the producer's 32 MB buffer.
+        // -30%, +15% neurons/s in `bench scorer`). Each partition written holds a batch's whole
+        // 64 KB while it fills: 128 MB (Kafka's default is 32) leaves room for 2,048 of them, 14
+        // topics of 146 partitions, before a send would wait for memory. Allocated as used.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 64 * 1024);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), 128L * 1024 * 1024);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         // The join is correct in any arrival order, so a task need not wait for its other input
         // partition to be fetched to order records by time (that wait capped throughput at

@@ -99,7 +99,7 @@ public final class ScorerTopology {
                                  Properties props) {
         Serde<NeuronKey> keySerde = AvroSerde.of(registry, NeuronKey.class, true);
         Serde<Simulation> simulationSerde = AvroSerde.of(registry, Simulation.class, false);
-        // Simulations are kept in their store as they came: decoded once, never encoded again.
+        // Simulations are kept in their store, and dead-lettered, in the bytes they came in: never encoded again.
         Serde<Decoded<Simulation>> receivedSimulations = Decoded.serde(simulationSerde);
         Serde<NeuronScore> scoreSerde = AvroSerde.of(registry, NeuronScore.class, false);
         Serde<DeadLetter> deadLetterSerde = AvroSerde.of(registry, DeadLetter.class, false);
@@ -145,12 +145,11 @@ public final class ScorerTopology {
         scores.map((k, s) -> KeyValue.pair(new ScoreKey(k, s.getScoreId()), s), Named.as("by-score-id"))
                 .to(Topics.NEURON_SCORES, Produced.with(scoreKeySerde, scoreSerde));
 
-        var simulationSerializer = simulationSerde.serializer();
         var keySerializer = keySerde.serializer();
         outcomes.filter((k, o) -> !o.isScore())
                 .mapValues((k, o) -> new DeadLetter("score-aggregator", Topics.NEURON_SIMULATIONS, o.partition(), o.offset(),
                         ByteBuffer.wrap(keySerializer.serialize(Topics.NEURON_SIMULATIONS, k)),
-                        ByteBuffer.wrap(simulationSerializer.serialize(Topics.NEURON_SIMULATIONS, o.refused())),
+                        ByteBuffer.wrap(o.refused().bytes()), // as the simulation came
                         InvalidSimulationException.class.getName(), o.reason(), 1, Instant.now()))
                 .to(Topics.deadLetter(Topics.NEURON_SIMULATIONS), Produced.with(keySerde, deadLetterSerde));
 

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.generic.PrimitivesArrays;
 
 /**
  * The scoring windows' true activations paired token by token with a simulation's predictions,
@@ -75,8 +76,15 @@ public record WindowPairing(List<Pair> top, List<Pair> random) {
         double[] out = new double[n];
         int i = 0;
         for (Pair p : pairs) {
-            for (Float f : actual ? p.actual() : p.predicted()) {
-                out[i++] = f;
+            List<Float> values = actual ? p.actual() : p.predicted();
+            if (values instanceof PrimitivesArrays.FloatArray floats) { // as Avro reads them: no boxing
+                for (int j = 0; j < floats.size(); j++) {
+                    out[i++] = floats.getFloat(j);
+                }
+            } else {
+                for (Float f : values) {
+                    out[i++] = f;
+                }
             }
         }
         return out;

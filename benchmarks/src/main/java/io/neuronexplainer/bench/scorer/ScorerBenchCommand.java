@@ -129,8 +129,16 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                             }
                         });
                         System.out.println(where);
-                        System.out.println("where the scoring's CPU went: " + ThreadCpu.snapshot().since(cpuBefore, List.of(
-                                ThreadCpu.Group.of("score-reader", "^main$|^java$"), ThreadCpu.Group.of("stream thread", "^scorer-bench.*"))));
+                        ThreadCpu cpuAfter = ThreadCpu.snapshot();
+                        ThreadCpu.Group streamThreads = ThreadCpu.Group.of("stream thread", "^scorer-bench.*");
+                        System.out.println("where the scoring's CPU went: " + cpuAfter.since(cpuBefore, List.of(
+                                ThreadCpu.Group.of("score-reader", "^main$|^java$"), streamThreads)));
+                        // Per neuron, steadier from run to run than the rate on a shared machine: compare builds by it.
+                        long cpuNanos = cpuAfter.processCpuNanosSince(cpuBefore);
+                        if (cpuNanos > 0) {
+                            System.out.printf("CPU per neuron: stream thread(s) %.0f us, whole process %.0f us%n",
+                                    cpuAfter.shareSince(cpuBefore, streamThreads) * cpuNanos / 1e3 / total, cpuNanos / 1e3 / total);
+                        }
                         scorerRate = total / secs;
                     }
                 }
