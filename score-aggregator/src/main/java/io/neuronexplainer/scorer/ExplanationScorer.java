@@ -7,6 +7,7 @@ import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.Simulation;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalDouble;
 
@@ -111,7 +112,7 @@ public final class ExplanationScorer {
     }
 
     private static double[] joined(double[] first, double[] second) {
-        double[] out = java.util.Arrays.copyOf(first, first.length + second.length);
+        double[] out = Arrays.copyOf(first, first.length + second.length);
         System.arraycopy(second, 0, out, first.length, second.length);
         return out;
     }
