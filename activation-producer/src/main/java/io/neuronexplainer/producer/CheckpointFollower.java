@@ -1,6 +1,7 @@
 package io.neuronexplainer.producer;
 
 import io.neuronexplainer.producer.model.ModelLoadException;
+import io.neuronexplainer.runtime.DaemonThreads;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
@@ -63,11 +64,7 @@ public final class CheckpointFollower implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final AvroDeserializer<CheckpointReleased> values;
     private final AvroDeserializer<PassShard> shards;
-    private final ExecutorService passes = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "producer-pass");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService passes = Executors.newSingleThreadExecutor(DaemonThreads.named("producer-pass"));
     private final AtomicLong completed = new AtomicLong();
     /** When the consumer last came back from a poll: the broker answers and the group holds us. */
     private volatile long lastPollNanos = System.nanoTime();

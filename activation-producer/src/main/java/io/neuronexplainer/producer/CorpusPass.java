@@ -12,6 +12,7 @@ import io.neuronexplainer.producer.sampling.SplitPlan;
 import io.neuronexplainer.producer.sampling.TopWindow;
 import io.neuronexplainer.producer.sampling.TopWindowTokens;
 import io.neuronexplainer.producer.sampling.WindowReservoir;
+import io.neuronexplainer.runtime.DaemonThreads;
 import io.neuronexplainer.schemas.ActivationWindow;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
@@ -410,11 +411,7 @@ public final class CorpusPass {
                 settings.windowTokens(), sampleMaxima == null ? Map.of() : sampleMaxima);
         log.info("random sample: {} windows through {} layers of the model in {} s (token texts decoded)", sample.size(),
                 layers.length, String.format("%.1f", (System.nanoTime() - sampleStart) / 1e9));
-        ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "emit-records");
-            t.setDaemon(true);
-            return t;
-        }) : null;
+        ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, DaemonThreads.named("emit-records")) : null;
         ArrayDeque<Future<T>> inFlight = new ArrayDeque<>();
         long emitted = 0;
         try {

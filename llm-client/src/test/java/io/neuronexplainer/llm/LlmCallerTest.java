@@ -9,10 +9,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.llm.test.OpenAiTestServer;
 import io.neuronexplainer.llm.test.OpenAiTestServer.Reply;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class LlmCallerTest {
@@ -37,13 +41,15 @@ class LlmCallerTest {
                 });
     }
 
-    /** {@code calls} calls sent at once. */
-    private static java.util.List<CompletableFuture<LlmAnswer<String>>> askAll(LlmCaller caller, int calls) {
-        java.util.List<CompletableFuture<LlmAnswer<String>>> answers = new java.util.ArrayList<>();
+    /** Sends {@code calls} calls at once and checks that each is answered {@code expected}. */
+    private static void answerAll(LlmCaller caller, int calls, String expected) throws Exception {
+        List<CompletableFuture<LlmAnswer<String>>> answers = new ArrayList<>();
         for (int i = 0; i < calls; i++) {
             answers.add(ask(caller));
         }
-        return answers;
+        for (var a : answers) {
+            assertEquals(expected, a.get(30, TimeUnit.SECONDS).value());
+        }
     }
 
     private static LlmException failure(CompletableFuture<?> f) throws Exception {
@@ -205,9 +211,7 @@ class LlmCallerTest {
         try (OpenAiTestServer server = OpenAiTestServer.start(r ->
                 Reply.json(OpenAiTestServer.chatCompletion("test-model", "many")).delayed(1500));
              LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(30))) {
-            for (var a : askAll(caller, calls)) {
-                assertEquals("many", a.get(30, TimeUnit.SECONDS).value());
-            }
+            answerAll(caller, calls, "many");
             var arrivals = server.requests().stream().mapToLong(OpenAiTestServer.Request::atNanos).sorted().toArray();
             assertEquals(calls, arrivals.length);
             long spreadMs = (arrivals[calls - 1] - arrivals[0]) / 1_000_000;
@@ -222,13 +226,11 @@ class LlmCallerTest {
         try (OpenAiTestServer server = OpenAiTestServer.start(r ->
                 Reply.json(OpenAiTestServer.chatCompletion("test-model", "again")).delayed(1000));
              LlmCaller caller = caller(server, 1, Duration.ofMillis(10), Duration.ofSeconds(30))) {
-            java.util.List<java.util.Set<Integer>> ports = new java.util.ArrayList<>();
+            List<Set<Integer>> ports = new ArrayList<>();
             for (int wave = 0; wave < 2; wave++) {
-                for (var a : askAll(caller, calls)) {
-                    assertEquals("again", a.get(30, TimeUnit.SECONDS).value());
-                }
+                answerAll(caller, calls, "again");
                 ports.add(server.requests().stream().skip((long) wave * calls)
-                        .map(OpenAiTestServer.Request::clientPort).collect(java.util.stream.Collectors.toSet()));
+                        .map(OpenAiTestServer.Request::clientPort).collect(Collectors.toSet()));
                 Thread.sleep(200);
             }
             // OkHttp's default pool keeps 5 idle connections: the second wave would open new ones.

@@ -36,11 +36,7 @@ public final class BrokerLag implements AutoCloseable {
     private final MeterRegistry registry;
     private final Map<String, List<String>> expected;
     private final Map<String, double[]> lags = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "broker-lag");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("broker-lag"));
 
     private BrokerLag(Admin admin, MeterRegistry registry, Map<String, List<String>> expected) {
         this.admin = admin;

@@ -3,6 +3,7 @@ package io.neuronexplainer.scorer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.neuronexplainer.runtime.DaemonThreads;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.scorer.drift.LayerDrift;
@@ -105,11 +106,7 @@ public final class Scorer implements AutoCloseable {
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         ScorerHttpServer http = null;
-        ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "scorer-gauges");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("scorer-gauges"));
         Scorer scorer = null;
         try {
             if (settings.httpPort() >= 0) {

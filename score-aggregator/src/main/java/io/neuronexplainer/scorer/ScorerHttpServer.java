@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.neuronexplainer.runtime.DaemonThreads;
 import io.neuronexplainer.runtime.HttpServers;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronDrift;
@@ -56,11 +57,7 @@ public final class ScorerHttpServer implements AutoCloseable {
     public static ScorerHttpServer start(String host, int port, ScorerStores stores, PrometheusMeterRegistry registry)
             throws IOException {
         HttpServer http = HttpServers.create(new InetSocketAddress(host, port), 0);
-        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "scorer-http");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService executor = Executors.newFixedThreadPool(4, DaemonThreads.named("scorer-http"));
         http.setExecutor(executor);
         ScorerHttpServer server = new ScorerHttpServer(http, executor, stores, registry == null ? null : registry::scrape);
         http.createContext("/", server::handle);

@@ -3,6 +3,7 @@ package io.neuronexplainer.bench.chaos;
 import io.neuronexplainer.bench.DelayedOpenAiServer;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.neuronexplainer.runtime.DaemonThreads;
 import io.neuronexplainer.runtime.HttpServers;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,11 +64,7 @@ public final class FaultyOpenAiServer implements AutoCloseable {
             throw new IllegalArgumentException("--fault-rate must be between 0 and 0.5, not " + faultRate);
         }
         HttpServer http = HttpServers.create(new InetSocketAddress("127.0.0.1", 0), 4096);
-        ExecutorService threads = Executors.newFixedThreadPool(concurrentRequests + 16, r -> {
-            Thread t = new Thread(r, "faulty-llm");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService threads = Executors.newFixedThreadPool(concurrentRequests + 16, DaemonThreads.named("faulty-llm"));
         FaultyOpenAiServer server = new FaultyOpenAiServer(http, threads, delayMs, stallMs, faultRate, seed);
         http.createContext("/v1/chat/completions", server::answer);
         http.createContext("/v1/completions", server::answer);

@@ -1,5 +1,6 @@
 package io.neuronexplainer.watcher.hub;
 
+import io.neuronexplainer.runtime.DaemonThreads;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
@@ -13,11 +14,8 @@ import java.util.concurrent.TimeUnit;
  * ends at the response headers, so without this a stalled transfer would block forever.
  */
 final class StallGuard implements AutoCloseable {
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "hub-download-stall-guard");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService TIMER =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hub-download-stall-guard"));
 
     private final Thread reader = Thread.currentThread();
     private final Closeable body;
