@@ -53,7 +53,7 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
             description = "Kafka Streams application id: consumer group and internal topic prefix (default: ${DEFAULT-VALUE}).")
     String applicationId;
 
-    @Option(names = "--threads", defaultValue = "1", description = "Stream threads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "0", description = "Stream threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--exit-when-idle", paramLabel = "SECONDS", defaultValue = "0",
@@ -97,7 +97,8 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
             if (exitWhenIdle < 0) {
                 throw new IllegalArgumentException("--exit-when-idle must be >= 0, got " + exitWhenIdle);
             }
-            ScorerSettings settings = new ScorerSettings(applicationId, stateDir, httpHost, httpPort, threads,
+            ScorerSettings settings = new ScorerSettings(applicationId, stateDir, httpHost, httpPort,
+                    ScorerSettings.threads(threads),
                     Map.of("consumer.session.timeout.ms", sessionTimeoutMs, "commit.interval.ms", commitIntervalMs), orphanTimeout(),
                     reuseExplanations ? reuseThreshold : null);
             CountDownLatch stop = new CountDownLatch(1);

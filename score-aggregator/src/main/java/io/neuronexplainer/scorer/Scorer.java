@@ -122,7 +122,8 @@ public final class Scorer implements AutoCloseable {
             });
             streams.start();
             refresher.scheduleWithFixedDelay(self::refreshGauges, 1, 5, TimeUnit.SECONDS);
-            log.info("scorer {} started{}", settings.applicationId(), http == null ? "" : ", HTTP on port " + http.port());
+            log.info("scorer {} started, {} stream thread(s){}", settings.applicationId(), settings.threads(),
+                    http == null ? "" : ", HTTP on port " + http.port());
             return scorer;
         } catch (RuntimeException | IOException e) {
             if (scorer != null) {

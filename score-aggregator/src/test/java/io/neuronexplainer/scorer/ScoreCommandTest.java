@@ -28,6 +28,16 @@ class ScoreCommandTest {
     }
 
     @Test
+    void threadsDefaultToOnePerCoreAndNegativeOnesAreRefused() {
+        assertEquals(Runtime.getRuntime().availableProcessors(), ScorerSettings.threads(0));
+        assertEquals(3, ScorerSettings.threads(3));
+        int[] exit = new int[1];
+        String err = StandardError.of(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--threads", "-1"));
+        assertEquals(1, exit[0]);
+        assertEquals("error: --threads must be 0 (one per core) or more, got -1", err.strip());
+    }
+
+    @Test
     void orphanTimeoutsReadAsSecondsUnitsOrIso() {
         assertEquals(java.time.Duration.ofSeconds(90), DurationText.parse("90"));
         assertEquals(java.time.Duration.ofSeconds(90), DurationText.parse("90s"));

@@ -59,7 +59,8 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                     + "(default: ${DEFAULT-VALUE}).")
     int warmUp;
 
-    @Option(names = "--threads", defaultValue = "1", description = "Stream threads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "0",
+            description = "Stream threads of the scorer and of the copy; 0 = one per core, as `score` (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Override
@@ -73,6 +74,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
             if (neurons < 1) {
                 throw new IllegalArgumentException("--neurons must be at least 1, got " + neurons);
             }
+            int threads = ScorerSettings.threads(this.threads);
             if (warmUp < 0) {
                 throw new IllegalArgumentException("--warm-up must be at least 0, got " + warmUp);
             }
