@@ -29,6 +29,8 @@ public class AvroDeserializer<T> implements Deserializer<T> {
     private RegistryClient registry;
     private Schema readerSchema;
     private boolean specific;
+    /** A hand-written reader for records in the reader class's own schema, or null (see {@link SimulationReader}). */
+    private DatumReader<T> sameSchema;
     // One reader per writer schema id: building the resolving reader per record dominated the cost.
     private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
@@ -44,6 +46,7 @@ public class AvroDeserializer<T> implements Deserializer<T> {
     public static <T extends org.apache.avro.specific.SpecificRecord> AvroDeserializer<T> of(RegistryClient registry, Class<T> type) {
         AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, SpecificData.get().getSchema(type));
         deserializer.specific = true;
+        deserializer.sameSchema = sameSchemaReader(type);
         return deserializer;
     }
 
@@ -55,8 +58,10 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         Object type = configs.get(READER_CLASS_CONFIG);
         if (readerSchema == null && type != null) {
             try {
-                readerSchema = SpecificData.get().getSchema(type instanceof Class<?> c ? c : Class.forName(type.toString()));
+                Class<?> reading = type instanceof Class<?> c ? c : Class.forName(type.toString());
+                readerSchema = SpecificData.get().getSchema(reading);
                 specific = true;
+                sameSchema = sameSchemaReader(reading);
             } catch (ClassNotFoundException e) {
                 throw new IllegalArgumentException(READER_CLASS_CONFIG + " names no class: " + type, e);
             }
@@ -72,8 +77,16 @@ public class AvroDeserializer<T> implements Deserializer<T> {
     }
 
     @SuppressWarnings("unchecked")
+    private static <T> DatumReader<T> sameSchemaReader(Class<?> type) {
+        return type == Simulation.class ? (DatumReader<T>) new SimulationReader() : null;
+    }
+
+    @SuppressWarnings("unchecked")
     private DatumReader<T> reader(int writerId) {
         Schema writer = registry.byId(writerId);
+        if (sameSchema != null && writer.equals(readerSchema)) {
+            return sameSchema;
+        }
         if (!specific) {
             return (DatumReader<T>) new GenericDatumReader<>(writer, readerSchema == null ? writer : readerSchema);
         }
