@@ -142,7 +142,9 @@ class SchemaRoundTripTest {
         float[] specials = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, -1.5e-30f, 10f};
         var avro = new org.apache.avro.specific.SpecificDatumReader<io.neuronexplainer.schemas.Simulation>(
                 io.neuronexplainer.schemas.Simulation.class);
-        var reader = AvroDeserializer.of(clients.registry(), io.neuronexplainer.schemas.Simulation.class);
+        // A registry client of its own, as another process has: the writer's schema is parsed from the registry's text.
+        var reader = AvroDeserializer.of(new RegistryClient(clients.registryUrl(), Duration.ofSeconds(10)),
+                io.neuronexplainer.schemas.Simulation.class);
         try (var serializer = new AvroSerializer<io.neuronexplainer.schemas.Simulation>(clients.registry(), false)) {
             for (int r = 0; r < 300; r++) {
                 List<io.neuronexplainer.schemas.SimulatedWindow> windows = new ArrayList<>();
@@ -171,13 +173,20 @@ class SchemaRoundTripTest {
                         random.nextInt(), texts.get(random.nextInt(texts.size())), random.nextBoolean() ? "simulation" : "fuzzing",
                         judgements);
                 byte[] bytes = serializer.serialize(Topics.NEURON_SIMULATIONS, sent);
+                if (r % 2 == 1) { // arrays in blocks of a few items with their byte sizes, as Avro's blocking encoder writes them
+                    var out = new java.io.ByteArrayOutputStream();
+                    out.write(bytes, 0, 5);
+                    var blocks = new org.apache.avro.io.EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null);
+                    new org.apache.avro.specific.SpecificDatumWriter<>(io.neuronexplainer.schemas.Simulation.class).write(sent, blocks);
+                    blocks.flush();
+                    bytes = out.toByteArray();
+                }
                 var read = reader.deserialize(Topics.NEURON_SIMULATIONS, bytes);
                 var expected = avro.read(null, org.apache.avro.io.DecoderFactory.get().binaryDecoder(bytes, 5, bytes.length - 5, null));
                 assertEquals(expected, read, "record " + r);
                 assertEquals(sent.toString(), read.toString(), "record " + r);
-                for (var w : read.getWindows()) {
-                    assertTrue(w.getPredicted() instanceof org.apache.avro.generic.PrimitivesArrays.FloatArray, "read unboxed");
-                }
+                // Avro's reader gives its own array type; the hand-written one an ArrayList.
+                assertTrue(read.getWindows() instanceof ArrayList, "read by SimulationReader");
             }
         }
     }

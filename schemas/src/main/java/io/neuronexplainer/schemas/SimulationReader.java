@@ -12,12 +12,12 @@ import org.apache.avro.io.Decoder;
 
 /**
  * Reads a Simulation written in Simulation's own schema, field by field in the schema's order, its
- * predicted activations into unboxed float arrays. Written by hand because Avro's reader adds each
- * float to a list of boxed Floats through a generic call per element: decoding simulations was a
- * fifth of the scorer's stream thread (JFR), for 640 floats a simulation. {@link AvroDeserializer}
+ * predicted activations straight into float arrays. Written by hand because Avro's reader boxes
+ * each float and adds it to its array through a generic call per element: decoding simulations was
+ * a fifth of the scorer's stream thread (JFR), for 640 floats a simulation. {@link AvroDeserializer}
  * uses it only when the writer's schema equals Simulation's; any other writer goes through Avro's
- * resolving reader. A field added to Simulation.avsc must be added here too:
- * {@code SimulationReaderTest} reads every field back and fails on bytes left over.
+ * resolving reader. A field added to Simulation.avsc must be added here too: reading fails on bytes
+ * left over, and {@code SchemaRoundTripTest} compares every field with Avro's own reading.
  */
 final class SimulationReader implements DatumReader<Simulation> {
     private static final WindowKind[] KINDS = WindowKind.values();
@@ -93,7 +93,7 @@ final class SimulationReader implements DatumReader<Simulation> {
     /** A ["null", T] union: whether the value is there (branch 1). */
     private static boolean union(Decoder in) throws IOException {
         int branch = in.readIndex();
-        if (branch > 1) {
+        if (branch < 0 || branch > 1) {
             throw new IOException("union branch " + branch + " out of range");
         }
         return branch == 1;

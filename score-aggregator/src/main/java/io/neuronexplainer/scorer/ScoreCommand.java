@@ -53,7 +53,7 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
             description = "Kafka Streams application id: consumer group and internal topic prefix (default: ${DEFAULT-VALUE}).")
     String applicationId;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Stream threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "0", description = "Stream threads; 0 = one per core, at most 6 (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--exit-when-idle", paramLabel = "SECONDS", defaultValue = "0",

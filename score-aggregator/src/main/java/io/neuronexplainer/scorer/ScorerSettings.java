@@ -16,16 +16,20 @@ public record ScorerSettings(String applicationId, Path stateDir, String httpHos
                              Map<String, Object> streamsOverrides, Duration orphanTimeout, Double reuseThreshold) {
     public static final Duration DEFAULT_ORPHAN_TIMEOUT = Duration.ofHours(1);
 
+    /** The most stream threads "one per core" gives: the join has a task per partition, 6 by default. */
+    public static final int MAX_DEFAULT_THREADS = 6;
+
     /**
-     * The stream threads a {@code --threads} option asks for, 0 meaning one per core: the default,
-     * since one thread is bound by its own work (bench scorer: ~1.6 of 2 cores busy with one, ~1.9
-     * with two).
+     * The stream threads a {@code --threads} option asks for, 0 meaning one per core (at most
+     * {@value #MAX_DEFAULT_THREADS}: on a big host without a CPU limit, threads beyond the join's
+     * tasks would sit idle): the default, since one thread is bound by its own work (bench scorer:
+     * ~1.6 of 2 cores busy with one, ~1.9 with two).
      */
     public static int threads(int asked) {
         if (asked < 0) {
             throw new IllegalArgumentException("--threads must be 0 (one per core) or more, got " + asked);
         }
-        return asked == 0 ? Runtime.getRuntime().availableProcessors() : asked;
+        return asked == 0 ? Math.min(MAX_DEFAULT_THREADS, Runtime.getRuntime().availableProcessors()) : asked;
     }
 
     public ScorerSettings {

@@ -60,7 +60,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
     int warmUp;
 
     @Option(names = "--threads", defaultValue = "0",
-            description = "Stream threads of the scorer and of the copy; 0 = one per core, as `score` (default: ${DEFAULT-VALUE}).")
+            description = "Stream threads of the scorer and of the copy; 0 = one per core (at most 6), as `score` (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Override
@@ -120,17 +120,20 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                         System.out.printf("startup to RUNNING %.1f s; scored %d neurons (%d + the %d of the warm-up) in %.2f s "
                                 + "after RUNNING (read_committed neuron-scores, %d stream thread(s))%n",
                                 (running - start) / 1e9, total, neurons, warmUp, secs, threads);
-                        // Where the stream thread's time went: poll, process, commit (fractions).
-                        StringBuilder where = new StringBuilder("stream thread:");
+                        // Where each stream thread's time went: poll, process, commit (fractions), a line each.
+                        java.util.Map<String, StringBuilder> where = new java.util.TreeMap<>();
                         scorer.streams().metrics().forEach((name, metric) -> {
                             if (name.group().equals("stream-thread-metrics") && List.of("poll-ratio", "process-ratio",
                                     "commit-ratio", "poll-records-avg", "commit-latency-avg", "poll-latency-avg").contains(name.name())) {
+                                String thread = name.tags().getOrDefault("thread-id", "");
                                 Object v = metric.metricValue();
-                                where.append(' ').append(name.name()).append('=')
+                                where.computeIfAbsent(thread.substring(thread.lastIndexOf('-') + 1),
+                                                t -> new StringBuilder("stream thread " + t + ":"))
+                                        .append(' ').append(name.name()).append('=')
                                         .append(v instanceof Double d ? String.format("%.3f", d) : v);
                             }
                         });
-                        System.out.println(where);
+                        where.values().forEach(System.out::println);
                         ThreadCpu cpuAfter = ThreadCpu.snapshot();
                         ThreadCpu.Group streamThreads = ThreadCpu.Group.of("stream thread", "^scorer-bench.*");
                         System.out.println("where the scoring's CPU went: " + cpuAfter.since(cpuBefore, List.of(
