@@ -9,22 +9,33 @@ import io.neuronexplainer.runtime.test.SampleRecords;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.schemas.AvroDeserializer;
 import io.neuronexplainer.schemas.AvroSerializer;
+import io.neuronexplainer.schemas.Judgement;
 import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.RegistryClient;
 import io.neuronexplainer.schemas.ScoreKey;
+import io.neuronexplainer.schemas.SimulatedWindow;
+import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.Topics;
+import io.neuronexplainer.schemas.WindowKind;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import org.apache.avro.Schema;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -137,52 +148,52 @@ class SchemaRoundTripTest {
     void simulationsInTheirOwnSchemaAreReadUnboxedAsAvroReadsThem() throws Exception {
         // AvroDeserializer reads Simulations written in their own schema by hand (SimulationReader);
         // every field must come back as Avro's own reader gives it, whatever its value.
-        java.util.Random random = new java.util.Random(11);
+        Random random = new Random(11);
         List<String> texts = List.of("", " cat", "\u00e9t\u00e9 \ud83d\ude00", "a\"b\\c\n", "x".repeat(300));
         float[] specials = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, -1.5e-30f, 10f};
-        var avro = new org.apache.avro.specific.SpecificDatumReader<io.neuronexplainer.schemas.Simulation>(
-                io.neuronexplainer.schemas.Simulation.class);
+        var avro = new SpecificDatumReader<Simulation>(
+                Simulation.class);
         // A registry client of its own, as another process has: the writer's schema is parsed from the registry's text.
         var reader = AvroDeserializer.of(new RegistryClient(clients.registryUrl(), Duration.ofSeconds(10)),
-                io.neuronexplainer.schemas.Simulation.class);
-        try (var serializer = new AvroSerializer<io.neuronexplainer.schemas.Simulation>(clients.registry(), false)) {
+                Simulation.class);
+        try (var serializer = new AvroSerializer<Simulation>(clients.registry(), false)) {
             for (int r = 0; r < 300; r++) {
-                List<io.neuronexplainer.schemas.SimulatedWindow> windows = new ArrayList<>();
+                List<SimulatedWindow> windows = new ArrayList<>();
                 for (int w = random.nextInt(13); w > 0; w--) {
                     List<Float> predicted = new ArrayList<>();
                     for (int t = random.nextInt(70); t > 0; t--) {
                         predicted.add(random.nextInt(5) == 0 ? specials[random.nextInt(specials.length)] : random.nextFloat() * 10);
                     }
-                    windows.add(new io.neuronexplainer.schemas.SimulatedWindow(random.nextLong(),
-                            io.neuronexplainer.schemas.WindowKind.values()[random.nextInt(2)], predicted));
+                    windows.add(new SimulatedWindow(random.nextLong(),
+                            WindowKind.values()[random.nextInt(2)], predicted));
                 }
-                List<io.neuronexplainer.schemas.Judgement> judgements = new ArrayList<>();
+                List<Judgement> judgements = new ArrayList<>();
                 for (int j = random.nextInt(3) == 0 ? random.nextInt(4) : 0; j > 0; j--) {
                     List<Integer> marked = new ArrayList<>();
                     for (int m = random.nextInt(4); m > 0; m--) {
                         marked.add(random.nextInt(200) - 100);
                     }
-                    judgements.add(new io.neuronexplainer.schemas.Judgement(random.nextLong(), marked, random.nextBoolean(),
+                    judgements.add(new Judgement(random.nextLong(), marked, random.nextBoolean(),
                             random.nextBoolean() ? null : random.nextDouble()));
                 }
-                var sent = new io.neuronexplainer.schemas.Simulation(
+                var sent = new Simulation(
                         new NeuronKey(texts.get(random.nextInt(texts.size())), "step-" + r, random.nextInt(), -random.nextInt(50)),
                         texts.get(random.nextInt(texts.size())), texts.get(random.nextInt(texts.size())), "m" + r, "model",
-                        windows, random.nextInt(), random.nextInt(), java.time.Instant.ofEpochMilli(random.nextLong() >> 20),
+                        windows, random.nextInt(), random.nextInt(), Instant.ofEpochMilli(random.nextLong() >> 20),
                         texts.get(random.nextInt(texts.size())), random.nextBoolean() ? null : texts.get(random.nextInt(texts.size())),
                         random.nextInt(), texts.get(random.nextInt(texts.size())), random.nextBoolean() ? "simulation" : "fuzzing",
                         judgements);
                 byte[] bytes = serializer.serialize(Topics.NEURON_SIMULATIONS, sent);
                 if (r % 2 == 1) { // arrays in blocks of a few items with their byte sizes, as Avro's blocking encoder writes them
-                    var out = new java.io.ByteArrayOutputStream();
+                    var out = new ByteArrayOutputStream();
                     out.write(bytes, 0, 5);
-                    var blocks = new org.apache.avro.io.EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null);
-                    new org.apache.avro.specific.SpecificDatumWriter<>(io.neuronexplainer.schemas.Simulation.class).write(sent, blocks);
+                    var blocks = new EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null);
+                    new SpecificDatumWriter<>(Simulation.class).write(sent, blocks);
                     blocks.flush();
                     bytes = out.toByteArray();
                 }
                 var read = reader.deserialize(Topics.NEURON_SIMULATIONS, bytes);
-                var expected = avro.read(null, org.apache.avro.io.DecoderFactory.get().binaryDecoder(bytes, 5, bytes.length - 5, null));
+                var expected = avro.read(null, DecoderFactory.get().binaryDecoder(bytes, 5, bytes.length - 5, null));
                 assertEquals(expected, read, "record " + r);
                 assertEquals(sent.toString(), read.toString(), "record " + r);
                 // Avro's reader gives its own array type; the hand-written one an ArrayList.

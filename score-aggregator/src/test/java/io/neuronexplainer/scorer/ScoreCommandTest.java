@@ -29,7 +29,7 @@ class ScoreCommandTest {
 
     @Test
     void threadsDefaultToOnePerCoreAndNegativeOnesAreRefused() {
-        assertEquals(Math.min(6, Runtime.getRuntime().availableProcessors()), ScorerSettings.threads(0));
+        assertEquals(Math.min(ScorerSettings.MAX_DEFAULT_THREADS, Runtime.getRuntime().availableProcessors()), ScorerSettings.threads(0));
         assertEquals(3, ScorerSettings.threads(3));
         int[] exit = new int[1];
         String err = StandardError.of(() -> exit[0] = new CommandLine(new ScoreCommand()).execute("--threads", "-1"));
