@@ -36,12 +36,7 @@ final class SimulationReader implements DatumReader<Simulation> {
         String explanationText = in.readString();
         String simulatorMethod = in.readString();
         String simulatorModel = in.readString();
-        List<SimulatedWindow> windows = new ArrayList<>();
-        for (long n = in.readArrayStart(); n > 0; n = in.arrayNext()) {
-            for (long i = 0; i < n; i++) {
-                windows.add(new SimulatedWindow(in.readLong(), kind(in.readEnum()), floats(in)));
-            }
-        }
+        List<SimulatedWindow> windows = list(in, d -> new SimulatedWindow(d.readLong(), kind(d.readEnum()), floats(d)));
         int promptTokens = in.readInt();
         int completionTokens = in.readInt();
         Instant createdAt = Instant.ofEpochMilli(in.readLong());
@@ -50,26 +45,41 @@ final class SimulationReader implements DatumReader<Simulation> {
         int explainerPromptTokens = in.readInt();
         String explainerMethod = in.readString();
         String scorerKind = in.readString();
-        List<Judgement> judgements = new ArrayList<>();
-        for (long n = in.readArrayStart(); n > 0; n = in.arrayNext()) {
-            for (long i = 0; i < n; i++) {
-                long windowIndex = in.readLong();
-                PrimitivesArrays.IntArray marked = new PrimitivesArrays.IntArray(0, MARKED);
-                for (long m = in.readArrayStart(); m > 0; m = in.arrayNext()) {
-                    for (long j = 0; j < m; j++) {
-                        marked.add(marked.size(), in.readInt());
-                    }
-                }
-                boolean saysYes = in.readBoolean();
-                Double yesProbability = union(in) ? in.readDouble() : null;
-                judgements.add(new Judgement(windowIndex, marked, saysYes, yesProbability));
-            }
-        }
+        List<Judgement> judgements = list(in, SimulationReader::judgement);
         if (in instanceof BinaryDecoder b && !b.isEnd()) {
             throw new IOException("bytes left after a Simulation: written in another schema than the one this reader knows");
         }
         return new Simulation(neuron, explanationId, explanationText, simulatorMethod, simulatorModel, windows, promptTokens,
                 completionTokens, createdAt, runId, carriedFrom, explainerPromptTokens, explainerMethod, scorerKind, judgements);
+    }
+
+    /** How one item of an array is read. */
+    private interface Item<T> {
+        T read(Decoder in) throws IOException;
+    }
+
+    /** An array of records: Avro writes it in blocks, each with its count (a negative one followed by its size in bytes). */
+    private static <T> List<T> list(Decoder in, Item<T> item) throws IOException {
+        List<T> out = new ArrayList<>();
+        for (long n = in.readArrayStart(); n > 0; n = in.arrayNext()) {
+            for (long i = 0; i < n; i++) {
+                out.add(item.read(in));
+            }
+        }
+        return out;
+    }
+
+    private static Judgement judgement(Decoder in) throws IOException {
+        long windowIndex = in.readLong();
+        PrimitivesArrays.IntArray marked = new PrimitivesArrays.IntArray(0, MARKED);
+        for (long n = in.readArrayStart(); n > 0; n = in.arrayNext()) {
+            for (long i = 0; i < n; i++) {
+                marked.add(marked.size(), in.readInt());
+            }
+        }
+        boolean saysYes = in.readBoolean();
+        Double yesProbability = union(in) ? in.readDouble() : null;
+        return new Judgement(windowIndex, marked, saysYes, yesProbability);
     }
 
     private static PrimitivesArrays.FloatArray floats(Decoder in) throws IOException {
