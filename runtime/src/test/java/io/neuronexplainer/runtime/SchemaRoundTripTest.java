@@ -107,9 +107,10 @@ class SchemaRoundTripTest {
     }
 
     @Test
-    void primitiveAndSharedArraysAreWrittenAsTheBoxedListsAre() {
-        // The serializer writes Avro's primitive arrays without boxing, and copies a shared array's
-        // bytes encoded once: same bytes, same record back.
+    void primitiveAndSharedArraysAreWrittenAsTheBoxedListsAre() throws Exception {
+        // The serializer writes Avro's primitive arrays without boxing (same bytes), and copies a
+        // shared array's bytes encoded once, in one block with its byte size: the same record back,
+        // and a reader skips the array in one step.
         Schema window = io.neuronexplainer.schemas.ActivationWindow.getClassSchema();
         var ids = new org.apache.avro.generic.PrimitivesArrays.IntArray(3, window.getField("token_ids").schema());
         var values = new org.apache.avro.generic.PrimitivesArrays.FloatArray(3, window.getField("activations").schema());
@@ -135,12 +136,25 @@ class SchemaRoundTripTest {
             byte[] fromBoxed = serializer.serialize(Topics.NEURON_ACTIVATIONS, boxed);
             byte[] fromUnboxed = serializer.serialize(Topics.NEURON_ACTIVATIONS, unboxed);
             assertArrayEquals(fromBoxed, fromUnboxed);
-            assertArrayEquals(fromBoxed, serializer.serialize(Topics.NEURON_ACTIVATIONS, shared));
-            assertArrayEquals(fromBoxed, serializer.serialize(Topics.NEURON_ACTIVATIONS, shared), "its cached bytes");
-            var read = AvroDeserializer.of(clients.registry(), NeuronActivations.class)
-                    .deserialize(Topics.NEURON_ACTIVATIONS, fromUnboxed).getScoringTopWindows().get(0);
+            byte[] fromShared = serializer.serialize(Topics.NEURON_ACTIVATIONS, shared);
+            assertArrayEquals(fromShared, serializer.serialize(Topics.NEURON_ACTIVATIONS, shared), "its cached bytes");
+            var reader = AvroDeserializer.of(clients.registry(), NeuronActivations.class);
+            assertEquals(boxed.toString(), reader.deserialize(Topics.NEURON_ACTIVATIONS, fromShared).toString());
+            var read = reader.deserialize(Topics.NEURON_ACTIVATIONS, fromUnboxed).getScoringTopWindows().get(0);
             assertEquals(List.of(383, -7, Integer.MAX_VALUE), List.copyOf(read.getTokenIds()));
             assertEquals(List.of(0f, -1.5f, Float.NaN), List.copyOf(read.getActivations()));
+
+            // The shared texts: one block of 3 items and 8 bytes (zig-zag -3 and 8), the items, the end; skipped whole.
+            byte[] texts = {5, 16, 4, ' ', 'a', 2, 'b', 4, (byte) 0xC3, (byte) 0xA9, 0};
+            int at = -1;
+            for (int i = 0; at < 0 && i + texts.length <= fromShared.length; i++) {
+                if (java.util.Arrays.equals(fromShared, i, i + texts.length, texts, 0, texts.length)) {
+                    at = i;
+                }
+            }
+            assertTrue(at > 0, "texts in one block with their byte size: " + java.util.Arrays.toString(fromShared));
+            assertEquals(0, DecoderFactory.get().binaryDecoder(fromShared, at, fromShared.length - at, null).skipArray(),
+                    "skipped in one step");
         }
     }
 

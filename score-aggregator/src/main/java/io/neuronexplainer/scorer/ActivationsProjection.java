@@ -25,28 +25,50 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * Reads only some fields of a NeuronActivations record: Avro schema resolution skips the others
- * without decoding them (a record is mostly the windows' token strings, and decoding strings was
- * most of the scorer's work). One reader is kept per writer schema and thread. The result is a
+ * Reads only some fields of a NeuronActivations record: the others are skipped without decoding
+ * them (a record is mostly the windows' token strings, and decoding strings was most of the
+ * scorer's work). A record in NeuronActivations' own schema is read by hand
+ * ({@link ProjectedActivationsReader}); one in any other writer's schema by Avro's schema resolution
+ * to the projection's schema, one reader kept per writer schema and thread. The result is a
  * NeuronActivations whose fields left out are empty (lists), zero (stats) or blank (run), for the
  * scorer's own use only, never to be written anywhere.
  */
 public final class ActivationsProjection implements Deserializer<NeuronActivations> {
+    private static final Set<String> SCORING_WINDOWS = Set.of("scoring_top_windows", "scoring_random_windows");
+
     private final RegistryClient registry;
     private final Schema projection;
-    private final ThreadLocal<Map<Integer, GenericDatumReader<GenericRecord>>> readers = ThreadLocal.withInitial(HashMap::new);
+    private final ProjectedActivationsReader own;
+    private final ThreadLocal<Map<Integer, Reading>> readers = ThreadLocal.withInitial(HashMap::new);
     private final ThreadLocal<BinaryDecoder> decoder = new ThreadLocal<>();
 
-    private ActivationsProjection(RegistryClient registry, Schema projection) {
+    /** How records of one writer schema are read. */
+    private interface Reading {
+        NeuronActivations read(BinaryDecoder in) throws IOException;
+    }
+
+    /**
+     * @param lists     the window lists kept
+     * @param window    the window fields kept besides window_index and kind
+     * @param maxima    whether random_window_maxima is kept
+     * @param runFields the run's fields kept
+     */
+    private ActivationsProjection(RegistryClient registry, Set<String> lists, Set<String> window, boolean maxima,
+                                  Set<String> runFields) {
         this.registry = registry;
-        this.projection = projection;
+        this.own = new ProjectedActivationsReader(lists, window, maxima, runFields);
+        Schema windows = windows(window);
+        Map<String, Schema> kept = new HashMap<>();
+        lists.forEach(list -> kept.put(list, windows));
+        if (maxima) {
+            kept.put("random_window_maxima", NeuronActivations.getClassSchema().getField("random_window_maxima").schema());
+        }
+        this.projection = record(kept, runFields);
     }
 
     /** What scoring needs: the key, the run id, the scoring windows' indexes, kinds and activations. */
     public static ActivationsProjection scoring(RegistryClient registry) {
-        Schema windows = windows("window_index", "kind", "activations");
-        return new ActivationsProjection(registry, record(Map.of("scoring_top_windows", windows, "scoring_random_windows", windows),
-                Set.of("run_id")));
+        return new ActivationsProjection(registry, SCORING_WINDOWS, Set.of("activations"), false, Set.of("run_id"));
     }
 
     /**
@@ -54,26 +76,23 @@ public final class ActivationsProjection implements Deserializer<NeuronActivatio
      * random sample's maxima.
      */
     public static ActivationsProjection drift(RegistryClient registry) {
-        Schema windows = windows("window_index", "kind");
-        Map<String, Schema> kept = new java.util.LinkedHashMap<>();
-        kept.put("explanation_windows", windows);
-        kept.put("scoring_top_windows", windows);
-        kept.put("random_window_maxima", NeuronActivations.getClassSchema().getField("random_window_maxima").schema());
-        return new ActivationsProjection(registry, record(kept, Set.of("run_id", "series_id", "step")));
+        return new ActivationsProjection(registry, Set.of("explanation_windows", "scoring_top_windows"), Set.of(), true,
+                Set.of("run_id", "series_id", "step"));
     }
 
     /** What a simulation request needs: the scoring windows' indexes, kinds and tokens. */
     public static ActivationsProjection scoringTokens(RegistryClient registry) {
-        Schema windows = windows("window_index", "kind", "tokens");
-        return new ActivationsProjection(registry, record(Map.of("scoring_top_windows", windows, "scoring_random_windows", windows),
-                Set.of("run_id")));
+        return new ActivationsProjection(registry, SCORING_WINDOWS, Set.of("tokens"), false, Set.of("run_id"));
     }
 
-    private static Schema windows(String... fields) {
+    /** An array of windows with their index, kind and the given fields, in the window's order. */
+    private static Schema windows(Set<String> fields) {
         Schema window = ActivationWindow.getClassSchema();
         List<Schema.Field> kept = new ArrayList<>();
-        for (String f : fields) {
-            kept.add(copy(window.getField(f)));
+        for (Schema.Field f : window.getFields()) {
+            if (f.name().equals("window_index") || f.name().equals("kind") || fields.contains(f.name())) {
+                kept.add(copy(f));
+            }
         }
         return Schema.createArray(Schema.createRecord(window.getName(), null, window.getNamespace(), false, kept));
     }
@@ -112,24 +131,35 @@ public final class ActivationsProjection implements Deserializer<NeuronActivatio
             throw new SerializationException("record on topic " + topic + " is not in the Confluent Avro wire format");
         }
         int id = ByteBuffer.wrap(data, 1, 4).getInt();
-        GenericDatumReader<GenericRecord> reader = readers.get()
-                .computeIfAbsent(id, i -> new GenericDatumReader<>(registry.byId(i), projection));
         BinaryDecoder d = DecoderFactory.get().binaryDecoder(data, 5, data.length - 5, decoder.get());
         decoder.set(d);
         try {
-            GenericRecord r = reader.read(null, d);
-            GenericRecord k = (GenericRecord) r.get("neuron");
+            return readers.get().computeIfAbsent(id, this::reading).read(d);
+        } catch (IOException | RuntimeException e) {
+            throw new SerializationException("cannot read NeuronActivations on topic " + topic + " with schema id " + id
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Reading reading(int writerId) {
+        Schema writer = registry.byId(writerId);
+        if (writer.equals(NeuronActivations.getClassSchema())) {
+            return own::read;
+        }
+        GenericDatumReader<GenericRecord> resolving = new GenericDatumReader<>(writer, projection);
+        return in -> fromProjection(resolving.read(null, in));
+    }
+
+    /** The projection's record as a NeuronActivations, as {@link ProjectedActivationsReader} reads it. */
+    private static NeuronActivations fromProjection(GenericRecord r) {
+        GenericRecord k = (GenericRecord) r.get("neuron");
             NeuronKey key = new NeuronKey(k.get("model").toString(), k.get("checkpoint").toString(),
                     (Integer) k.get("layer"), (Integer) k.get("neuron"));
             GenericRecord run = (GenericRecord) r.get("run");
             return new NeuronActivations(key, windows(r, "explanation_windows"), windows(r, "scoring_top_windows"),
                     windows(r, "scoring_random_windows"), new NeuronStats(0f, 0.0, 0L, 0L),
-                    new ProducerRun(text(run, "run_id"), "", 0, 0, 0, 0L, Instant.EPOCH, text(run, "series_id"),
-                            run.hasField("step") ? (Long) run.get("step") : -1L), maxima(r));
-        } catch (IOException | RuntimeException e) {
-            throw new SerializationException("cannot read NeuronActivations on topic " + topic + " with schema id " + id
-                    + ": " + e.getMessage(), e);
-        }
+                new ProducerRun(text(run, "run_id"), "", 0, 0, 0, 0L, Instant.EPOCH, text(run, "series_id"),
+                        run.hasField("step") ? (Long) run.get("step") : -1L), maxima(r));
     }
 
     private static String text(GenericRecord r, String field) {

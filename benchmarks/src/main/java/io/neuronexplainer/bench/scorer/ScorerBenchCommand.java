@@ -134,6 +134,7 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                             }
                         });
                         where.values().forEach(System.out::println);
+                        System.out.println(recordsWritten(scorer, total));
                         ThreadCpu cpuAfter = ThreadCpu.snapshot();
                         ThreadCpu.Group streamThreads = ThreadCpu.Group.of("stream thread", "^scorer-bench.*");
                         System.out.println("where the scoring's CPU went: " + cpuAfter.since(cpuBefore, List.of(
@@ -156,6 +157,24 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
             }
             return 0;
         });
+    }
+
+    /**
+     * What the scorer wrote per neuron, by topic, from its producers' own counts: every output,
+     * changelog and repartition record costs a send, a broker append and, for repartitions, a read back.
+     */
+    private static String recordsWritten(Scorer scorer, long neurons) {
+        Map<String, Double> sent = new java.util.TreeMap<>();
+        scorer.streams().metrics().forEach((name, metric) -> {
+            if (name.group().equals("producer-topic-metrics") && name.name().equals("record-send-total")
+                    && metric.metricValue() instanceof Double d) {
+                sent.merge(name.tags().get("topic").replaceFirst("^scorer-bench-[^-]+-[^-]+-", ""), d, Double::sum);
+            }
+        });
+        StringBuilder line = new StringBuilder(String.format("records written per neuron: %.2f:",
+                sent.values().stream().mapToDouble(Double::doubleValue).sum() / neurons));
+        sent.forEach((topic, n) -> line.append(String.format(" %s=%.2f", topic, n / neurons)));
+        return line.toString();
     }
 
     /** Waits until {@code scorer} has written {@code count} scores that {@code consumer} reads committed. */

@@ -5,6 +5,7 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronStats;
 import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.SharedAvroArray;
 import io.neuronexplainer.schemas.SimulatedWindow;
 import io.neuronexplainer.schemas.Simulation;
 import io.neuronexplainer.schemas.WindowKind;
@@ -48,7 +49,8 @@ public final class SyntheticScoringInput {
             acts.add(a);
             max = Math.max(max, a);
         }
-        return new ActivationWindow(index, kind, tokens, ids, acts, max);
+        // Texts and ids as the activation producer sends them: shared arrays, encoded once with their size.
+        return new ActivationWindow(index, kind, new SharedAvroArray<>(tokens), new SharedAvroArray<>(ids), acts, max);
     }
 
     /** Neuron i: fires on one vocabulary token. */
