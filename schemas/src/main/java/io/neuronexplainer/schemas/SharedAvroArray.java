@@ -17,6 +17,8 @@ import org.apache.avro.io.EncoderFactory;
  * at a time) was a quarter of the activation producer's emission.
  */
 public final class SharedAvroArray<T> extends AbstractList<T> {
+    private static final ThreadLocal<BinaryEncoder> ENCODERS = new ThreadLocal<>();
+
     private final List<T> items;
     private volatile Encoded encoded;
 
@@ -38,8 +40,8 @@ public final class SharedAvroArray<T> extends AbstractList<T> {
     }
 
     /**
-     * The array's Avro binary encoding under {@code arraySchema}: one block with its item count and
-     * its size in bytes (Avro's blocking encoding), then the end marker. Readers that do not want the
+     * The array's Avro binary encoding under {@code arraySchema}: blocks with their item count and
+     * their size in bytes (Avro's blocking encoding; one block up to 64 KB), then the end marker. Readers that do not want the
      * array skip it in one step by its size instead of item by item: the scorer skips every window's
      * token texts and ids, two thirds of a neuron's record.
      */
@@ -48,7 +50,10 @@ public final class SharedAvroArray<T> extends AbstractList<T> {
         if (e == null || !e.schema().equals(arraySchema)) {
             // Racing threads may both encode: same bytes, no harm.
             ByteArrayOutputStream out = new ByteArrayOutputStream(items.size() * 4 + 8);
-            BinaryEncoder encoder = EncoderFactory.get().blockingBinaryEncoder(out, null);
+            // Reused per thread: a blocking encoder holds a 64 KB block buffer, and a run encodes
+            // two arrays for each of tens of thousands of windows.
+            BinaryEncoder encoder = EncoderFactory.get().blockingBinaryEncoder(out, ENCODERS.get());
+            ENCODERS.set(encoder);
             try {
                 new GenericDatumWriter<List<T>>(arraySchema).write(items, encoder);
                 encoder.flush();

@@ -131,10 +131,12 @@ public final class ActivationsProjection implements Deserializer<NeuronActivatio
             throw new SerializationException("record on topic " + topic + " is not in the Confluent Avro wire format");
         }
         int id = ByteBuffer.wrap(data, 1, 4).getInt();
+        // Outside the try: a registry that cannot be reached is its own fault, not the record's.
+        Reading reading = readers.get().computeIfAbsent(id, this::reading);
         BinaryDecoder d = DecoderFactory.get().binaryDecoder(data, 5, data.length - 5, decoder.get());
         decoder.set(d);
         try {
-            return readers.get().computeIfAbsent(id, this::reading).read(d);
+            return reading.read(d);
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot read NeuronActivations on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);
@@ -153,11 +155,11 @@ public final class ActivationsProjection implements Deserializer<NeuronActivatio
     /** The projection's record as a NeuronActivations, as {@link ProjectedActivationsReader} reads it. */
     private static NeuronActivations fromProjection(GenericRecord r) {
         GenericRecord k = (GenericRecord) r.get("neuron");
-            NeuronKey key = new NeuronKey(k.get("model").toString(), k.get("checkpoint").toString(),
-                    (Integer) k.get("layer"), (Integer) k.get("neuron"));
-            GenericRecord run = (GenericRecord) r.get("run");
-            return new NeuronActivations(key, windows(r, "explanation_windows"), windows(r, "scoring_top_windows"),
-                    windows(r, "scoring_random_windows"), new NeuronStats(0f, 0.0, 0L, 0L),
+        NeuronKey key = new NeuronKey(k.get("model").toString(), k.get("checkpoint").toString(),
+                (Integer) k.get("layer"), (Integer) k.get("neuron"));
+        GenericRecord run = (GenericRecord) r.get("run");
+        return new NeuronActivations(key, windows(r, "explanation_windows"), windows(r, "scoring_top_windows"),
+                windows(r, "scoring_random_windows"), new NeuronStats(0f, 0.0, 0L, 0L),
                 new ProducerRun(text(run, "run_id"), "", 0, 0, 0, 0L, Instant.EPOCH, text(run, "series_id"),
                         run.hasField("step") ? (Long) run.get("step") : -1L), maxima(r));
     }

@@ -23,9 +23,10 @@ import org.apache.avro.io.BinaryDecoder;
  * boxes each float and skips each token string through its generic machinery: reading the
  * projections was the largest single cost of the scorer's stream threads (15% of JFR samples).
  * {@link ActivationsProjection} uses it only when the writer's schema equals NeuronActivations';
- * any other writer goes through Avro's resolution. A field added to NeuronActivations.avsc must be
- * added here too: reading fails on bytes left over, and {@code ActivationsProjectionTest} compares
- * every projection with Avro's own reading.
+ * any other writer goes through Avro's resolution. A field added to NeuronActivations.avsc or to
+ * the records in it must be added here too: {@code ActivationsProjectionTest} compares every
+ * projection with Avro's own reading and with the record written (a field added at the record's
+ * end also fails here on the bytes left over; one added inside a window would be misread).
  */
 final class ProjectedActivationsReader {
     private static final WindowKind[] KINDS = WindowKind.values();
