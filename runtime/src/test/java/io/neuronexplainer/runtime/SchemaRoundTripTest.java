@@ -27,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -93,7 +94,7 @@ class SchemaRoundTripTest {
         // A null token text fails the write after the neuron and the first window's index are encoded.
         NeuronActivations bad = NeuronActivations.newBuilder(good).setExplanationWindows(List.of(
                 new io.neuronexplainer.schemas.ActivationWindow(0L, io.neuronexplainer.schemas.WindowKind.TOP,
-                        java.util.Arrays.asList(" The", null, " sat"), List.of(383, 3797, 3332), List.of(0f, 1f, 2f), 2f)))
+                        Arrays.asList(" The", null, " sat"), List.of(383, 3797, 3332), List.of(0f, 1f, 2f), 2f)))
                 .build();
         try (var serializer = new AvroSerializer<NeuronActivations>(clients.registry(), false)) {
             var reader = AvroDeserializer.of(clients.registry(), NeuronActivations.class);
@@ -107,7 +108,7 @@ class SchemaRoundTripTest {
     }
 
     @Test
-    void primitiveAndSharedArraysAreWrittenAsTheBoxedListsAre() throws Exception {
+    void primitiveArraysAreWrittenAsBoxedListsAndSharedOnesInSizedBlocks() throws Exception {
         // The serializer writes Avro's primitive arrays without boxing (same bytes), and copies a
         // shared array's bytes encoded once, in one block with its byte size: the same record back,
         // and a reader skips the array in one step.
@@ -148,11 +149,11 @@ class SchemaRoundTripTest {
             byte[] texts = {5, 16, 4, ' ', 'a', 2, 'b', 4, (byte) 0xC3, (byte) 0xA9, 0};
             int at = -1;
             for (int i = 0; at < 0 && i + texts.length <= fromShared.length; i++) {
-                if (java.util.Arrays.equals(fromShared, i, i + texts.length, texts, 0, texts.length)) {
+                if (Arrays.equals(fromShared, i, i + texts.length, texts, 0, texts.length)) {
                     at = i;
                 }
             }
-            assertTrue(at > 0, "texts in one block with their byte size: " + java.util.Arrays.toString(fromShared));
+            assertTrue(at > 0, "texts in one block with their byte size: " + Arrays.toString(fromShared));
             assertEquals(0, DecoderFactory.get().binaryDecoder(fromShared, at, fromShared.length - at, null).skipArray(),
                     "skipped in one step");
         }

@@ -41,9 +41,9 @@ public final class SharedAvroArray<T> extends AbstractList<T> {
 
     /**
      * The array's Avro binary encoding under {@code arraySchema}: blocks with their item count and
-     * their size in bytes (Avro's blocking encoding; one block up to 64 KB), then the end marker. Readers that do not want the
-     * array skip it in one step by its size instead of item by item: the scorer skips every window's
-     * token texts and ids, two thirds of a neuron's record.
+     * their size in bytes (Avro's blocking encoding; one block up to 64 KB), then the end marker.
+     * Readers that do not want the array skip it in one step by its size instead of item by item:
+     * the scorer skips every window's token texts and ids, most of a neuron's record.
      */
     byte[] encoding(Schema arraySchema) {
         Encoded e = encoded;
@@ -57,8 +57,9 @@ public final class SharedAvroArray<T> extends AbstractList<T> {
             try {
                 new GenericDatumWriter<List<T>>(arraySchema).write(items, encoder);
                 encoder.flush();
-            } catch (IOException ex) {
-                throw new UncheckedIOException(ex);
+            } catch (IOException | RuntimeException ex) {
+                ENCODERS.remove(); // a write cut short may leave a block open in the encoder
+                throw ex instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) ex;
             }
             e = new Encoded(arraySchema, out.toByteArray());
             encoded = e;
