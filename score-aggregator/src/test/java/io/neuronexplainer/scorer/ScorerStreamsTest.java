@@ -156,6 +156,25 @@ class ScorerStreamsTest {
         var layer = stores.layers().stream().filter(l -> l.layer() == 3).findFirst().orElseThrow();
         assertEquals(2, layer.count());
         assertEquals(a.getCorrelation(), layer.mean(), 1e-9);
+
+        // The stores keep values of a kilobyte and more in blob files beside the tree (LargeValueStores),
+        // as the options RocksDB wrote when it opened the activations store say.
+        String options = storeOptions(temp.resolve("state"), ScorerTopology.ACTIVATIONS_STORE);
+        assertTrue(options.contains("enable_blob_files=true"), options);
+        assertTrue(options.contains("min_blob_size=" + LargeValueStores.MIN_BLOB_BYTES), options);
+    }
+
+    /** The text of RocksDB's OPTIONS files of a store, in every task's folder. */
+    static String storeOptions(Path stateDir, String store) throws java.io.IOException {
+        StringBuilder out = new StringBuilder();
+        try (var files = Files.walk(stateDir)) {
+            for (Path f : files.filter(f -> f.getParent().getFileName().toString().equals(store)
+                    && f.getFileName().toString().startsWith("OPTIONS-")).toList()) {
+                out.append(Files.readString(f));
+            }
+        }
+        assertFalse(out.isEmpty(), "no OPTIONS file of store " + store + " under " + stateDir);
+        return out.toString();
     }
 
     @Test
