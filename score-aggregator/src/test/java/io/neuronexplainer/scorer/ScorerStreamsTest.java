@@ -156,25 +156,36 @@ class ScorerStreamsTest {
         var layer = stores.layers().stream().filter(l -> l.layer() == 3).findFirst().orElseThrow();
         assertEquals(2, layer.count());
         assertEquals(a.getCorrelation(), layer.mean(), 1e-9);
-
-        // The stores keep values of a kilobyte and more in blob files beside the tree (LargeValueStores),
-        // as the options RocksDB wrote when it opened the activations store say.
-        String options = storeOptions(temp.resolve("state"), ScorerTopology.ACTIVATIONS_STORE);
-        assertTrue(options.contains("enable_blob_files=true"), options);
-        assertTrue(options.contains("min_blob_size=" + LargeValueStores.MIN_BLOB_BYTES), options);
     }
 
-    /** The text of RocksDB's OPTIONS files of a store, in every task's folder. */
-    static String storeOptions(Path stateDir, String store) throws java.io.IOException {
-        StringBuilder out = new StringBuilder();
+    @Test
+    @Order(7)
+    void largeValuesAreKeptInBlobFiles() throws Exception {
+        // LargeValueStores: the options RocksDB wrote when it opened the activations store, for the
+        // column family that holds a timestamped store's data.
+        List<String> sections = dataColumnFamilyOptions(temp.resolve("state"), ScorerTopology.ACTIVATIONS_STORE);
+        assertFalse(sections.isEmpty(), "no OPTIONS file of the activations store");
+        for (String options : sections) {
+            assertTrue(options.contains("enable_blob_files=true"), options);
+            assertTrue(options.contains("min_blob_size=" + LargeValueStores.MIN_BLOB_BYTES), options);
+        }
+    }
+
+    /** The [CFOptions "keyValueWithTimestamp"] section of each of a store's RocksDB OPTIONS files (one per task). */
+    static List<String> dataColumnFamilyOptions(Path stateDir, String store) throws java.io.IOException {
+        List<String> out = new ArrayList<>();
         try (var files = Files.walk(stateDir)) {
             for (Path f : files.filter(f -> f.getParent().getFileName().toString().equals(store)
-                    && f.getFileName().toString().startsWith("OPTIONS-")).toList()) {
-                out.append(Files.readString(f));
+                    && f.getFileName().toString().matches("OPTIONS-\\d+")).toList()) {
+                String text = Files.readString(f);
+                int at = text.indexOf("[CFOptions \"keyValueWithTimestamp\"]");
+                if (at >= 0) {
+                    int end = text.indexOf("\n[", at + 1);
+                    out.add(text.substring(at, end < 0 ? text.length() : end));
+                }
             }
         }
-        assertFalse(out.isEmpty(), "no OPTIONS file of store " + store + " under " + stateDir);
-        return out.toString();
+        return out;
     }
 
     @Test
