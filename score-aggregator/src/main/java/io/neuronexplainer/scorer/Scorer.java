@@ -83,6 +83,7 @@ public final class Scorer implements AutoCloseable {
         // partition to be fetched to order records by time (that wait capped throughput at
         // about one fetch of large activations records per round trip).
         p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+        // Values of 1 KB and more in RocksDB's blob files, out of compaction's way (LargeValueStores).
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, LargeValueStores.class);
         // Activations records are ~13 KB (15 windows of 64 tokens): fetch many per partition.
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 8 * 1024 * 1024);
