@@ -36,7 +36,8 @@ final class SimulationReader implements DatumReader<Simulation> {
         String explanationText = in.readString();
         String simulatorMethod = in.readString();
         String simulatorModel = in.readString();
-        List<SimulatedWindow> windows = list(in, d -> new SimulatedWindow(d.readLong(), kind(d.readEnum()), floats(d)));
+        List<SimulatedWindow> windows = list(in,
+                d -> new SimulatedWindow(d.readLong(), kind(d.readEnum()), UnboxedFloats.read(d, PREDICTED)));
         int promptTokens = in.readInt();
         int completionTokens = in.readInt();
         Instant createdAt = Instant.ofEpochMilli(in.readLong());
@@ -80,17 +81,6 @@ final class SimulationReader implements DatumReader<Simulation> {
         boolean saysYes = in.readBoolean();
         Double yesProbability = union(in) ? in.readDouble() : null;
         return new Judgement(windowIndex, marked, saysYes, yesProbability);
-    }
-
-    private static PrimitivesArrays.FloatArray floats(Decoder in) throws IOException {
-        long n = in.readArrayStart();
-        PrimitivesArrays.FloatArray out = new PrimitivesArrays.FloatArray((int) n, PREDICTED);
-        for (int at = 0; n > 0; n = in.arrayNext()) {
-            for (long i = 0; i < n; i++) {
-                out.add(at++, in.readFloat());
-            }
-        }
-        return out;
     }
 
     private static WindowKind kind(int symbol) throws IOException {

@@ -5,6 +5,7 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronStats;
 import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.UnboxedFloats;
 import io.neuronexplainer.schemas.WindowKind;
 import io.neuronexplainer.schemas.WindowMax;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.PrimitivesArrays;
 import org.apache.avro.io.BinaryDecoder;
 
 /**
@@ -100,7 +100,7 @@ final class ProjectedActivationsReader {
                         in.readInt();
                     }
                 }
-                List<Float> values = keep && activations ? floats(in) : skipFloats(in);
+                List<Float> values = keep && activations ? UnboxedFloats.read(in, ACTIVATIONS) : skipFloats(in);
                 in.skipFixed(4); // max_activation
                 if (keep) {
                     out.add(new ActivationWindow(index, kind, words, List.of(), values, 0f));
@@ -127,17 +127,6 @@ final class ProjectedActivationsReader {
             }
         }
         return List.of();
-    }
-
-    private static List<Float> floats(BinaryDecoder in) throws IOException {
-        long n = in.readArrayStart();
-        PrimitivesArrays.FloatArray out = new PrimitivesArrays.FloatArray((int) n, ACTIVATIONS);
-        for (int at = 0; n > 0; n = in.arrayNext()) {
-            for (long i = 0; i < n; i++) {
-                out.add(at++, in.readFloat());
-            }
-        }
-        return out;
     }
 
     private static List<Float> skipFloats(BinaryDecoder in) throws IOException {
