@@ -231,7 +231,7 @@ public final class CorpusPass {
             LayerTopK.offerAll(tops, activations, ids.length, batch.get(0).index());
             for (int w = 0; w < batch.size(); w++) {
                 if (reservoir.offer(batch.get(w)) && sampleMaxima != null) {
-                    sampleMaxima.put(batch.get(w).index(), RandomWindowMaxima.windowMaxima(activations, w, tokens, neurons));
+                    sampleMaxima.put(batch.get(w).index(), RandomWindowMaxima.windowMaxima(tops, w));
                     if (sampleMaxima.size() > 2 * reservoir.capacity()) {
                         sampleMaxima.keySet().retainAll(new HashSet<>(sampleWindowIndexes()));
                     }

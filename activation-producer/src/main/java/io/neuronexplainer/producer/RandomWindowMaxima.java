@@ -2,6 +2,7 @@ package io.neuronexplainer.producer;
 
 import io.neuronexplainer.producer.corpus.CorpusWindow;
 import io.neuronexplainer.producer.model.ActivationModel;
+import io.neuronexplainer.producer.sampling.LayerTopK;
 import io.neuronexplainer.schemas.WindowMax;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,13 +95,14 @@ final class RandomWindowMaxima {
     }
 
     /**
-     * Each neuron's max over window {@code w} of a batch's activations ({@code activations[l]}:
-     * [(window * tokens + token) * neurons + neuron]), as [layer * neurons + neuron].
+     * Each neuron's max over window {@code w} of the batch just offered to {@code tops} (one per layer,
+     * in the pass's order), as [layer * neurons + neuron]: the maxima the top-Ks computed.
      */
-    static float[] windowMaxima(float[][] activations, int w, int tokens, int neurons) {
-        float[] out = new float[activations.length * neurons];
-        for (int l = 0; l < activations.length; l++) {
-            maxOverTokens(activations[l], w, tokens, neurons, out, l * neurons);
+    static float[] windowMaxima(List<LayerTopK> tops, int w) {
+        int neurons = tops.get(0).neurons();
+        float[] out = new float[tops.size() * neurons];
+        for (int l = 0; l < tops.size(); l++) {
+            System.arraycopy(tops.get(l).lastBatchMaxima(), w * neurons, out, l * neurons, neurons);
         }
         return out;
     }

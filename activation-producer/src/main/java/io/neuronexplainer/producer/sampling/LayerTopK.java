@@ -36,6 +36,8 @@ public final class LayerTopK {
     private final double[] sums;
     private final float[] windowMax;
     private final float[] windowSum;
+    /** Each neuron's max over each window of the last batch offered, [window * neurons + neuron]. */
+    private float[] batchMaxima = new float[0];
     private long windowsSeen;
 
     public LayerTopK(int neurons, int k, int tokensPerWindow) {
@@ -88,6 +90,9 @@ public final class LayerTopK {
         }
         float[] max = windowMax;
         float[] sum = windowSum;
+        if (batchMaxima.length < windows * neurons) {
+            batchMaxima = new float[windows * neurons];
+        }
         for (int w = 0; w < windows; w++) {
             int base = w * block;
             System.arraycopy(activations, base, max, 0, neurons);
@@ -100,6 +105,7 @@ public final class LayerTopK {
                     sum[n] += v;
                 }
             }
+            System.arraycopy(max, 0, batchMaxima, w * neurons, neurons);
             long index = firstWindowIndex + w;
             for (int n = 0; n < neurons; n++) {
                 sums[n] += sum[n];
@@ -186,6 +192,15 @@ public final class LayerTopK {
         int s = heapSlot[i];
         heapSlot[i] = heapSlot[j];
         heapSlot[j] = s;
+    }
+
+    /**
+     * Each neuron's max over each window of the batch last {@link #offer offered}, [window * neurons +
+     * neuron]: read, not copied, and overwritten by the next offer. The pass takes its random sample's
+     * maxima from here: computed again from the activations, they were a serial second of a 30 s pass.
+     */
+    public float[] lastBatchMaxima() {
+        return batchMaxima;
     }
 
     /** An independent copy: plain array copies, so a snapshot costs one read of the arrays. */

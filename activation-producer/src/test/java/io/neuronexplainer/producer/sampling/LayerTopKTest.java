@@ -78,6 +78,17 @@ class LayerTopKTest {
                 System.arraycopy(stream[b[0] + w], 0, batch, w * block, block);
             }
             top.offer(batch, b[1], b[0]);
+            // The batch's per-window maxima the pass takes its random sample's from.
+            float[] maxima = top.lastBatchMaxima();
+            for (int w = 0; w < b[1]; w++) {
+                for (int n = 0; n < NEURONS; n++) {
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int t = 0; t < TOKENS; t++) {
+                        max = Math.max(max, stream[b[0] + w][t * NEURONS + n]);
+                    }
+                    assertEquals(max, maxima[w * NEURONS + n], "window " + (b[0] + w) + " neuron " + n);
+                }
+            }
         }
     }
 
