@@ -1,5 +1,6 @@
 package io.neuronexplainer.bench.scorer;
 
+import io.neuronexplainer.bench.ThreadCpu;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.schemas.Topics;
 import io.neuronexplainer.scorer.Scorer;
@@ -36,8 +37,16 @@ final class StreamsCopyBaseline {
 
     private StreamsCopyBaseline() {}
 
-    /** The copy's rate in neurons per second (two input records a neuron), timed from RUNNING to the last copy committed. */
-    static double neuronsPerSecond(KafkaClients clients, Path stateDir, long neurons, int threads) throws Exception {
+    /**
+     * The copy's rate in neurons per second (two input records a neuron), timed from RUNNING to the last
+     * copy committed, and the whole process's CPU per neuron over that time (-1 without /proc). The rate
+     * swung 5-fold between attempts a minute apart on this machine, with the cores partly idle: the copy
+     * waits on the disk and its commits. Its CPU per neuron says what a record costs the machine whatever
+     * the wait, so it is printed beside it.
+     */
+    record Result(double neuronsPerSecond, double cpuMicrosPerNeuron, double coresBusy) {}
+
+    static Result measure(KafkaClients clients, Path stateDir, long neurons, int threads) throws Exception {
         try (Admin admin = Admin.create(clients.admin())) {
             int partitions = admin.describeTopics(List.of(Topics.NEURON_ACTIVATIONS)).allTopicNames().get()
                     .get(Topics.NEURON_ACTIVATIONS).partitions().size();
@@ -62,6 +71,7 @@ final class StreamsCopyBaseline {
                 Thread.sleep(20);
             }
             long running = System.nanoTime();
+            ThreadCpu cpuBefore = ThreadCpu.snapshot();
             long copied = 0;
             deadline = running + Duration.ofMinutes(10).toNanos();
             while (copied < 2 * neurons) {
@@ -70,7 +80,10 @@ final class StreamsCopyBaseline {
                     throw new IllegalStateException("the copy app copied " + copied + " of " + 2 * neurons + " records in 10 min");
                 }
             }
-            return neurons / ((System.nanoTime() - running) / 1e9);
+            double seconds = (System.nanoTime() - running) / 1e9;
+            long cpuNanos = ThreadCpu.snapshot().processCpuNanosSince(cpuBefore);
+            return new Result(neurons / seconds, cpuNanos < 0 ? -1 : cpuNanos / 1e3 / neurons,
+                    cpuNanos < 0 ? -1 : cpuNanos / 1e9 / seconds);
         }
     }
 
