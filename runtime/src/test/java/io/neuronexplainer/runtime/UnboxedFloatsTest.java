@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.neuronexplainer.schemas.UnboxedFloats;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -38,6 +39,8 @@ class UnboxedFloatsTest {
             }
             for (byte[] bytes : new byte[][] {plain(values), blocked(values, 64), blocked(values, 4096)}) {
                 assertSameBits(values, UnboxedFloats.read(DecoderFactory.get().binaryDecoder(bytes, null), FLOATS), n);
+                assertSameBits(values, UnboxedFloats.read(
+                        DecoderFactory.get().directBinaryDecoder(new ByteArrayInputStream(bytes), null), FLOATS), n);
                 // Another decoder than Avro's binary one (resolving, as for another writer's schema): read one float at a time.
                 Decoder resolving = DecoderFactory.get().resolvingDecoder(FLOATS, FLOATS,
                         DecoderFactory.get().binaryDecoder(bytes, null));

@@ -38,11 +38,9 @@ final class StreamsCopyBaseline {
     private StreamsCopyBaseline() {}
 
     /**
-     * The copy's rate in neurons per second (two input records a neuron), timed from RUNNING to the last
-     * copy committed, and the whole process's CPU per neuron over that time (-1 without /proc). The rate
-     * swung 5-fold between attempts a minute apart on this machine, with the cores partly idle: the copy
-     * waits on the disk and its commits. Its CPU per neuron says what a record costs the machine whatever
-     * the wait, so it is printed beside it.
+     * The copy's rate in neurons per second (two input records a neuron), timed from its first record
+     * processed to the last copy committed ({@link FirstRecord}), and the whole process's CPU per neuron
+     * over that time (-1 without /proc), which says what a record costs the machine whatever it waits on.
      */
     record Result(double neuronsPerSecond, double cpuMicrosPerNeuron, double coresBusy) {}
 
@@ -62,18 +60,10 @@ final class StreamsCopyBaseline {
         try (KafkaConsumer<byte[], byte[]> sink = sinkConsumer(clients);
              KafkaStreams streams = new KafkaStreams(builder.build(props), props)) {
             streams.start();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (streams.state() != KafkaStreams.State.RUNNING) {
-                if (System.nanoTime() > deadline || !streams.state().isRunningOrRebalancing()
-                        && streams.state() != KafkaStreams.State.CREATED) {
-                    throw new IllegalStateException("the copy app did not start: " + streams.state());
-                }
-                Thread.sleep(20);
-            }
-            long running = System.nanoTime();
+            long running = FirstRecord.await(streams, Duration.ofSeconds(60));
             ThreadCpu cpuBefore = ThreadCpu.snapshot();
             long copied = 0;
-            deadline = running + Duration.ofMinutes(10).toNanos();
+            long deadline = running + Duration.ofMinutes(10).toNanos();
             while (copied < 2 * neurons) {
                 copied += sink.poll(Duration.ofMillis(100)).count();
                 if (System.nanoTime() > deadline) {
