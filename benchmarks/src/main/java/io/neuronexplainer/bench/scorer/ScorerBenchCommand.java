@@ -151,9 +151,9 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                 }
                 // The machine's own limit, measured in the same run on the same records.
                 StreamsCopyBaseline.Result copy = StreamsCopyBaseline.measure(clients, scratch.resolve("copy-state"), total, threads);
-                System.out.printf("plain exactly-once Streams copy of the same %d neurons' records: %.0f neurons/s; "
-                                + "CPU per neuron: whole process %.0f us (%.2f cores busy)%n",
-                        total, copy.neuronsPerSecond(), copy.cpuMicrosPerNeuron(), copy.coresBusy());
+                System.out.printf("plain exactly-once Streams copy of the same %d neurons' records: %.0f neurons/s%s%n",
+                        total, copy.neuronsPerSecond(), copy.cpuMicrosPerNeuron() < 0 ? "" : String.format(
+                                "; CPU per neuron: whole process %.0f us (%.2f cores busy)", copy.cpuMicrosPerNeuron(), copy.coresBusy()));
                 System.out.printf("neurons_per_s=%.0f copy_neurons_per_s=%.0f copy_ratio=%.3f%n", scorerRate,
                         copy.neuronsPerSecond(), scorerRate / copy.neuronsPerSecond());
             }

@@ -60,17 +60,17 @@ final class StreamsCopyBaseline {
         try (KafkaConsumer<byte[], byte[]> sink = sinkConsumer(clients);
              KafkaStreams streams = new KafkaStreams(builder.build(props), props)) {
             streams.start();
-            long running = FirstRecord.await(streams, Duration.ofSeconds(60));
+            long first = FirstRecord.await(streams, Duration.ofSeconds(60));
             ThreadCpu cpuBefore = ThreadCpu.snapshot();
             long copied = 0;
-            long deadline = running + Duration.ofMinutes(10).toNanos();
+            long deadline = first + Duration.ofMinutes(10).toNanos();
             while (copied < 2 * neurons) {
                 copied += sink.poll(Duration.ofMillis(100)).count();
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("the copy app copied " + copied + " of " + 2 * neurons + " records in 10 min");
                 }
             }
-            double seconds = (System.nanoTime() - running) / 1e9;
+            double seconds = (System.nanoTime() - first) / 1e9;
             long cpuNanos = ThreadCpu.snapshot().processCpuNanosSince(cpuBefore);
             return new Result(neurons / seconds, cpuNanos < 0 ? -1 : cpuNanos / 1e3 / neurons,
                     cpuNanos < 0 ? -1 : cpuNanos / 1e9 / seconds);
