@@ -89,12 +89,18 @@ class DeployConfigTest {
                     assertEquals("service_healthy", dependsOn.path(needed).path("condition").asText(), name + " waits for " + needed);
                 }
                 assertTrue(test.toString().contains("localhost:9400/health/ready"), name + ": healthcheck on /health/ready: " + test);
+                // A service's own environment replaces the anchor's unless it merges it back in.
+                for (String variable : List.of("NEURON_BOOTSTRAP_SERVERS", "NEURON_REGISTRY_URL")) {
+                    assertFalse(service.path("environment").path(variable).asText().isEmpty(), name + " has " + variable);
+                }
                 String flag = command.path(0).asText().equals("watch") ? "--http-port" : "--metrics-port";
                 String args = command.toString();
                 assertTrue(args.contains("\"" + flag + "\",\"9400\""), name + ": serves " + flag + " 9400: " + args);
             }
         });
         assertEquals(List.of("watcher", "producer", "explainer", "simulator", "scorer"), ours);
+        assertTrue(compose.path("services").path("scorer").path("environment").path("JAVA_TOOL_OPTIONS").asText()
+                .contains("-XX:-TieredCompilation"), "the scorer compiles with C2 alone, as bin/neuron-explain runs `score`");
         JsonNode prometheus = compose.path("services").path("prometheus").path("volumes");
         assertTrue(prometheus.toString().contains("./prometheus/alerts.yml:/etc/prometheus/alerts.yml"),
                 "prometheus loads the alert rules: " + prometheus);

@@ -234,6 +234,8 @@ class KubernetesManifestsTest {
         assertTrue(container("scorer").getVolumeMounts().stream()
                         .anyMatch(m -> m.getName().equals(claim) && stateDir.startsWith(m.getMountPath())),
                 "--state-dir " + stateDir + " is on the claim " + claim);
+        // The scorer compiles with C2 alone, as bin/neuron-explain runs `score`.
+        assertTrue(env(container("scorer"), "JAVA_TOOL_OPTIONS").getValue().contains("-XX:-TieredCompilation"));
     }
 
     @Test

@@ -85,6 +85,10 @@ public class ScorerBenchCommand implements Callable<Integer>, CliCommand {
                 System.out.println("cluster mode: neurons already in neuron-activations and neuron-simulations are scored "
                         + "too, and slow the figure; use an empty cluster");
             }
+            // bin/neuron-explain runs the scorer (and this bench) with C2 alone; `java -jar` keeps the JVM's tiers.
+            String tiered = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("TieredCompilation").getValue();
+            System.out.println("JIT: " + (Boolean.parseBoolean(tiered) ? "tiered (C1, then C2)" : "C2 alone (-XX:-TieredCompilation)"));
             try (ScratchFolder scratch = ScratchFolder.create("bench-scorer");
                  Connection c = (connection.embedded() ? connection.withDataDir(scratch.resolve("runtime")) : connection).open()) {
                 KafkaClients clients = c.clients();
