@@ -89,6 +89,47 @@ class ReusePendingTimeoutTest {
         }
     }
 
+    /**
+     * A backlog: the next checkpoint's activations come before the previous one is scored. The
+     * neuron waits for the previous best instead of being explained at once, and then keeps it.
+     */
+    @Test
+    void aCheckpointComingBeforeThePreviousIsScoredWaitsAndKeepsItsExplanation() throws Exception {
+        try (TestKafka kafka = TestKafka.start(1)) {
+            KafkaClients clients = kafka.clients();
+            TopicIo.createTopics(clients, 3);
+            NeuronActivations a = at("a", 100);
+            NeuronActivations b = at("b", 200);
+            Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
+            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("reuse-backlog", temp.resolve("state"))
+                    .withHttpPort(-1).withOrphanTimeout(Duration.ofMinutes(5)).withReuse(0.9)
+                    .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry())) {
+                scorer.awaitRunning(Duration.ofSeconds(60));
+                TopicIo.sendActivations(clients, a);
+                TopicIo.sendActivations(clients, b);
+                TopicIo.await("the first checkpoint sent to the explainers", Duration.ofSeconds(20),
+                        () -> checkpoints(clients).contains("a"));
+                Thread.sleep(3000); // b's activations reach the drift tracker too (a few commit intervals)
+                assertEquals(List.of("a"), checkpoints(clients), "b waits for a's best, not explained at once");
+
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, a.getNeuron(), atA);
+                TopicIo.await("the carried request for b, asked when a's best came", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                                .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(b.getNeuron())));
+                // The simulator's answer: a's explanation on b's windows (the same activations), as good as on a's.
+                Simulation carried = Simulation.newBuilder(ScorerStreamsTest.simulation(b, "expl-a", 0.5f)).setRunId("run-b")
+                        .setCarriedFrom("a").build();
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, b.getNeuron(), carried);
+                TopicIo.await("b's best: a's explanation, kept", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
+                                .anyMatch(s -> s.getNeuron().equals(b.getNeuron()) && "expl-a".equals(s.getExplanationId())
+                                        && "a".equals(s.getCarriedFrom())));
+                Thread.sleep(2000);
+                assertEquals(List.of("a"), checkpoints(clients), "b never sent to the explainers");
+            }
+        }
+    }
+
     private static List<String> checkpoints(KafkaClients clients) {
         return TopicIo.readAll(clients, Topics.EXPLANATION_REQUESTS, NeuronActivations.class).stream()
                 .map(x -> x.getNeuron().getCheckpoint().toString()).toList();

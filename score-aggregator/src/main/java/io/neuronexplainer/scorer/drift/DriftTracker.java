@@ -30,10 +30,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * scorer make one simulation and one score of its identity however often it is asked).
  *
  * <p>With explanations reused ({@code reuseThreshold} set), a neuron's first activations of a run
- * whose previous checkpoint has a positive best score wait for the carried score: if it keeps at
- * least the threshold's share of the old score, the old explanation and its carried score become
- * the neuron's best here and no explainer runs; otherwise, as for a neuron with nothing to carry,
- * its activations go to the explainers.
+ * whose previous checkpoint has a positive best score, or none yet, wait for the carried score
+ * (asked for when that best comes): if it keeps at least the threshold's share of the old score,
+ * the old explanation and its carried score become the neuron's best here and no explainer runs;
+ * otherwise, as for a neuron with nothing to carry (no previous checkpoint, or one scored 0 or
+ * less), its activations go to the explainers. None waits past the pending timeout.
  *
  * <p>Input is keyed by the neuron across checkpoints ({@link DriftPoints#neuronKey}); the store
  * holds one merged point per run under that key and the run id.
@@ -128,10 +129,15 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         emit(record, change, series, decided, firstActivations, bestChanged);
     }
 
-    /** A run's first activations: wait for the carried score if there is something to carry, else explain. */
+    /**
+     * A run's first activations: wait for the carried score if there is something to carry, or may be
+     * soon (the previous checkpoint not scored yet: a backlog of checkpoints, the usual case when
+     * the explainers are the bottleneck; its best score brings the carried request); else explain.
+     */
     private DriftPoint firstDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
-        if (previous != null && previous.getBestExplanationId() != null && previous.getBestCorrelation() != null
-                && previous.getBestCorrelation() > 0) {
+        boolean previousUnscored = previous != null && (previous.getBestExplanationId() == null || previous.getBestCorrelation() == null);
+        boolean previousScored = previous != null && !previousUnscored && previous.getBestCorrelation() > 0;
+        if (previousUnscored || previousScored) {
             return DriftPoint.newBuilder(point).setExplainPending(true).setPendingSince(context.currentSystemTimeMs()).build();
         }
         explain(record, point);
