@@ -70,7 +70,8 @@ public class ScoreCommand implements Callable<Integer>, CliCommand {
 
     @Option(names = "--orphan-timeout", defaultValue = "1h", paramLabel = "DURATION",
             description = "Dead-letter a simulation whose activations have not arrived after this long, to "
-                    + "neuron-simulations-dlq with the reason (default: ${DEFAULT-VALUE}; seconds, 90s, 30m, 1h or PT1H).")
+                    + "neuron-simulations-dlq with the reason (default: ${DEFAULT-VALUE}; seconds, 90s, 30m, 1h or PT1H). "
+                    + "With --reuse-explanations, also the longest a neuron waits for its carried score before it is explained.")
     String orphanTimeout;
 
     @Option(names = "--reuse-explanations", description = "Explain only what changed: a neuron of a later checkpoint keeps "

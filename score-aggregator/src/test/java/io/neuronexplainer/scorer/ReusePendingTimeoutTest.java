@@ -15,6 +15,7 @@ import io.neuronexplainer.schemas.SimulationRequest;
 import io.neuronexplainer.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -95,13 +96,99 @@ class ReusePendingTimeoutTest {
      */
     @Test
     void aCheckpointComingBeforeThePreviousIsScoredWaitsAndKeepsItsExplanation() throws Exception {
+        withBacklog("reuse-backlog", (clients, a, b) -> {
+            Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
+            TopicIo.send(clients, Topics.NEURON_SIMULATIONS, a.getNeuron(), atA);
+            TopicIo.await("the carried request for b, asked when a's best came", Duration.ofSeconds(20),
+                    () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                            .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(b.getNeuron())));
+            // The simulator's answer: a's explanation on b's windows (the same activations), as good as on a's.
+            Simulation carried = Simulation.newBuilder(ScorerStreamsTest.simulation(b, "expl-a", 0.5f)).setRunId("run-b")
+                    .setCarriedFrom("a").build();
+            TopicIo.send(clients, Topics.NEURON_SIMULATIONS, b.getNeuron(), carried);
+            TopicIo.await("b's best: a's explanation, kept", Duration.ofSeconds(20),
+                    () -> TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
+                            .anyMatch(s -> s.getNeuron().equals(b.getNeuron()) && "expl-a".equals(s.getExplanationId())
+                                    && "a".equals(s.getCarriedFrom())));
+            Thread.sleep(2000);
+            assertEquals(List.of("a"), checkpoints(clients), "b never sent to the explainers");
+        });
+    }
+
+    /** The awaited best scores 0 or less: nothing worth carrying, so the waiting neuron is explained then, not at the timeout. */
+    @Test
+    void aWaitingCheckpointIsExplainedOnceThePreviousBestScoresBelowZero() throws Exception {
+        withBacklog("reuse-backlog-negative", (clients, a, b) -> {
+            List<List<Float>> top = new ArrayList<>();
+            List<List<Float>> random = new ArrayList<>();
+            a.getScoringTopWindows().forEach(w -> top.add(w.getActivations().stream().map(x -> -x).toList()));
+            a.getScoringRandomWindows().forEach(w -> random.add(w.getActivations().stream().map(x -> -x).toList()));
+            Simulation wrong = Simulation.newBuilder(Fixtures.simulation(a.getNeuron(), "expl-a", top, random))
+                    .setRunId("run-a").build();
+            TopicIo.send(clients, Topics.NEURON_SIMULATIONS, a.getNeuron(), wrong);
+            TopicIo.await("a's best, below zero", Duration.ofSeconds(20),
+                    () -> TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
+                            .anyMatch(s -> s.getNeuron().equals(a.getNeuron()) && s.getCorrelation() < 0));
+            // No simulator answers the carried request: only the best itself can release b before the timeout (5 min).
+            TopicIo.await("b explained once a's best came", Duration.ofSeconds(20), () -> checkpoints(clients).size() == 2);
+            assertEquals(List.of("a", "b"), checkpoints(clients).stream().sorted().toList(), "each checkpoint explained once");
+        });
+    }
+
+    /**
+     * A late checkpoint b placed between a (scored) and c (waiting for a's carried score): when a's
+     * carried score comes to c, c's previous is b, not scored yet, so c keeps waiting for b's.
+     */
+    @Test
+    void aLateCheckpointNotScoredYetKeepsTheNextOneWaiting() throws Exception {
         try (TestKafka kafka = TestKafka.start(1)) {
             KafkaClients clients = kafka.clients();
             TopicIo.createTopics(clients, 3);
             NeuronActivations a = at("a", 100);
             NeuronActivations b = at("b", 200);
-            Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
-            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("reuse-backlog", temp.resolve("state"))
+            NeuronActivations c = at("c", 300);
+            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("reuse-late", temp.resolve("state"))
+                    .withHttpPort(-1).withOrphanTimeout(Duration.ofMinutes(5)).withReuse(0.9)
+                    .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry())) {
+                scorer.awaitRunning(Duration.ofSeconds(60));
+                TopicIo.sendActivations(clients, a);
+                TopicIo.await("a sent to the explainers", Duration.ofSeconds(20), () -> checkpoints(clients).contains("a"));
+                Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, a.getNeuron(), atA);
+                TopicIo.await("a's best", Duration.ofSeconds(20),
+                        () -> !TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).isEmpty());
+                TopicIo.sendActivations(clients, c);
+                TopicIo.await("the carried request a -> c", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                                .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(c.getNeuron())));
+                TopicIo.sendActivations(clients, b);
+                TopicIo.await("the carried request a -> b", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                                .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(b.getNeuron())));
+
+                Simulation carriedToC = Simulation.newBuilder(ScorerStreamsTest.simulation(c, "expl-a", 0.5f)).setRunId("run-c")
+                        .setCarriedFrom("a").build();
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, c.getNeuron(), carriedToC);
+                Thread.sleep(3000); // the carried score reaches the tracker (a few commit intervals)
+                assertEquals(List.of("a"), checkpoints(clients), "b and c wait: c's previous is now b, not scored yet");
+                assertTrue(TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
+                        .noneMatch(s -> s.getNeuron().equals(c.getNeuron())), "c keeps nothing from a: b comes between");
+            }
+        }
+    }
+
+    private interface Backlog {
+        void check(KafkaClients clients, NeuronActivations a, NeuronActivations b) throws Exception;
+    }
+
+    /** Checkpoint a explained but not scored, then b come and (checked) waiting for a's best; then {@code then}. */
+    private void withBacklog(String applicationId, Backlog then) throws Exception {
+        try (TestKafka kafka = TestKafka.start(1)) {
+            KafkaClients clients = kafka.clients();
+            TopicIo.createTopics(clients, 3);
+            NeuronActivations a = at("a", 100);
+            NeuronActivations b = at("b", 200);
+            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults(applicationId, temp.resolve("state"))
                     .withHttpPort(-1).withOrphanTimeout(Duration.ofMinutes(5)).withReuse(0.9)
                     .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry())) {
                 scorer.awaitRunning(Duration.ofSeconds(60));
@@ -114,21 +201,7 @@ class ReusePendingTimeoutTest {
                 TopicIo.sendActivations(clients, b);
                 Thread.sleep(3000); // b's activations reach the drift tracker too (a few commit intervals)
                 assertEquals(List.of("a"), checkpoints(clients), "b waits for a's best, not explained at once");
-
-                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, a.getNeuron(), atA);
-                TopicIo.await("the carried request for b, asked when a's best came", Duration.ofSeconds(20),
-                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
-                                .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(b.getNeuron())));
-                // The simulator's answer: a's explanation on b's windows (the same activations), as good as on a's.
-                Simulation carried = Simulation.newBuilder(ScorerStreamsTest.simulation(b, "expl-a", 0.5f)).setRunId("run-b")
-                        .setCarriedFrom("a").build();
-                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, b.getNeuron(), carried);
-                TopicIo.await("b's best: a's explanation, kept", Duration.ofSeconds(20),
-                        () -> TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
-                                .anyMatch(s -> s.getNeuron().equals(b.getNeuron()) && "expl-a".equals(s.getExplanationId())
-                                        && "a".equals(s.getCarriedFrom())));
-                Thread.sleep(2000);
-                assertEquals(List.of("a"), checkpoints(clients), "b never sent to the explainers");
+                then.check(clients, a, b);
             }
         }
     }

@@ -34,7 +34,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * (asked for when that best comes): if it keeps at least the threshold's share of the old score,
  * the old explanation and its carried score become the neuron's best here and no explainer runs;
  * otherwise, as for a neuron with nothing to carry (no previous checkpoint, or one scored 0 or
- * less), its activations go to the explainers. None waits past the pending timeout.
+ * less, then or when its best comes), its activations go to the explainers. None waits past the
+ * pending timeout.
  *
  * <p>Input is keyed by the neuron across checkpoints ({@link DriftPoints#neuronKey}); the store
  * holds one merged point per run under that key and the run id.
@@ -50,7 +51,8 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     /**
      * @param reuseThreshold with reuse, the share of its old score a carried explanation must keep; else null
      * @param pendingTimeout with reuse, how long a neuron waits for its carried score (a dead-lettered
-     *                       carried simulation never brings one) before it is explained after all
+     *                       carried simulation never brings one, nor a previous checkpoint never
+     *                       scored) before it is explained after all
      */
     public DriftTracker(Double reuseThreshold, Duration pendingTimeout) {
         this.reuseThreshold = reuseThreshold;
@@ -126,7 +128,33 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         // or when the earlier checkpoint's best explanation changes (not on every copy of either).
         boolean bestChanged = !java.util.Objects.equals(decided.getBestExplanationId(),
                 held == null ? null : held.getBestExplanationId());
+        if (reuseThreshold != null && bestChanged && notWorthCarrying(decided)) {
+            explainWaitingNext(record, change, series, decided);
+        }
         emit(record, change, series, decided, firstActivations, bestChanged);
+    }
+
+    /** The previous best is in and not worth carrying (0 or less, or undefined): the next checkpoint explains at once. */
+    private static boolean notWorthCarrying(DriftPoint p) {
+        return p.getBestExplanationId() != null && p.getBestCorrelation() != null && !(p.getBestCorrelation() > 0);
+    }
+
+    private static boolean unscored(DriftPoint p) {
+        return p.getBestExplanationId() == null || p.getBestCorrelation() == null;
+    }
+
+    /** A neuron waiting for {@code scored}'s best, which came and is not worth carrying, goes to the explainers now. */
+    private void explainWaitingNext(Record<String, DriftPoint> record, SeriesTimeline.Change change,
+                                    Map<String, DriftPoint> series, DriftPoint scored) {
+        for (SeriesTimeline.Pair pair : change.computed()) {
+            DriftPoint next = series.get(pair.to().checkpoint());
+            if (series.get(pair.from().checkpoint()) == scored && next != scored && next.getExplainPending()) {
+                explain(record, next);
+                DriftPoint released = DriftPoint.newBuilder(next).setExplainPending(false).build();
+                points.put(record.key() + '\u0000' + next.getRunId(), released);
+                series.put(next.getNeuron().getCheckpoint(), released);
+            }
+        }
     }
 
     /**
@@ -135,9 +163,7 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
      * the explainers are the bottleneck; its best score brings the carried request); else explain.
      */
     private DriftPoint firstDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
-        boolean previousUnscored = previous != null && (previous.getBestExplanationId() == null || previous.getBestCorrelation() == null);
-        boolean previousScored = previous != null && !previousUnscored && previous.getBestCorrelation() > 0;
-        if (previousUnscored || previousScored) {
+        if (previous != null && !notWorthCarrying(previous)) {
             return DriftPoint.newBuilder(point).setExplainPending(true).setPendingSince(context.currentSystemTimeMs()).build();
         }
         explain(record, point);
@@ -147,9 +173,12 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
     /** The carried score is in: keep the old explanation if it holds, else explain the neuron after all. */
     private DriftPoint carriedDecision(Record<String, DriftPoint> record, DriftPoint point, DriftPoint previous) {
         DriftPoint.Builder out = DriftPoint.newBuilder(point).setExplainPending(false);
-        if (previous == null || previous.getBestCorrelation() == null || previous.getBestCorrelation() <= 0) {
+        if (previous == null || notWorthCarrying(previous)) {
             explain(record, point); // a late checkpoint now precedes it and has nothing to carry
             return out.build();
+        }
+        if (unscored(previous)) {
+            return point; // a late checkpoint now precedes it, not scored yet: its best will ask for its own carried score
         }
         NeuronScore carriedScore = point.getCarriedScore();
         if (carriedScore == null || !previous.getNeuron().getCheckpoint().equals(carriedScore.getCarriedFrom())
