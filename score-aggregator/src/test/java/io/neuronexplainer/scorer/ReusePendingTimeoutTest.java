@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.test.TestKafka;
 import io.neuronexplainer.schemas.NeuronActivations;
+import io.neuronexplainer.schemas.NeuronDrift;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronScore;
 import io.neuronexplainer.schemas.ProducerRun;
@@ -47,10 +48,7 @@ class ReusePendingTimeoutTest {
             NeuronActivations a = at("a", 100);
             NeuronActivations b = at("b", 200);
             Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
-            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("reuse-timeout", temp.resolve("state"))
-                    .withHttpPort(-1).withOrphanTimeout(TIMEOUT).withReuse(0.9)
-                    .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry())) {
-                scorer.awaitRunning(Duration.ofSeconds(60));
+            try (Scorer scorer = reusingScorer(clients, "reuse-timeout", TIMEOUT)) {
                 TopicIo.sendActivations(clients, a);
                 TopicIo.await("the first checkpoint sent to the explainers (nothing to carry)", Duration.ofSeconds(20),
                         () -> TopicIo.readAll(clients, Topics.EXPLANATION_REQUESTS, NeuronActivations.class).size() == 1);
@@ -99,13 +97,8 @@ class ReusePendingTimeoutTest {
         withBacklog("reuse-backlog", (clients, a, b) -> {
             Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
             TopicIo.send(clients, Topics.NEURON_SIMULATIONS, a.getNeuron(), atA);
-            TopicIo.await("the carried request for b, asked when a's best came", Duration.ofSeconds(20),
-                    () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
-                            .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(b.getNeuron())));
-            // The simulator's answer: a's explanation on b's windows (the same activations), as good as on a's.
-            Simulation carried = Simulation.newBuilder(ScorerStreamsTest.simulation(b, "expl-a", 0.5f)).setRunId("run-b")
-                    .setCarriedFrom("a").build();
-            TopicIo.send(clients, Topics.NEURON_SIMULATIONS, b.getNeuron(), carried);
+            awaitCarriedRequest(clients, "the carried request for b, asked when a's best came", b);
+            TopicIo.send(clients, Topics.NEURON_SIMULATIONS, b.getNeuron(), carriedFromA(b));
             TopicIo.await("b's best: a's explanation, kept", Duration.ofSeconds(20),
                     () -> TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
                             .anyMatch(s -> s.getNeuron().equals(b.getNeuron()) && "expl-a".equals(s.getExplanationId())
@@ -147,10 +140,7 @@ class ReusePendingTimeoutTest {
             NeuronActivations a = at("a", 100);
             NeuronActivations b = at("b", 200);
             NeuronActivations c = at("c", 300);
-            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults("reuse-late", temp.resolve("state"))
-                    .withHttpPort(-1).withOrphanTimeout(Duration.ofMinutes(5)).withReuse(0.9)
-                    .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry())) {
-                scorer.awaitRunning(Duration.ofSeconds(60));
+            try (Scorer scorer = reusingScorer(clients, "reuse-late", Duration.ofMinutes(5))) {
                 TopicIo.sendActivations(clients, a);
                 TopicIo.await("a sent to the explainers", Duration.ofSeconds(20), () -> checkpoints(clients).contains("a"));
                 Simulation atA = Simulation.newBuilder(ScorerStreamsTest.simulation(a, "expl-a", 0.5f)).setRunId("run-a").build();
@@ -158,21 +148,28 @@ class ReusePendingTimeoutTest {
                 TopicIo.await("a's best", Duration.ofSeconds(20),
                         () -> !TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).isEmpty());
                 TopicIo.sendActivations(clients, c);
-                TopicIo.await("the carried request a -> c", Duration.ofSeconds(20),
-                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
-                                .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(c.getNeuron())));
+                awaitCarriedRequest(clients, "the carried request a -> c", c);
                 TopicIo.sendActivations(clients, b);
-                TopicIo.await("the carried request a -> b", Duration.ofSeconds(20),
-                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
-                                .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(b.getNeuron())));
+                awaitCarriedRequest(clients, "the carried request a -> b", b);
 
-                Simulation carriedToC = Simulation.newBuilder(ScorerStreamsTest.simulation(c, "expl-a", 0.5f)).setRunId("run-c")
-                        .setCarriedFrom("a").build();
-                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, c.getNeuron(), carriedToC);
-                Thread.sleep(3000); // the carried score reaches the tracker (a few commit intervals)
+                TopicIo.await("c placed after b", Duration.ofSeconds(20), () -> driftRecords(clients, "b", "c") > 0);
+                long before = driftRecords(clients, "b", "c");
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, c.getNeuron(), carriedFromA(c));
+                // c's carried score from a reaches the tracker, which writes the pair (b, c) again.
+                TopicIo.await("a's carried score at c", Duration.ofSeconds(20), () -> driftRecords(clients, "b", "c") > before);
                 assertEquals(List.of("a"), checkpoints(clients), "b and c wait: c's previous is now b, not scored yet");
-                assertTrue(TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
-                        .noneMatch(s -> s.getNeuron().equals(c.getNeuron())), "c keeps nothing from a: b comes between");
+
+                // b keeps a's explanation; then that best, carried from b, decides c.
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, b.getNeuron(), carriedFromA(b));
+                TopicIo.await("the carried request b -> c", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                                .anyMatch(r -> "b".equals(r.getCarriedFrom()) && r.getNeuron().equals(c.getNeuron())));
+                Simulation fromB = Simulation.newBuilder(carriedFromA(c)).setCarriedFrom("b").build();
+                TopicIo.send(clients, Topics.NEURON_SIMULATIONS, c.getNeuron(), fromB);
+                TopicIo.await("c's best: the explanation carried from b", Duration.ofSeconds(20),
+                        () -> TopicIo.readAll(clients, Topics.NEURON_BEST_SCORES, NeuronScore.class).stream()
+                                .anyMatch(x -> x.getNeuron().equals(c.getNeuron()) && "b".equals(x.getCarriedFrom())));
+                assertEquals(List.of("a"), checkpoints(clients), "only a was ever explained");
             }
         }
     }
@@ -188,10 +185,7 @@ class ReusePendingTimeoutTest {
             TopicIo.createTopics(clients, 3);
             NeuronActivations a = at("a", 100);
             NeuronActivations b = at("b", 200);
-            try (Scorer scorer = Scorer.start(clients, ScorerSettings.defaults(applicationId, temp.resolve("state"))
-                    .withHttpPort(-1).withOrphanTimeout(Duration.ofMinutes(5)).withReuse(0.9)
-                    .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry())) {
-                scorer.awaitRunning(Duration.ofSeconds(60));
+            try (Scorer scorer = reusingScorer(clients, applicationId, Duration.ofMinutes(5))) {
                 TopicIo.sendActivations(clients, a);
                 // Once a is with the tracker (sent on to the explainers), b comes: a is not scored yet.
                 // (Sent together, this test's records can take different partitions and b reach the
@@ -199,11 +193,45 @@ class ReusePendingTimeoutTest {
                 TopicIo.await("the first checkpoint sent to the explainers", Duration.ofSeconds(20),
                         () -> checkpoints(clients).contains("a"));
                 TopicIo.sendActivations(clients, b);
-                Thread.sleep(3000); // b's activations reach the drift tracker too (a few commit intervals)
+                // The pair's drift is written as b is placed, in the transaction of b's decision.
+                TopicIo.await("b placed after a", Duration.ofSeconds(20), () -> driftRecords(clients, "a", "b") > 0);
                 assertEquals(List.of("a"), checkpoints(clients), "b waits for a's best, not explained at once");
                 then.check(clients, a, b);
             }
         }
+    }
+
+    /** A scorer reusing explanations (threshold 0.9) whose neurons wait at most {@code pendingTimeout}. */
+    private Scorer reusingScorer(KafkaClients clients, String applicationId, Duration pendingTimeout) throws Exception {
+        Scorer scorer = Scorer.start(clients, ScorerSettings.defaults(applicationId, temp.resolve("state"))
+                .withHttpPort(-1).withOrphanTimeout(pendingTimeout).withReuse(0.9)
+                .withOverrides(Map.of("commit.interval.ms", 200)), new SimpleMeterRegistry());
+        try {
+            scorer.awaitRunning(Duration.ofSeconds(60));
+        } catch (Exception | Error e) {
+            scorer.close();
+            throw e;
+        }
+        return scorer;
+    }
+
+    /** Waits for the drift tracker's request to simulate a's best explanation on {@code to}'s windows. */
+    private static void awaitCarriedRequest(KafkaClients clients, String what, NeuronActivations to) throws Exception {
+        TopicIo.await(what, Duration.ofSeconds(20),
+                () -> TopicIo.readAll(clients, Topics.SIMULATION_REQUESTS, SimulationRequest.class).stream()
+                        .anyMatch(r -> "a".equals(r.getCarriedFrom()) && r.getNeuron().equals(to.getNeuron())));
+    }
+
+    /** The simulator's answer to that request: a's explanation on {@code to}'s windows, as good as on a's own. */
+    private static Simulation carriedFromA(NeuronActivations to) {
+        return Simulation.newBuilder(ScorerStreamsTest.simulation(to, "expl-a", 0.5f))
+                .setRunId(to.getRun().getRunId()).setCarriedFrom("a").build();
+    }
+
+    /** How many drift records the pair (from, to) has on neuron-drift (tombstones of retracted pairs left out). */
+    private static long driftRecords(KafkaClients clients, String from, String to) {
+        return TopicIo.readAll(clients, Topics.NEURON_DRIFT, NeuronDrift.class).stream().filter(java.util.Objects::nonNull)
+                .filter(d -> d.getKey().getFromCheckpoint().equals(from) && d.getKey().getToCheckpoint().equals(to)).count();
     }
 
     private static List<String> checkpoints(KafkaClients clients) {

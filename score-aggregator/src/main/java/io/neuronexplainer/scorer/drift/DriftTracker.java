@@ -128,7 +128,8 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         // or when the earlier checkpoint's best explanation changes (not on every copy of either).
         boolean bestChanged = !java.util.Objects.equals(decided.getBestExplanationId(),
                 held == null ? null : held.getBestExplanationId());
-        if (reuseThreshold != null && bestChanged && notWorthCarrying(decided)) {
+        // Also on first activations: a late checkpoint's best can come before its windows.
+        if (reuseThreshold != null && (bestChanged || firstActivations) && notWorthCarrying(decided)) {
             explainWaitingNext(record, change, series, decided);
         }
         emit(record, change, series, decided, firstActivations, bestChanged);
