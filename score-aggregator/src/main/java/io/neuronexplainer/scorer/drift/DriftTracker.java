@@ -135,7 +135,7 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
         emit(record, change, series, decided, firstActivations, bestChanged);
     }
 
-    /** The previous best is in and not worth carrying (0 or less, or undefined): the next checkpoint explains at once. */
+    /** The best is in and not worth carrying (0 or less, or undefined): the next checkpoint is explained at once. */
     private static boolean notWorthCarrying(DriftPoint p) {
         return p.getBestExplanationId() != null && p.getBestCorrelation() != null && !(p.getBestCorrelation() > 0);
     }
