@@ -178,13 +178,12 @@ public final class DriftTracker implements Processor<String, DriftPoint, String,
             explain(record, point); // a late checkpoint now precedes it and has nothing to carry
             return out.build();
         }
-        if (unscored(previous)) {
-            return point; // a late checkpoint now precedes it, not scored yet: its best will ask for its own carried score
-        }
         NeuronScore carriedScore = point.getCarriedScore();
-        if (carriedScore == null || !previous.getNeuron().getCheckpoint().equals(carriedScore.getCarriedFrom())
+        // Keep waiting for the carried score awaited, not another checkpoint's or an earlier best's. A late
+        // checkpoint now before it and not scored yet has none: its best will ask for it.
+        if (unscored(previous) || carriedScore == null || !previous.getNeuron().getCheckpoint().equals(carriedScore.getCarriedFrom())
                 || !previous.getBestExplanationId().equals(carriedScore.getExplanationId())) {
-            return point; // not the carried score awaited (another checkpoint's, or an earlier best's): keep waiting
+            return point;
         }
         double carried = carriedScore.getCorrelation();
         if (carried >= reuseThreshold * previous.getBestCorrelation()) {
