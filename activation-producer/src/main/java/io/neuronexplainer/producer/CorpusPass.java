@@ -18,6 +18,7 @@ import io.neuronexplainer.schemas.NeuronActivations;
 import io.neuronexplainer.schemas.NeuronKey;
 import io.neuronexplainer.schemas.NeuronStats;
 import io.neuronexplainer.schemas.ProducerRun;
+import io.neuronexplainer.schemas.FloatArrayView;
 import io.neuronexplainer.schemas.SharedAvroArray;
 import io.neuronexplainer.schemas.WindowKind;
 import io.neuronexplainer.schemas.WindowMax;
@@ -91,7 +92,6 @@ public final class CorpusPass {
     /** Windows whose tokens an emission keeps built and encoded (~1 KB each). */
     private static final int MAX_SHARED_WINDOWS = 65_536;
     private static final org.apache.avro.Schema TOKEN_IDS_SCHEMA = ActivationWindow.getClassSchema().getField("token_ids").schema();
-    private static final org.apache.avro.Schema ACTIVATIONS_SCHEMA = ActivationWindow.getClassSchema().getField("activations").schema();
     // The pass's state: replaced wholesale by restore and adopt.
     private List<LayerTopK> tops = new ArrayList<>();
     private TopWindowTokens topTokens = new TopWindowTokens();
@@ -527,16 +527,14 @@ public final class CorpusPass {
         return window(top.windowIndex(), WindowKind.TOP, ids, top.activations());
     }
 
+    /** @param activations this window's own copy: the record reads it, unboxed, until written */
     private ActivationWindow window(long index, WindowKind kind, int[] ids, float[] activations) {
-        // Avro's primitive array: the values stay unboxed until written.
-        PrimitivesArrays.FloatArray values = new PrimitivesArrays.FloatArray(activations.length, ACTIVATIONS_SCHEMA);
         float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t < activations.length; t++) {
-            values.add(t, activations[t]);
-            max = Math.max(max, activations[t]);
+        for (float a : activations) {
+            max = Math.max(max, a);
         }
         WindowTokens tokens = windowTokens(index, ids);
-        return new ActivationWindow(index, kind, tokens.texts(), tokens.ids(), values, max);
+        return new ActivationWindow(index, kind, tokens.texts(), tokens.ids(), new FloatArrayView(activations), max);
     }
 
     /** A window's token texts and ids, built and Avro-encoded once for all the records that show it. */

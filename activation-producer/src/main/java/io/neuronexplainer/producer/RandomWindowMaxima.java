@@ -4,6 +4,7 @@ import io.neuronexplainer.producer.corpus.CorpusWindow;
 import io.neuronexplainer.producer.model.ActivationModel;
 import io.neuronexplainer.producer.sampling.LayerTopK;
 import io.neuronexplainer.schemas.WindowMax;
+import io.neuronexplainer.schemas.WindowMaxima;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -117,13 +118,11 @@ final class RandomWindowMaxima {
         }
     }
 
-    /** Neuron {@code neuron} of the pass's {@code layerPosition}-th layer: one entry per sampled window, in sample order. */
+    /**
+     * Neuron {@code neuron} of the pass's {@code layerPosition}-th layer: one entry per sampled window, in
+     * sample order; a view of the maxima, not a copy.
+     */
     List<WindowMax> of(int layerPosition, int neuron) {
-        float[] m = maxima[layerPosition];
-        List<WindowMax> out = new ArrayList<>(windowIndexes.length);
-        for (int w = 0; w < windowIndexes.length; w++) {
-            out.add(new WindowMax(windowIndexes[w], m[w * neurons + neuron]));
-        }
-        return out;
+        return new WindowMaxima(windowIndexes, maxima[layerPosition], neuron, neurons);
     }
 }

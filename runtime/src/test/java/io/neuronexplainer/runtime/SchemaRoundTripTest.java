@@ -109,7 +109,7 @@ class SchemaRoundTripTest {
 
     @Test
     void primitiveArraysAreWrittenAsBoxedListsAndSharedOnesInSizedBlocks() throws Exception {
-        // The serializer writes Avro's primitive arrays without boxing (same bytes), and copies a
+        // The serializer writes Avro's primitive arrays and our views without boxing (same bytes), and copies a
         // shared array's bytes encoded once, in one block with its byte size: the same record back,
         // and a reader skips the array in one step.
         Schema window = io.neuronexplainer.schemas.ActivationWindow.getClassSchema();
@@ -133,10 +133,19 @@ class SchemaRoundTripTest {
                         io.neuronexplainer.schemas.WindowKind.TOP,
                         new io.neuronexplainer.schemas.SharedAvroArray<>(List.of(" a", "b", "\u00e9")),
                         new io.neuronexplainer.schemas.SharedAvroArray<>(ids), values, 1f))).build();
+        // Views over arrays the producer already holds: the maxima every second float from the second.
+        NeuronActivations views = NeuronActivations.newBuilder(boxed)
+                .setScoringTopWindows(List.of(new io.neuronexplainer.schemas.ActivationWindow(4L,
+                        io.neuronexplainer.schemas.WindowKind.TOP, List.of(" a", "b", "\u00e9"), ids,
+                        new io.neuronexplainer.schemas.FloatArrayView(floatValues), 1f)))
+                .setRandomWindowMaxima(new io.neuronexplainer.schemas.WindowMaxima(new long[] {40, 41},
+                        new float[] {9f, 0.1f, 9f, 0.3f, 9f}, 1, 2)).build();
+        assertEquals(boxed.getRandomWindowMaxima(), views.getRandomWindowMaxima());
         try (var serializer = new AvroSerializer<NeuronActivations>(clients.registry(), false)) {
             byte[] fromBoxed = serializer.serialize(Topics.NEURON_ACTIVATIONS, boxed);
             byte[] fromUnboxed = serializer.serialize(Topics.NEURON_ACTIVATIONS, unboxed);
             assertArrayEquals(fromBoxed, fromUnboxed);
+            assertArrayEquals(fromBoxed, serializer.serialize(Topics.NEURON_ACTIVATIONS, views));
             byte[] fromShared = serializer.serialize(Topics.NEURON_ACTIVATIONS, shared);
             assertArrayEquals(fromShared, serializer.serialize(Topics.NEURON_ACTIVATIONS, shared), "its cached bytes");
             var reader = AvroDeserializer.of(clients.registry(), NeuronActivations.class);

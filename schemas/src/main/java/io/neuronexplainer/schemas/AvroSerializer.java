@@ -102,8 +102,9 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
     /**
      * Avro's writer, except that it writes Avro's own primitive int and float arrays element by
      * element unboxed (Avro iterates them as a List, boxing every value: Float.valueOf was a tenth of
-     * the activation producer's emission, 1,000+ floats a record), and copies the bytes of a
-     * {@link SharedAvroArray} instead of encoding it again.
+     * the activation producer's emission, 1,000+ floats a record), and likewise a {@link FloatArrayView}
+     * and a {@link WindowMaxima}; and copies the bytes of a {@link SharedAvroArray} instead of encoding
+     * it again.
      */
     private static final class UnboxedArraysWriter<T> extends SpecificDatumWriter<T> {
         UnboxedArraysWriter(Schema schema, SpecificData data) {
@@ -116,13 +117,20 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             if (datum instanceof SharedAvroArray<?> shared && out instanceof BinaryEncoder) {
                 byte[] bytes = shared.encoding(schema);
                 out.writeFixed(bytes, 0, bytes.length);
-            } else if (datum instanceof PrimitivesArrays.FloatArray floats && element == Schema.Type.FLOAT) {
-                int size = floats.size();
+            } else if (element == Schema.Type.FLOAT && datum instanceof PrimitivesArrays.FloatArray floats) {
+                writeFloats(out, floats.size(), floats::getFloat);
+            } else if (element == Schema.Type.FLOAT && datum instanceof FloatArrayView floats) {
+                writeFloats(out, floats.size(), floats::getFloat);
+            } else if (datum instanceof WindowMaxima maxima
+                    && schema.getElementType().equals(WindowMax.getClassSchema())) {
+                // WindowMax's fields in their order: window_index (long), max_activation (float).
+                int size = maxima.size();
                 out.writeArrayStart();
                 out.setItemCount(size);
                 for (int i = 0; i < size; i++) {
                     out.startItem();
-                    out.writeFloat(floats.getFloat(i));
+                    out.writeLong(maxima.windowIndex(i));
+                    out.writeFloat(maxima.maxActivation(i));
                 }
                 out.writeArrayEnd();
             } else if (datum instanceof PrimitivesArrays.IntArray ints && element == Schema.Type.INT) {
@@ -137,6 +145,20 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             } else {
                 super.writeArray(schema, datum, out);
             }
+        }
+
+        private interface FloatAt {
+            float at(int index);
+        }
+
+        private static void writeFloats(Encoder out, int size, FloatAt values) throws IOException {
+            out.writeArrayStart();
+            out.setItemCount(size);
+            for (int i = 0; i < size; i++) {
+                out.startItem();
+                out.writeFloat(values.at(i));
+            }
+            out.writeArrayEnd();
         }
     }
 }
