@@ -82,6 +82,8 @@ public final class CorpusPass {
      * shards' windows in a merged sample, are run again.
      */
     private Map<Long, float[]> sampleMaxima;
+    /** The per-token values of the sample's first windows, kept likewise; null when too large. */
+    private final SampleWindowValues sampleValues;
     /**
      * Records per building thread that may wait, built, for the emission's sink: together about one
      * emission transaction, so the builders keep working while the sink commits.
@@ -142,6 +144,8 @@ public final class CorpusPass {
         this.reservoir = new WindowReservoir(settings.reservoirSize(), sampleSeed);
         this.sampleMaxima = 2L * settings.reservoirSize() * layers.length * model.neuronsPerLayer() * Float.BYTES
                 <= MAX_SAMPLE_MAXIMA_BYTES ? new HashMap<>() : null;
+        this.sampleValues = SampleWindowValues.forPass(settings.scoringSampleSize(), layers.length, settings.windowTokens(),
+                model.neuronsPerLayer());
     }
 
     /**
@@ -231,10 +235,15 @@ public final class CorpusPass {
             }
             LayerTopK.offerAll(tops, activations, ids.length, batch.get(0).index());
             for (int w = 0; w < batch.size(); w++) {
-                if (reservoir.offer(batch.get(w)) && sampleMaxima != null) {
-                    sampleMaxima.put(batch.get(w).index(), RandomWindowMaxima.windowMaxima(tops, w));
-                    if (sampleMaxima.size() > 2 * reservoir.capacity()) {
-                        sampleMaxima.keySet().retainAll(new HashSet<>(sampleWindowIndexes()));
+                if (reservoir.offer(batch.get(w))) {
+                    if (sampleMaxima != null) {
+                        sampleMaxima.put(batch.get(w).index(), RandomWindowMaxima.windowMaxima(tops, w));
+                        if (sampleMaxima.size() > 2 * reservoir.capacity()) {
+                            sampleMaxima.keySet().retainAll(new HashSet<>(sampleWindowIndexes()));
+                        }
+                    }
+                    if (sampleValues != null) {
+                        sampleValues.offered(reservoir, batch.get(w), activations, w);
                     }
                 }
                 topTokens.add(batch.get(w));
@@ -374,9 +383,9 @@ public final class CorpusPass {
 
     /**
      * Builds each neuron's record, layer by layer, and hands it to {@code sink}. The random
-     * windows scoring may use (the sample's first {@link SamplingSettings#scoringSampleSize}) come
-     * from one batched run of the model over them for all layers, and the whole sample's per-neuron
-     * maxima from the pass or, for windows it holds none of, that same run ({@link RandomWindowMaxima}).
+     * windows scoring may use (the sample's first {@link SamplingSettings#scoringSampleSize}) and
+     * the whole sample's per-neuron maxima come from the pass or, for windows it kept none of (a
+     * restored or merged state's), from one batched run of the model over them ({@link RandomWindowMaxima}).
      */
     public long emit(RunIdentity run, Instant producedAt, Consumer<NeuronActivations> sink) {
         return emit(run, producedAt, 1, (layer, neuron) -> true, record -> record, sink);
@@ -409,9 +418,9 @@ public final class CorpusPass {
         long sampleStart = System.nanoTime();
         cacheTokenTexts(sample);
         RandomWindowMaxima maxima = RandomWindowMaxima.compute(model, layers, sample, batchSize, scoringSample.size(),
-                settings.windowTokens(), sampleMaxima == null ? Map.of() : sampleMaxima);
-        log.info("random sample: {} windows through {} layers of the model in {} s (token texts decoded)", sample.size(),
-                layers.length, String.format("%.1f", (System.nanoTime() - sampleStart) / 1e9));
+                settings.windowTokens(), sampleMaxima == null ? Map.of() : sampleMaxima, sampleValues);
+        log.info("random sample of {} windows: {} run through {} layers of the model again, token texts decoded, in {} s",
+                sample.size(), maxima.windowsRun(), layers.length, String.format("%.1f", (System.nanoTime() - sampleStart) / 1e9));
         ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, DaemonThreads.named("emit-records")) : null;
         ArrayDeque<Future<T>> inFlight = new ArrayDeque<>();
         long emitted = 0;
@@ -481,7 +490,7 @@ public final class CorpusPass {
     }
 
     private NeuronActivations record(RunIdentity run, ProducerRun runInfo, int layer, int neuron, LayerTopK top,
-                                     List<CorpusWindow> scoringSample, float[] randomActivations,
+                                     List<CorpusWindow> scoringSample, float[][] randomActivations,
                                      List<WindowMax> randomMaxima) {
         List<TopWindow> best = top.top(neuron);
         SplitPlan plan = SplitPlan.of(best.size(), settings.explainTop(), settings.scoreTop());
@@ -509,7 +518,7 @@ public final class CorpusPass {
             }
             float[] values = new float[tokens];
             for (int t = 0; t < tokens; t++) {
-                values[t] = randomActivations[(slot * tokens + t) * neurons + neuron];
+                values[t] = randomActivations[slot][t * neurons + neuron];
             }
             random.add(window(w.index(), WindowKind.RANDOM, w.ids(), values));
         }

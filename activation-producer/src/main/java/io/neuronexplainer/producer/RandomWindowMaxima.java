@@ -14,20 +14,22 @@ import java.util.Map;
  * Every neuron's max activation on every window of the shared random sample, for all the pass's
  * layers: what {@code random_window_maxima} holds, so checkpoints of a series compare window by
  * window. The pass keeps the maxima of each window as it enters the sample (the sample changes until
- * the corpus is read); the emission runs the model over those it lacks maxima of (a restored pass's
- * state and other shards' carry none) and over the sample's first windows, those scoring
- * draws its random windows from, whose per-token values it keeps: no more than one batch of all
- * layers holds when the scoring sample fits in a batch.
+ * the corpus is read), and the per-token values of the sample's first windows, those scoring draws
+ * its random windows from ({@link SampleWindowValues}). The emission runs the model over the windows
+ * it lacks either of: a restored pass's state and other shards' carry none.
  */
 final class RandomWindowMaxima {
     private final long[] windowIndexes;
     private final int neurons;
     // Per layer (in the pass's order), [window * neurons + neuron].
     private final float[][] maxima;
-    // Per layer, [(window * tokens + token) * neurons + neuron] for the sample's first windows.
-    private final float[][] firstWindows;
+    // Per layer, per window of the sample's first, [token * neurons + neuron].
+    private final float[][][] firstWindows;
+    private final int windowsRun;
 
-    private RandomWindowMaxima(long[] windowIndexes, int neurons, float[][] maxima, float[][] firstWindows) {
+    private RandomWindowMaxima(long[] windowIndexes, int neurons, float[][] maxima, float[][][] firstWindows,
+                               int windowsRun) {
+        this.windowsRun = windowsRun;
         this.windowIndexes = windowIndexes;
         this.neurons = neurons;
         this.maxima = maxima;
@@ -37,27 +39,37 @@ final class RandomWindowMaxima {
     /**
      * Runs {@code sample} through {@code model}, {@code batchSize} windows at a time, for {@code layers},
      * keeping the per-token activations of its first {@code keepWindows} windows of {@code windowTokens}.
-     * A window whose maxima {@code known} holds (taken by the pass when the window entered the
-     * sample, {@link #windowMaxima}) is run only if it is among those first windows, and then takes
-     * its maxima from this run.
+     * A window whose maxima {@code knownMaxima} holds (taken by the pass when the window entered the
+     * sample, {@link #windowMaxima}) is run only if it is among those first windows and
+     * {@code knownValues} (null: none) lacks its per-token values; a window run here takes its maxima
+     * from this run.
      */
     static RandomWindowMaxima compute(ActivationModel model, int[] layers, List<CorpusWindow> sample, int batchSize,
-                                      int keepWindows, int windowTokens, Map<Long, float[]> known) {
+                                      int keepWindows, int windowTokens, Map<Long, float[]> knownMaxima,
+                                      SampleWindowValues knownValues) {
         int neurons = model.neuronsPerLayer();
         int keep = Math.min(keepWindows, sample.size());
         long[] indexes = new long[sample.size()];
         float[][] maxima = new float[layers.length][sample.size() * neurons];
-        float[][] firstWindows = new float[layers.length][keep * windowTokens * neurons];
+        float[][][] firstWindows = new float[layers.length][keep][];
         List<Integer> toRun = new ArrayList<>();
         for (int i = 0; i < sample.size(); i++) {
             indexes[i] = sample.get(i).index();
-            float[] passMaxima = known.get(indexes[i]);
+            float[] passMaxima = knownMaxima.get(indexes[i]);
             if (passMaxima != null) {
                 for (int l = 0; l < layers.length; l++) {
                     System.arraycopy(passMaxima, l * neurons, maxima[l], i * neurons, neurons);
                 }
             }
-            if (i < keep || passMaxima == null) {
+            float[][] passValues = i < keep && knownValues != null ? knownValues.of(indexes[i]) : null;
+            if (passValues != null) {
+                for (int l = 0; l < layers.length; l++) {
+                    firstWindows[l][i] = passValues[l];
+                    if (passMaxima == null) {
+                        maxOverTokens(passValues[l], 0, windowTokens, neurons, maxima[l], i * neurons);
+                    }
+                }
+            } else if (i < keep || passMaxima == null) {
                 toRun.add(i);
             }
         }
@@ -75,8 +87,7 @@ final class RandomWindowMaxima {
                 for (int l = 0; l < layers.length; l++) {
                     float[] a = activations[l];
                     if (position < keep) {
-                        System.arraycopy(a, w * tokens * neurons, firstWindows[l], position * windowTokens * neurons,
-                                tokens * neurons);
+                        firstWindows[l][position] = Arrays.copyOfRange(a, w * tokens * neurons, (w + 1) * tokens * neurons);
                     }
                     // A window run here takes its maxima from this run, so a random window's max and its
                     // entry in the maxima come from the same numbers.
@@ -84,14 +95,19 @@ final class RandomWindowMaxima {
                 }
             }
         }
-        return new RandomWindowMaxima(indexes, neurons, maxima, firstWindows);
+        return new RandomWindowMaxima(indexes, neurons, maxima, firstWindows, toRun.size());
+    }
+
+    /** Windows of the sample this run through the model: those the pass kept too little of. */
+    int windowsRun() {
+        return windowsRun;
     }
 
     /**
      * The per-token activations of the sample's first windows (as many as asked for) on the pass's
-     * {@code layerPosition}-th layer, [(window * tokens + token) * neurons + neuron]: read, not copied.
+     * {@code layerPosition}-th layer, per window [token * neurons + neuron]: read, not copied.
      */
-    float[] firstWindows(int layerPosition) {
+    float[][] firstWindows(int layerPosition) {
         return firstWindows[layerPosition];
     }
 

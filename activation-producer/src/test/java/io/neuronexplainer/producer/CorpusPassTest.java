@@ -64,8 +64,11 @@ class CorpusPassTest {
         assertTrue(windows.size() > 60, "enough windows for a real ranking: " + windows.size());
 
         List<NeuronActivations> records = new ArrayList<>();
+        int callsInPass = model.calls();
         assertEquals(layers.length * neurons, pass.emit(RUN, Instant.now(), records::add));
         assertEquals(layers.length * neurons, records.size());
+        // The pass kept the sample's maxima and its first windows' values (checked true below).
+        assertEquals(callsInPass, model.calls(), "the emission runs the model over no window again");
         for (int i = 0; i < records.size(); i++) {
             NeuronActivations r = records.get(i);
             int layer = r.getNeuron().getLayer();

@@ -136,6 +136,30 @@ public final class WindowReservoir {
         seen += other.seen;
     }
 
+    /**
+     * True when the sample holds window {@code index} among its first {@code n} in sample order: one
+     * of the {@code n} smallest priorities offered so far. Such a window may stay among the first n
+     * to the end; a window that is not can never become so.
+     */
+    public boolean amongFirst(long index, int n) {
+        int at = -1;
+        for (int i = 0; i < size && at < 0; i++) {
+            if (slots[i].index() == index) {
+                at = i;
+            }
+        }
+        if (at < 0) {
+            return false;
+        }
+        int before = 0;
+        for (int i = 0; i < size; i++) {
+            if (after(priority[at], slots[at].index(), priority[i], slots[i].index())) {
+                before++;
+            }
+        }
+        return before < n;
+    }
+
     private boolean holds(long index) {
         for (int i = 0; i < size; i++) {
             if (slots[i].index() == index) {

@@ -46,6 +46,25 @@ class WindowReservoirTest {
     }
 
     @Test
+    void amongFirstMatchesTheSamplesPrefixAndOnlyEntrantsCanJoinIt() {
+        // The pass keeps per-token values of a window exactly when it enters the sample's first 5.
+        WindowReservoir r = new WindowReservoir(15, 42);
+        java.util.Set<Long> entered = new java.util.HashSet<>();
+        for (int i = 0; i < 2_000; i++) {
+            r.offer(new CorpusWindow(i, new int[] {i}));
+            List<Long> first = r.sample().stream().limit(5).map(CorpusWindow::index).toList();
+            if (r.amongFirst(i, 5)) {
+                entered.add((long) i);
+            }
+            for (int j = Math.max(0, i - 40); j <= i; j++) {
+                assertEquals(first.contains((long) j), r.amongFirst(j, 5), "window " + j + " after " + i);
+            }
+            assertTrue(entered.containsAll(first), "every window of the first 5 was among them when offered");
+        }
+        assertTrue(entered.size() < 60, "entered " + entered.size());
+    }
+
+    @Test
     void keepsEveryWindowOfAShortStream() {
         assertEquals(java.util.Set.of(0L, 1L, 2L), java.util.Set.copyOf(sample(15, 1, 3)));
         assertEquals(List.of(), sample(0, 1, 100));
