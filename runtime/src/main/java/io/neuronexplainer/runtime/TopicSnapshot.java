@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -25,8 +24,7 @@ public final class TopicSnapshot {
     public static <K extends SpecificRecord, V extends SpecificRecord> List<ConsumerRecord<K, V>> read(
             KafkaClients clients, String topic, Class<K> keyType, Class<V> valueType) {
         List<ConsumerRecord<K, V>> records = new ArrayList<>();
-        Map<String, Object> config = clients.consumer("snapshot-" + UUID.randomUUID());
-        config.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned partitions only: no group, nothing committed
+        Map<String, Object> config = clients.readerToEnd("snapshot-" + UUID.randomUUID());
         try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(config,
                 AvroDeserializer.of(clients.registry(), keyType), AvroDeserializer.of(clients.registry(), valueType))) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()

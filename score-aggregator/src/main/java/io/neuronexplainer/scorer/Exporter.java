@@ -71,8 +71,7 @@ public final class Exporter {
         var driftDe = AvroDeserializer.of(registry, NeuronDrift.class);
         Map<DriftKey, NeuronDrift> drift = new HashMap<>();
         long unreadable = 0;
-        Map<String, Object> config = clients.consumer("neuron-export-" + Instant.now().toEpochMilli());
-        config.remove("group.id"); // assigned partitions, no group, nothing committed
+        Map<String, Object> config = clients.readerToEnd("neuron-export-" + Instant.now().toEpochMilli());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (String topic : List.of(Topics.NEURON_ACTIVATIONS, Topics.NEURON_SIMULATIONS, Topics.NEURON_SCORES,

@@ -20,7 +20,6 @@ import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -66,10 +65,7 @@ final class ProcessedIdentities implements AutoCloseable {
         try (Admin admin = Admin.create(clients.admin())) {
             createTopic(admin, inputTopic, topic, KafkaClients.CONNECT_TIMEOUT_MS);
         }
-        Map<String, Object> config = clients.consumer(groupId);
-        config.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned partitions only, nothing committed
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        Map<String, Object> config = clients.readerToEnd(clientId);
         return new ProcessedIdentities(topic, new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer()));
     }
 
