@@ -10,6 +10,7 @@ import io.neuronexplainer.schemas.ActivationsKey;
 import io.neuronexplainer.producer.corpus.Document;
 import io.neuronexplainer.producer.corpus.DocumentReader;
 import io.neuronexplainer.producer.corpus.WindowCutter;
+import io.neuronexplainer.producer.model.TextTokenizer;
 import io.neuronexplainer.producer.sampling.SamplingSettings;
 import io.neuronexplainer.runtime.KafkaClients;
 import io.neuronexplainer.runtime.TopicSnapshot;
@@ -199,19 +200,15 @@ class ActivationProducerTest {
 
     @Test
     void aRunFailingMidwayEmitsNoNeuronRecordsAndAFailedRun() throws IOException {
-        // The pass completes; the emission then fails on the model's run over the random sample, the
-        // first thing it does: no neuron record may become visible, and the run says FAILED.
+        // The pass completes; the emission then fails on decoding the token texts its records show,
+        // the first thing it does: no neuron record may become visible, and the run says FAILED.
         AtomicBoolean emitting = new AtomicBoolean();
-        SyntheticModel failing = new SyntheticModel(2, 8) {
-            @Override
-            public float[][] mlpActivations(int[][] windows, int[] layers) {
-                if (emitting.get()) {
-                    throw new IllegalStateException("simulated failure in the emission");
-                }
-                return super.mlpActivations(windows, layers);
+        TextTokenizer failing = new EmissionTokenizer(() -> {
+            if (emitting.get()) {
+                throw new IllegalStateException("simulated failure in the emission");
             }
-        };
-        CorpusPass pass = new CorpusPass(failing, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        });
+        CorpusPass pass = new CorpusPass(new SyntheticModel(2, 8), failing, new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         RunIdentity run = new RunIdentity("synthetic-fail", "final", "generated", "run-fail");
         ActivationProducer producer = new ActivationProducer(clients);
         try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
@@ -231,26 +228,22 @@ class ActivationProducerTest {
 
     @Test
     void anInterruptedEmissionStillRecordsItsFailure() throws Exception {
-        // The emitting thread is interrupted while the model runs over the random sample: Kafka's
+        // The emitting thread is interrupted while it decodes its records' token texts: Kafka's
         // client refuses to work on an interrupted thread, yet the run must say FAILED.
         AtomicBoolean emitting = new AtomicBoolean();
         java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
-        SyntheticModel blocking = new SyntheticModel(2, 8) {
-            @Override
-            public float[][] mlpActivations(int[][] windows, int[] layers) {
-                if (emitting.get()) {
-                    running.countDown();
-                    try {
-                        Thread.sleep(60_000);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("interrupted while running the model");
-                    }
+        TextTokenizer blocking = new EmissionTokenizer(() -> {
+            if (emitting.get()) {
+                running.countDown();
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while decoding token texts");
                 }
-                return super.mlpActivations(windows, layers);
             }
-        };
-        CorpusPass pass = new CorpusPass(blocking, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        });
+        CorpusPass pass = new CorpusPass(new SyntheticModel(2, 8), blocking, new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
         RunIdentity run = new RunIdentity("synthetic-interrupted", "final", "generated", "run-interrupted");
         ActivationProducer producer = new ActivationProducer(clients);
         PassResult result;
@@ -268,13 +261,42 @@ class ActivationProducerTest {
             }
         });
         emitter.start();
-        assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "the emission reached the model");
+        assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "the emission reached the tokenizer");
         emitter.interrupt();
         emitter.join(60_000);
-        assertEquals("interrupted while running the model", thrown.get().getMessage());
+        assertEquals("interrupted while decoding token texts", thrown.get().getMessage());
         List<CheckpointRun> runs = runsOf("synthetic-interrupted");
         assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
-        assertEquals("interrupted while running the model", runs.get(1).getMessage());
+        assertEquals("interrupted while decoding token texts", runs.get(1).getMessage());
+    }
+
+    /** The test tokenizer, running {@code onBatch} first whenever many token texts are decoded at once (only the emission does). */
+    static final class EmissionTokenizer implements TextTokenizer {
+        private final CharTokenizer chars = new CharTokenizer();
+        private final Runnable onBatch;
+
+        EmissionTokenizer(Runnable onBatch) {
+            this.onBatch = onBatch;
+        }
+
+        @Override
+        public int[] encode(String text) {
+            return chars.encode(text);
+        }
+
+        @Override
+        public String tokenText(int id) {
+            return chars.tokenText(id);
+        }
+
+        @Override
+        public String[] tokenTexts(int[] ids) {
+            onBatch.run();
+            return chars.tokenTexts(ids);
+        }
+
+        @Override
+        public void close() {}
     }
 
     @Test
