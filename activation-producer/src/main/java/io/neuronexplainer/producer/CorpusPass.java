@@ -75,9 +75,9 @@ public final class CorpusPass {
     private final ConcurrentHashMap<Long, WindowTokens> sharedTokens = new ConcurrentHashMap<>();
     /**
      * Each sampled window's maxima (layers x neurons), copied from the top-Ks' window maxima
-     * ({@link LayerTopK#lastBatchMaxima}) when the window entered the sample, so the emission runs
-     * the model only over the windows it needs per-token values of; null when they would take more
-     * than {@link #MAX_SAMPLE_MAXIMA_BYTES}.
+     * ({@link LayerTopK#lastBatchMaxima}) when the window entered the sample, so the emission need
+     * not run the model over it again; null when they would take more than
+     * {@link #MAX_SAMPLE_MAXIMA_BYTES}.
      * Not part of the pass state: the windows a restored pass took before its snapshot, and other
      * shards' windows in a merged sample, are run again.
      */

@@ -11,11 +11,12 @@ import java.util.Set;
  * Every neuron's value at every token of the windows that are, so far, the random sample's first
  * {@code first}: those scoring draws its random windows from. The pass copies a window's values
  * here as it enters them, so the emission need not run the model over them again (a second of
- * GPT-2 small's emission). Not part of the pass state: a restored pass, and other shards' windows,
- * are run again at the emission.
+ * GPT-2 small's emission). Not part of the pass state: the windows a restored pass took before its
+ * snapshot, and other shards' windows in a merged sample, are run again at the emission. Holds at
+ * most {@code first + 1} windows: whenever one more enters, those no longer among the first leave.
  */
 final class SampleWindowValues {
-    /** Memory the values may take during the pass; the emission holds as much either way. */
+    /** Memory the values may take; they are held through the pass and its emission. */
     static final long MAX_BYTES = 512L << 20;
 
     private final int first;

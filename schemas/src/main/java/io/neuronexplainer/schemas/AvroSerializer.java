@@ -121,9 +121,7 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
                 writeFloats(out, floats.size(), floats::getFloat);
             } else if (element == Schema.Type.FLOAT && datum instanceof FloatArrayView floats) {
                 writeFloats(out, floats.size(), floats::getFloat);
-            } else if (datum instanceof WindowMaxima maxima
-                    && schema.getElementType().equals(WindowMax.getClassSchema())) {
-                // WindowMax's fields in their order: window_index (long), max_activation (float).
+            } else if (datum instanceof WindowMaxima maxima && isWindowMax(schema.getElementType())) {
                 int size = maxima.size();
                 out.writeArrayStart();
                 out.setItemCount(size);
@@ -145,6 +143,17 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             } else {
                 super.writeArray(schema, datum, out);
             }
+        }
+
+        /** Whether records of {@code element} are exactly WindowMax's fields, in its order: window_index (long), max_activation (float). */
+        private static boolean isWindowMax(Schema element) {
+            if (element.getType() != Schema.Type.RECORD || element.getFields().size() != 2) {
+                return false;
+            }
+            Schema.Field index = element.getFields().get(0);
+            Schema.Field max = element.getFields().get(1);
+            return index.name().equals("window_index") && index.schema().getType() == Schema.Type.LONG
+                    && max.name().equals("max_activation") && max.schema().getType() == Schema.Type.FLOAT;
         }
 
         private interface FloatAt {

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -71,7 +72,7 @@ public final class Exporter {
         var driftDe = AvroDeserializer.of(registry, NeuronDrift.class);
         Map<DriftKey, NeuronDrift> drift = new HashMap<>();
         long unreadable = 0;
-        Map<String, Object> config = clients.readerToEnd("neuron-export-" + Instant.now().toEpochMilli());
+        Map<String, Object> config = clients.readerToEnd("neuron-export-" + UUID.randomUUID());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (String topic : List.of(Topics.NEURON_ACTIVATIONS, Topics.NEURON_SIMULATIONS, Topics.NEURON_SCORES,

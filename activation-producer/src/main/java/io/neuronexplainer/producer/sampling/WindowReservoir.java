@@ -15,8 +15,8 @@ import java.util.List;
  * and merge by keeping the smallest priorities of their union, and a snapshot is just the slots.
  * The sample is ordered by priority, a uniformly random order, so any prefix of it is a uniform
  * sample too: a neuron can skip sampled windows it already uses and take the next ones without
- * bias. It keeps only the windows' token ids; the pass keeps their maxima beside it, and the
- * emission runs the model again over those it needs per-token values of (or lacks maxima of).
+ * bias. It keeps only the windows' token ids; the pass keeps their maxima, and the per-token values
+ * of the first ones, beside it, and the emission runs the model again over those it lacks them of.
  * A pass seeds it with {@link SampleSeed} (the corpus fingerprint and the user's seed), so every
  * checkpoint of a series samples the same windows.
  */
