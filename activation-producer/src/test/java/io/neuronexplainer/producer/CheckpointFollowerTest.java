@@ -24,10 +24,16 @@ import io.neuronexplainer.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -107,6 +113,9 @@ class CheckpointFollowerTest {
             Thread thread = new Thread(follower::run);
             thread.start();
             await(() -> follower.completed() == 2 && follower.failed() == 1, "two runs and one failure");
+            // A run counts as completed before its record's offset is committed: stopping in between
+            // would leave the record to the next follower, which skips it, and this test then counts it.
+            await(() -> committedToEnd("follow-test"), "the follower's offsets committed");
             follower.stop();
             thread.join(30_000);
         }
@@ -139,6 +148,25 @@ class CheckpointFollowerTest {
         }
         assertEquals(records, neuronRecords());
         assertEquals(1, runs("step-000300").stream().filter(r -> r.getState() == RunState.STARTED).count());
+    }
+
+    /** Whether {@code group} has committed every record of the topics the follower reads. */
+    static boolean committedToEnd(String group) {
+        try (Admin admin = Admin.create(clients.admin())) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (String topic : List.of(Topics.CHECKPOINTS, Topics.PASS_SHARDS)) {
+                for (int p = 0; p < 3; p++) {
+                    latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+                }
+            }
+            var ends = admin.listOffsets(latest).all().get();
+            return ends.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
+                    || (committed.get(e.getKey()) != null && committed.get(e.getKey()).offset() == e.getValue().offset()));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static long neuronRecords() {
