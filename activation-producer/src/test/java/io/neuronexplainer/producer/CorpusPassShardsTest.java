@@ -60,6 +60,23 @@ class CorpusPassShardsTest {
     }
 
     @Test
+    void theLastShardsOwnPassAdoptingTheMergeEmitsTheOnePassRecords() throws IOException {
+        // As a producer group does it: the process that finishes the last shard merges with the pass it
+        // ran, which holds the sample values and maxima of its own windows and none of the others'.
+        List<NeuronActivations> expected = SyntheticPass.onePass(new PassResult[1]);
+        PassSnapshotStore store = new PassSnapshotStore(shared);
+        List<ShardRange> ranges = ShardRange.split(SyntheticPass.totalWindows(), 3, SyntheticPass.BATCH);
+        CorpusPass last = null;
+        for (ShardRange range : ranges) {
+            last = SyntheticPass.newPass();
+            SyntheticPass.run(last, range);
+            store.save("run-own", last.state());
+        }
+        last.adopt(store.merged("run-own", 3).orElseThrow());
+        SyntheticPass.assertSameRecords(expected, SyntheticPass.emit(last), "the last shard's own pass");
+    }
+
+    @Test
     void moreShardsThanBatchesLeavesSomeEmptyAndStillMergesToOnePass() throws IOException {
         PassResult[] expectedResult = new PassResult[1];
         List<NeuronActivations> expected = SyntheticPass.onePass(expectedResult);
