@@ -169,8 +169,8 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
                     ThreadCpu.Group.of("snapshots", "^pass-snapshots.*")));
             double endToEnd = run.pass().tokens() / run.seconds();
             System.out.printf("end to end over %s: %d windows, %d tokens, %d neuron records in %.2f s: pass %.2f s "
-                            + "(tokenising, forward, top-K, sample), the rest %.2f s (producers' set-up, the emission: the random "
-                            + "sample's run, records, Avro, transactional writes)%n",
+                            + "(tokenising, forward, top-K, sample), the rest %.2f s (producers' set-up, the emission: sampled "
+                            + "windows run again if any, records, Avro, transactional writes)%n",
                     corpus, run.pass().windows(), run.pass().tokens(), run.neuronsEmitted(), run.seconds(), run.pass().seconds(),
                     run.seconds() - run.pass().seconds());
             System.out.println("where the end-to-end run's CPU went: " + cpu);
