@@ -85,8 +85,8 @@ public record KafkaClients(String bootstrapServers, String registryUrl, Map<Stri
      * A consumer of committed data on partitions it assigns itself, reading them to an end it knows:
      * no group, nothing committed, and no wait at the broker for data past that end. At the default
      * 500 ms the broker held the last fetch that long, and closing the consumer waited for it: half a
-     * second of every read of a small topic. These settings and read_committed override the same
-     * keys given in --kafka-config: the readers' ends are the last committed offsets.
+     * second of every read of a small topic. These settings, read_committed and no auto-commit override
+     * the same keys given in --kafka-config: the readers' ends are the last committed offsets.
      */
     public Map<String, Object> readerToEnd(String clientId) {
         Map<String, Object> p = consumer(clientId);
@@ -94,6 +94,7 @@ public record KafkaClients(String bootstrapServers, String registryUrl, Map<Stri
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false); // no group to commit to
         return p;
     }
 
