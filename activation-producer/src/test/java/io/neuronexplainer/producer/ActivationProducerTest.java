@@ -227,6 +227,38 @@ class ActivationProducerTest {
     }
 
     @Test
+    void aFailingModelRunInTheEmissionOfATakenOverStateEmitsNothing() throws IOException {
+        // A pass that takes over a finished state (as the merging producer of a group does) holds no
+        // sample values, so its emission runs the model over the random sample: a failure there must
+        // leave no neuron record visible and the run FAILED.
+        SyntheticModel failing = new SyntheticModel(2, 8) {
+            @Override
+            public float[][] mlpActivations(int[][] windows, int[] layers) {
+                throw new IllegalStateException("simulated failure in the sample's model run");
+            }
+        };
+        CorpusPass ran = new CorpusPass(new SyntheticModel(2, 8), new CharTokenizer(), new int[] {0, 1},
+                SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        RunIdentity run = new RunIdentity("synthetic-taken-over", "final", "generated", "run-taken-over");
+        ActivationProducer producer = new ActivationProducer(clients);
+        PassResult result;
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
+            result = producer.pass(run, ActivationProducer.RunDetails.NONE, ran, cutter, PassProgress.NONE, null,
+                    PassSnapshots.NONE, null);
+        }
+        CorpusPass takenOver = new CorpusPass(failing, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(),
+                TestCorpus.FINGERPRINT, 8);
+        takenOver.adopt(ran.state());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> producer.emit(run, ActivationProducer.RunDetails.NONE, takenOver, null, result, System.nanoTime()));
+        assertEquals("simulated failure in the sample's model run", e.getMessage());
+        assertEquals(List.of(), activationsOf("synthetic-taken-over"), "aborted: nothing partial is visible");
+        List<CheckpointRun> runs = runsOf("synthetic-taken-over");
+        assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
+        assertEquals("simulated failure in the sample's model run", runs.get(1).getMessage());
+    }
+
+    @Test
     void anInterruptedEmissionStillRecordsItsFailure() throws Exception {
         // The emitting thread is interrupted while it decodes its records' token texts: Kafka's
         // client refuses to work on an interrupted thread, yet the run must say FAILED.
