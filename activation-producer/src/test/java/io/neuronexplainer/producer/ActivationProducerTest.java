@@ -208,22 +208,16 @@ class ActivationProducerTest {
                 throw new IllegalStateException("simulated failure in the emission");
             }
         });
-        CorpusPass pass = new CorpusPass(new SyntheticModel(2, 8), failing, new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        CorpusPass pass = smallPass(new SyntheticModel(2, 8), failing);
         RunIdentity run = new RunIdentity("synthetic-fail", "final", "generated", "run-fail");
         ActivationProducer producer = new ActivationProducer(clients);
-        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
-            PassResult result = producer.pass(run, ActivationProducer.RunDetails.NONE, pass, cutter, PassProgress.NONE,
-                    null, PassSnapshots.NONE, null);
-            emitting.set(true);
-            IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> producer.emit(run, ActivationProducer.RunDetails.NONE, pass, null, result, System.nanoTime()));
-            assertEquals("simulated failure in the emission", e.getMessage());
-        }
-        assertEquals(List.of(), activationsOf("synthetic-fail"), "aborted: nothing partial is visible");
-        List<CheckpointRun> runs = runsOf("synthetic-fail");
-        assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
-        assertEquals("simulated failure in the emission", runs.get(1).getMessage());
-        assertFalse(runs.get(1).getNeuronsEmitted() > 0);
+        PassResult result = passOverSmallCorpus(producer, run, pass);
+        emitting.set(true);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> producer.emit(run, ActivationProducer.RunDetails.NONE, pass, null, result, System.nanoTime()));
+        assertEquals("simulated failure in the emission", e.getMessage());
+        CheckpointRun failed = assertFailedWithNothingVisible("synthetic-fail", "simulated failure in the emission");
+        assertFalse(failed.getNeuronsEmitted() > 0);
     }
 
     @Test
@@ -237,25 +231,16 @@ class ActivationProducerTest {
                 throw new IllegalStateException("simulated failure in the sample's model run");
             }
         };
-        CorpusPass ran = new CorpusPass(new SyntheticModel(2, 8), new CharTokenizer(), new int[] {0, 1},
-                SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        CorpusPass ran = smallPass(new SyntheticModel(2, 8), new CharTokenizer());
         RunIdentity run = new RunIdentity("synthetic-taken-over", "final", "generated", "run-taken-over");
         ActivationProducer producer = new ActivationProducer(clients);
-        PassResult result;
-        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
-            result = producer.pass(run, ActivationProducer.RunDetails.NONE, ran, cutter, PassProgress.NONE, null,
-                    PassSnapshots.NONE, null);
-        }
-        CorpusPass takenOver = new CorpusPass(failing, new CharTokenizer(), new int[] {0, 1}, SamplingSettings.defaults(),
-                TestCorpus.FINGERPRINT, 8);
+        PassResult result = passOverSmallCorpus(producer, run, ran);
+        CorpusPass takenOver = smallPass(failing, new CharTokenizer());
         takenOver.adopt(ran.state());
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> producer.emit(run, ActivationProducer.RunDetails.NONE, takenOver, null, result, System.nanoTime()));
         assertEquals("simulated failure in the sample's model run", e.getMessage());
-        assertEquals(List.of(), activationsOf("synthetic-taken-over"), "aborted: nothing partial is visible");
-        List<CheckpointRun> runs = runsOf("synthetic-taken-over");
-        assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
-        assertEquals("simulated failure in the sample's model run", runs.get(1).getMessage());
+        assertFailedWithNothingVisible("synthetic-taken-over", "simulated failure in the sample's model run");
     }
 
     @Test
@@ -275,14 +260,10 @@ class ActivationProducerTest {
                 }
             }
         });
-        CorpusPass pass = new CorpusPass(new SyntheticModel(2, 8), blocking, new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+        CorpusPass pass = smallPass(new SyntheticModel(2, 8), blocking);
         RunIdentity run = new RunIdentity("synthetic-interrupted", "final", "generated", "run-interrupted");
         ActivationProducer producer = new ActivationProducer(clients);
-        PassResult result;
-        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
-            result = producer.pass(run, ActivationProducer.RunDetails.NONE, pass, cutter, PassProgress.NONE, null,
-                    PassSnapshots.NONE, null);
-        }
+        PassResult result = passOverSmallCorpus(producer, run, pass);
         emitting.set(true);
         java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
         Thread emitter = new Thread(() -> {
@@ -297,9 +278,29 @@ class ActivationProducerTest {
         emitter.interrupt();
         emitter.join(60_000);
         assertEquals("interrupted while decoding token texts", thrown.get().getMessage());
-        List<CheckpointRun> runs = runsOf("synthetic-interrupted");
+        assertFailedWithNothingVisible("synthetic-interrupted", "interrupted while decoding token texts");
+    }
+
+    /** A pass over layers 0 and 1 of {@code model} in batches of 8, its token texts decoded by {@code tokenizer}. */
+    static CorpusPass smallPass(SyntheticModel model, TextTokenizer tokenizer) {
+        return new CorpusPass(model, tokenizer, new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+    }
+
+    /** Runs {@code pass} over 30 generated documents as {@code run}, with no snapshots: the run is STARTED, nothing emitted. */
+    static PassResult passOverSmallCorpus(ActivationProducer producer, RunIdentity run, CorpusPass pass) throws IOException {
+        try (WindowCutter cutter = new WindowCutter(TestCorpus.documents(30, 4), new CharTokenizer(), 64, 0)) {
+            return producer.pass(run, ActivationProducer.RunDetails.NONE, pass, cutter, PassProgress.NONE, null,
+                    PassSnapshots.NONE, null);
+        }
+    }
+
+    /** Asserts {@code model}'s run went STARTED then FAILED with {@code message}, no neuron record visible; returns the FAILED record. */
+    static CheckpointRun assertFailedWithNothingVisible(String model, String message) {
+        assertEquals(List.of(), activationsOf(model), "aborted: nothing partial is visible");
+        List<CheckpointRun> runs = runsOf(model);
         assertEquals(List.of(RunState.STARTED, RunState.FAILED), runs.stream().map(CheckpointRun::getState).toList());
-        assertEquals("interrupted while decoding token texts", runs.get(1).getMessage());
+        assertEquals(message, runs.get(1).getMessage());
+        return runs.get(1);
     }
 
     /** The test tokenizer, running {@code onBatch} first whenever many token texts are decoded at once (only the emission does). */
