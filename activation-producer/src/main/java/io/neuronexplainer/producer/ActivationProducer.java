@@ -153,26 +153,31 @@ public final class ActivationProducer {
         String transactionalId = "activation-producer-" + run.runId() + (details.shard() < 0 ? "" : "-shard-" + details.shard());
         CheckpointRunKey key = key(run, details.shard());
         Instant startedAt = Instant.now();
-        try (KafkaProducer<byte[], byte[]> producer = transactional(transactionalId)) {
+        // The run's records go out on a thread of their own, the producer's set-up included: the pass
+        // starts at once and never waits for the broker.
+        try (RunRecords records = new RunRecords(() -> transactional(transactionalId))) {
             boolean[] started = {false};
             try {
                 PassResult result = pass.run(cutter, range == null ? ShardRange.all() : range, run.corpus(), () -> {
-                    writeState(producer, key, state(run, details, RunState.STARTED, pass, 0, 0, 0, windowsTotal(details, range),
-                            null, null, startedAt));
+                    CheckpointRun startedRecord = state(run, details, RunState.STARTED, pass, 0, 0, 0,
+                            windowsTotal(details, range), null, null, startedAt);
+                    records.write(producer -> writeState(producer, key, startedRecord));
                     started[0] = true;
                     log.info("run {}: {} / {} over corpus {}{} started", run.runId(), run.model(), run.checkpoint(),
                             run.corpus(), details.shard() < 0 ? "" : ", shard " + details.shard() + " of " + details.shards());
-                }, new RunningRecords(progress, producer, key, run, details, pass, windowsTotal(details, range), startedAt),
+                }, new RunningRecords(progress, records, key, run, details, pass, windowsTotal(details, range), startedAt),
                         snapshots, snapshotEvery);
                 if (details.shard() >= 0) {
                     // A shard's own end: its windows count in the whole run's progress from now on.
-                    writeState(producer, key, state(run, details, RunState.COMPLETED, pass, 0, result.windows(),
-                            result.tokens(), windowsTotal(details, range), null, 0.0, startedAt));
+                    CheckpointRun completed = state(run, details, RunState.COMPLETED, pass, 0, result.windows(),
+                            result.tokens(), windowsTotal(details, range), null, 0.0, startedAt);
+                    records.write(producer -> writeState(producer, key, completed));
                 }
+                records.await();
                 return result;
             } catch (RuntimeException | IOException e) {
                 if (started[0]) {
-                    fail(producer, key, run, details, pass, startedAt, e, 0);
+                    records.fail(producer -> fail(producer, key, run, details, pass, startedAt, e, 0));
                 }
                 throw e;
             }
@@ -364,7 +369,7 @@ public final class ActivationProducer {
     /** Passes progress on, and every {@code runningEveryNanos} writes a RUNNING record with windows done, total and ETA. */
     private final class RunningRecords implements PassProgress {
         private final PassProgress inner;
-        private final KafkaProducer<byte[], byte[]> producer;
+        private final RunRecords records;
         private final CheckpointRunKey key;
         private final RunIdentity run;
         private final RunDetails details;
@@ -376,10 +381,10 @@ public final class ActivationProducer {
         /** The fraction done when this process began (a resumed pass starts past 0): the ETA counts from it. */
         private double firstFraction = Double.NaN;
 
-        RunningRecords(PassProgress inner, KafkaProducer<byte[], byte[]> producer, CheckpointRunKey key,
+        RunningRecords(PassProgress inner, RunRecords records, CheckpointRunKey key,
                        RunIdentity run, RunDetails details, CorpusPass pass, Long windowsTotal, Instant startedAt) {
             this.inner = inner;
-            this.producer = producer;
+            this.records = records;
             this.key = key;
             this.run = run;
             this.details = details;
@@ -398,6 +403,7 @@ public final class ActivationProducer {
         @Override
         public void update(long windows, long tokens, double fraction) {
             inner.update(windows, tokens, fraction);
+            records.check(); // a run record that could not be written fails the pass
             if (Double.isNaN(firstFraction)) {
                 firstFraction = fraction;
             }
@@ -411,12 +417,14 @@ public final class ActivationProducer {
             Double eta = Double.isNaN(fraction) || doneHere <= 0 ? null : elapsed * (1 - fraction) / doneHere;
             CheckpointRun mine = state(run, details, RunState.RUNNING, pass, 0, windows, tokens, windowsTotal, null, eta,
                     startedAt);
-            producer.beginTransaction();
-            producer.send(avro(Topics.CHECKPOINT_RUNS, key, mine));
-            if (details.shard() >= 0) {
-                producer.send(avro(Topics.CHECKPOINT_RUNS, key(run, -1), wholeRun(mine)));
-            }
-            producer.commitTransaction();
+            records.write(producer -> {
+                producer.beginTransaction();
+                producer.send(avro(Topics.CHECKPOINT_RUNS, key, mine));
+                if (details.shard() >= 0) {
+                    producer.send(avro(Topics.CHECKPOINT_RUNS, key(run, -1), wholeRun(mine)));
+                }
+                producer.commitTransaction();
+            });
         }
 
         /** The whole run's progress: this shard's, plus the other shards' latest RUNNING or finished records. */

@@ -215,6 +215,9 @@ public final class CorpusPass {
         int tokens = settings.windowTokens();
         int neurons = model.neuronsPerLayer();
         float[][] activations = new float[layers.length][];
+        // Where this run's time goes, for its log line: the rest is reading, tokenising and sampling.
+        long forwardNanos = 0;
+        long topKNanos = 0;
         while (!batch.isEmpty()) {
             if (batch.get(0).index() != nextWindow) {
                 throw new IllegalStateException("window " + batch.get(0).index() + " read where window " + nextWindow
@@ -234,6 +237,8 @@ public final class CorpusPass {
                 }
             }
             LayerTopK.offerAll(tops, activations, ids.length, batch.get(0).index());
+            forwardNanos += topKStart - forwardStart;
+            topKNanos += System.nanoTime() - topKStart;
             for (int w = 0; w < batch.size(); w++) {
                 if (reservoir.offer(batch.get(w))) {
                     if (sampleMaxima != null) {
@@ -272,8 +277,11 @@ public final class CorpusPass {
         progress.finish();
         topTokens.prune(tops);
         result = new PassResult(documents, windows, windows * tokens, tokensSkipped, seconds);
-        log.info("pass done: {} windows of {} in {} s; {} top windows' tokens kept; peak resident so far {} MiB",
-                windows, range, String.format("%.1f", seconds), topTokens.size(), PeakMemory.kib() / 1024);
+        double here = (System.nanoTime() - startNanos) / 1e9;
+        log.info("pass done: {} windows of {} in {} s (here: forward {} s, top-K {} s, reading, tokenising and sampling {} s); "
+                        + "{} top windows' tokens kept; peak resident so far {} MiB", windows, range, String.format("%.1f", seconds),
+                String.format("%.1f", forwardNanos / 1e9), String.format("%.1f", topKNanos / 1e9),
+                String.format("%.1f", here - (forwardNanos + topKNanos) / 1e9), topTokens.size(), PeakMemory.kib() / 1024);
         if (snapshots != PassSnapshots.NONE) {
             snapshot(snapshots, true);
         }

@@ -145,6 +145,47 @@ class ActivationProducerTest {
     }
 
     @Test
+    void aPassFailingAfterItStartedSaysFailedAfterItsProgress() throws IOException {
+        // The run's records are written on a thread of their own: the FAILED record still comes
+        // after every record the pass wrote before it failed.
+        SyntheticModel failing = new SyntheticModel(2, 8) {
+            @Override
+            public float[][] mlpActivations(int[][] windows, int[] layers) {
+                if (calls() == 2) { // two batches done
+                    throw new IllegalStateException("simulated failure in the third batch");
+                }
+                return super.mlpActivations(windows, layers);
+            }
+        };
+        RunIdentity run = new RunIdentity("synthetic-pass-fails", "final", "generated", "run-pass-fails");
+        ActivationProducer producer = new ActivationProducer(clients, java.time.Duration.ZERO);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> passOverSmallCorpus(producer, run, smallPass(failing, new CharTokenizer())));
+        assertEquals("simulated failure in the third batch", e.getMessage());
+        List<RunState> states = runsOf("synthetic-pass-fails").stream().map(CheckpointRun::getState).toList();
+        assertEquals(List.of(RunState.STARTED, RunState.RUNNING, RunState.RUNNING, RunState.FAILED), states,
+                "a RUNNING record after each of the two batches done, then FAILED");
+    }
+
+    @Test
+    void runRecordsThatCannotBeWrittenFailThePass() throws IOException {
+        // Nothing listens at the bootstrap address: the run's producer cannot open, which the pass,
+        // not waiting for it, must still end with rather than return a result no record announced.
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        KafkaClients unreachable = new KafkaClients("127.0.0.1:" + closedPort, clients.registryUrl(),
+                java.util.Map.of("max.block.ms", "1500"));
+        RunIdentity run = new RunIdentity("synthetic-no-broker", "final", "generated", "run-no-broker");
+        org.apache.kafka.common.errors.TimeoutException e = assertThrows(org.apache.kafka.common.errors.TimeoutException.class,
+                () -> passOverSmallCorpus(new ActivationProducer(unreachable), run,
+                        smallPass(new SyntheticModel(2, 8), new CharTokenizer())));
+        assertTrue(e.getMessage() != null && !e.getMessage().isBlank(), "says what timed out");
+        assertEquals(List.of(), runsOf("synthetic-no-broker"));
+    }
+
+    @Test
     void aResumedEmissionWritesOnlyWhatWasNotCommitted() throws Exception {
         SyntheticModel model = new SyntheticModel(2, 16);
         RunIdentity run = new RunIdentity("synthetic-resume", "final", "generated", "run-resume");

@@ -161,6 +161,7 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
             CheckpointRunner runner = new CheckpointRunner(clients, CorpusSource.of(corpus), null, sampling, windows, batch,
                     null, null, true, () -> PassProgress.NONE);
             runner.corpusFingerprint(); // read once before the clock, as a series reads it once for all its checkpoints
+            settle();
             ThreadCpu cpuBefore = ThreadCpu.snapshot();
             ProduceSummary run = runner.runLoaded(new CheckpointRunner.Checkpoint(tokenizerFolder, null, "bench-"
                     + (shape != null ? shape : "model"), "bench", null), gpt2, tokenizer);
@@ -177,6 +178,33 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
             System.out.printf("end_to_end_tokens_per_s=%.1f forward_tokens_per_s=%.1f end_to_end_ratio=%.3f%n", endToEnd,
                     forwardTokensPerSecond, endToEnd / forwardTokensPerSecond);
         }
+    }
+
+    /**
+     * Waits (at most 30 s) until this process and its children (the registry) are idle: the broker and
+     * registry just started compile their code for some seconds, which a long-running broker has done
+     * long ago; timed beside it, the pass's first seconds lost a core to it.
+     */
+    private static void settle() throws InterruptedException {
+        long start = System.nanoTime();
+        long quietFor = 0;
+        double cpu = processTreeCpuSeconds();
+        while (System.nanoTime() - start < 30e9 && quietFor < 2) {
+            Thread.sleep(500);
+            double now = processTreeCpuSeconds();
+            quietFor = now - cpu < 0.05 ? quietFor + 1 : 0; // under a tenth of a core for two half-seconds
+            cpu = now;
+        }
+        System.out.printf("broker and registry settled after %.1f s%n", (System.nanoTime() - start) / 1e9);
+    }
+
+    private static double processTreeCpuSeconds() {
+        double seconds = 0;
+        for (ProcessHandle p : (Iterable<ProcessHandle>) java.util.stream.Stream.concat(java.util.stream.Stream.of(ProcessHandle.current()),
+                ProcessHandle.current().descendants())::iterator) {
+            seconds += p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
+        }
+        return seconds;
     }
 
     private Gpt2Model openModel() {
