@@ -136,7 +136,7 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
                         Runtime.getRuntime().availableProcessors());
                 System.out.printf("tokens_per_s=%.1f gemm_gflops=%.1f mfu=%.3f%n", tokensPerSecond, gemm, modelGflops / gemm);
                 if (corpus != null) {
-                    endToEnd(gpt2, tokensPerSecond);
+                    endToEnd(gpt2, tokensPerSecond, gemm);
                 }
                 return 0;
             }
@@ -147,7 +147,7 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
      * The producer as {@code produce} runs it, on the model already loaded, over {@code --windows}
      * windows of the corpus, into an embedded broker; its tokens/s against the forward-only rate.
      */
-    private void endToEnd(Gpt2Model gpt2, double forwardTokensPerSecond) throws Exception {
+    private void endToEnd(Gpt2Model gpt2, double forwardTokensPerSecond, double forwardGemm) throws Exception {
         // A --shape model has no folder of its own: the demo model's GPT-2 tokenizer cuts the windows.
         Path tokenizerFolder = model != null ? model : DefaultModel.folder();
         try (ScratchFolder dir = ScratchFolder.create("bench-producer");
@@ -175,6 +175,9 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
                     corpus, run.pass().windows(), run.pass().tokens(), run.neuronsEmitted(), run.seconds(), run.pass().seconds(),
                     run.seconds() - run.pass().seconds());
             System.out.println("where the end-to-end run's CPU went: " + cpu);
+            // The two runs are a minute apart on a shared machine: the peak again tells a slower minute from slower code.
+            System.out.printf("GEMM peak after the end-to-end run: %.1f GFLOP/s (%.1f around the forward-only run)%n",
+                    GemmPeak.measureGflops(new int[] {2048, 3072}, 3), forwardGemm);
             System.out.printf("end_to_end_tokens_per_s=%.1f forward_tokens_per_s=%.1f end_to_end_ratio=%.3f%n", endToEnd,
                     forwardTokensPerSecond, endToEnd / forwardTokensPerSecond);
         }

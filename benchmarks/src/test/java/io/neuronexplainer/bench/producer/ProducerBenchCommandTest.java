@@ -47,6 +47,7 @@ class ProducerBenchCommandTest {
         assertEquals(64 * Long.parseLong(run.group(1)), Long.parseLong(run.group(2)), out);
         assertTrue(out.contains("where the end-to-end run's CPU went: cpu_s="), out);
         assertTrue(out.matches("(?s).*broker and registry settled after [0-9.]+ s\\n.*"), out);
+        assertTrue(out.contains("GEMM peak after the end-to-end run: "), out);
         String[] lines = out.strip().split("\n");
         Matcher last = Pattern.compile("^end_to_end_tokens_per_s=([0-9.]+) forward_tokens_per_s=([0-9.]+) end_to_end_ratio=([0-9.]+)$")
                 .matcher(lines[lines.length - 1]);
