@@ -20,6 +20,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -404,6 +405,11 @@ public final class ActivationProducer {
         public void update(long windows, long tokens, double fraction) {
             inner.update(windows, tokens, fraction);
             records.check(); // a run record that could not be written fails the pass
+            if (Thread.currentThread().isInterrupted()) {
+                // A cancelled pass stops here, as it did when its RUNNING records were written on
+                // this thread and Kafka's client refused to work on an interrupted one.
+                throw new InterruptException("the pass was interrupted");
+            }
             if (Double.isNaN(firstFraction)) {
                 firstFraction = fraction;
             }

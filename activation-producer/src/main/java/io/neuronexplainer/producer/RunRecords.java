@@ -48,7 +48,13 @@ final class RunRecords implements AutoCloseable {
         try {
             written.join();
         } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
     }
 
@@ -59,7 +65,7 @@ final class RunRecords implements AutoCloseable {
     void fail(Consumer<KafkaProducer<byte[], byte[]>> writeFailure) {
         written.handleAsync((ignored, earlier) -> {
             if (producer.isCompletedExceptionally()) {
-                log.warn("the run's failure cannot be recorded: its producer did not open");
+                log.warn("the run's failure cannot be recorded: its producer did not open ({})", cause(producer));
             } else {
                 writeFailure.accept(producer.join());
             }
@@ -67,17 +73,34 @@ final class RunRecords implements AutoCloseable {
         }, thread).join();
     }
 
+    /** Closes the producer on the records thread after every write, then ends that thread. */
     @Override
     public void close() {
+        written.handle((ignored, failure) -> null).thenRunAsync(() -> {
+            if (!producer.isCompletedExceptionally()) {
+                producer.join().close();
+            }
+        }, thread).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                log.warn("the run's producer did not close cleanly: {}", failure.getMessage());
+            }
+        });
         thread.shutdown();
         try {
             if (!thread.awaitTermination(5, TimeUnit.MINUTES)) {
                 log.warn("run records still being written 5 minutes after the pass ended");
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            Thread.currentThread().interrupt(); // the records thread still closes the producer
         }
-        // Still opening only when this thread was interrupted: the producer is closed once open.
-        producer.thenAccept(KafkaProducer::close);
+    }
+
+    private static String cause(CompletableFuture<?> failed) {
+        try {
+            failed.join();
+            return "";
+        } catch (CompletionException e) {
+            return e.getCause() == null ? e.getMessage() : e.getCause().toString();
+        }
     }
 }

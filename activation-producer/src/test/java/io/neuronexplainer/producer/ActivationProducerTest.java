@@ -181,8 +181,35 @@ class ActivationProducerTest {
         org.apache.kafka.common.errors.TimeoutException e = assertThrows(org.apache.kafka.common.errors.TimeoutException.class,
                 () -> passOverSmallCorpus(new ActivationProducer(unreachable), run,
                         smallPass(new SyntheticModel(2, 8), new CharTokenizer())));
-        assertTrue(e.getMessage() != null && !e.getMessage().isBlank(), "says what timed out");
-        assertEquals(List.of(), runsOf("synthetic-no-broker"));
+        assertTrue(e.getMessage().contains("1500"), "says what timed out: " + e.getMessage());
+    }
+
+    @Test
+    void anInterruptedPassStopsAtItsNextBatchAndSaysFailed() throws IOException {
+        // A follower cancels a pass by interrupting its thread: the pass must stop there, though no
+        // Kafka call runs on that thread any more, and its run still says FAILED.
+        SyntheticModel interrupting = new SyntheticModel(2, 8) {
+            @Override
+            public float[][] mlpActivations(int[][] windows, int[] layers) {
+                if (calls() == 1) {
+                    Thread.currentThread().interrupt(); // as Future.cancel(true) does, mid-batch
+                }
+                return super.mlpActivations(windows, layers);
+            }
+        };
+        RunIdentity run = new RunIdentity("synthetic-interrupted-pass", "final", "generated", "run-interrupted-pass");
+        ActivationProducer producer = new ActivationProducer(clients, java.time.Duration.ZERO);
+        try {
+            assertThrows(org.apache.kafka.common.errors.InterruptException.class,
+                    () -> passOverSmallCorpus(producer, run, smallPass(interrupting, new CharTokenizer())));
+            assertEquals(2, interrupting.calls(), "no batch runs after the interrupted one");
+        } finally {
+            assertTrue(Thread.interrupted(), "the thread stays interrupted for its owner to see");
+        }
+        List<CheckpointRun> runs = runsOf("synthetic-interrupted-pass");
+        assertEquals(List.of(RunState.STARTED, RunState.RUNNING, RunState.FAILED),
+                runs.stream().map(CheckpointRun::getState).toList());
+        assertEquals("the pass was interrupted", runs.get(2).getMessage());
     }
 
     @Test

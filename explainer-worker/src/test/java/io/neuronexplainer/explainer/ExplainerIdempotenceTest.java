@@ -46,7 +46,7 @@ class ExplainerIdempotenceTest {
         try (TestKafka kafka = TestKafka.start(1)) {
             KafkaClients clients = kafka.clients();
             try (Admin admin = Admin.create(clients.admin())) {
-                Topics.create(admin, 3, (short) 1, 15_000);
+                Topics.create(admin, 3, (short) 1, 30_000);
             }
             // Neuron 0 twice in a row: the copy arrives while the first is still being explained.
             send(clients, List.of(0, 0, 1, 2, 3, 4, 5));

@@ -56,7 +56,7 @@ class ExplainerWorkerTest {
         kafka = TestKafka.start(1);
         clients = kafka.clients();
         try (Admin admin = Admin.create(clients.admin())) {
-            Topics.create(admin, 6, (short) 1, 15_000);
+            Topics.create(admin, 6, (short) 1, 30_000);
         }
     }
 

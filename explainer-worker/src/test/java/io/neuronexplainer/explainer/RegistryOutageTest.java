@@ -48,7 +48,7 @@ class RegistryOutageTest {
         try (TestKafka kafka = TestKafka.start(1)) {
             KafkaClients clients = kafka.clients();
             try (Admin admin = Admin.create(clients.admin())) {
-                Topics.create(admin, 6, (short) 1, 15_000);
+                Topics.create(admin, 6, (short) 1, 30_000);
             }
             byte[] poison = "not avro at all".getBytes(StandardCharsets.UTF_8);
             var keys = new AvroSerializer<ActivationsKey>(clients.registry(), true);

@@ -39,7 +39,7 @@ class SimulatorIdempotenceTest {
         try (TestKafka kafka = TestKafka.start(1)) {
             KafkaClients clients = kafka.clients();
             try (Admin admin = Admin.create(clients.admin())) {
-                Topics.create(admin, 3, (short) 1, 15_000);
+                Topics.create(admin, 3, (short) 1, 30_000);
             }
             send(clients);
             WorkerSummary first = runUntilDone(clients, new SimpleMeterRegistry());

@@ -63,7 +63,7 @@ class SimulatorOpenAiFaultsTest {
              TestKafka kafka = TestKafka.start(1)) {
             KafkaClients clients = kafka.clients();
             try (Admin admin = Admin.create(clients.admin())) {
-                Topics.create(admin, 6, (short) 1, 15_000);
+                Topics.create(admin, 6, (short) 1, 30_000);
             }
             try (var producer = new KafkaProducer<>(clients.producer(null), new AvroSerializer<NeuronKey>(clients.registry(), true),
                     new AvroSerializer<SimulationRequest>(clients.registry(), false))) {
