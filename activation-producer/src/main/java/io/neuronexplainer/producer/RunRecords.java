@@ -63,24 +63,15 @@ final class RunRecords implements AutoCloseable {
      * failed, and waits for it; without a producer (opening it failed) there is nothing to write with.
      */
     void fail(Consumer<KafkaProducer<byte[], byte[]>> writeFailure) {
-        written.handleAsync((ignored, earlier) -> {
-            if (producer.isCompletedExceptionally()) {
-                log.warn("the run's failure cannot be recorded: its producer did not open ({})", cause(producer));
-            } else {
-                writeFailure.accept(producer.join());
-            }
-            return null;
-        }, thread).join();
+        if (!afterEveryWrite(writeFailure).join()) {
+            log.warn("the run's failure cannot be recorded: its producer did not open ({})", cause(producer));
+        }
     }
 
     /** Closes the producer on the records thread after every write, then ends that thread. */
     @Override
     public void close() {
-        written.handle((ignored, failure) -> null).thenRunAsync(() -> {
-            if (!producer.isCompletedExceptionally()) {
-                producer.join().close();
-            }
-        }, thread).whenComplete((ignored, failure) -> {
+        afterEveryWrite(KafkaProducer::close).whenComplete((ignored, failure) -> {
             if (failure != null) {
                 log.warn("the run's producer did not close cleanly: {}", failure.getMessage());
             }
@@ -93,6 +84,17 @@ final class RunRecords implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the records thread still closes the producer
         }
+    }
+
+    /** Runs {@code action} on the records thread after every earlier write, failed or not; false when the producer did not open. */
+    private CompletableFuture<Boolean> afterEveryWrite(Consumer<KafkaProducer<byte[], byte[]>> action) {
+        return written.handleAsync((ignored, earlier) -> {
+            if (producer.isCompletedExceptionally()) {
+                return false;
+            }
+            action.accept(producer.join());
+            return true;
+        }, thread);
     }
 
     private static String cause(CompletableFuture<?> failed) {

@@ -148,15 +148,9 @@ class ActivationProducerTest {
     void aPassFailingAfterItStartedSaysFailedAfterItsProgress() throws IOException {
         // The run's records are written on a thread of their own: the FAILED record still comes
         // after every record the pass wrote before it failed.
-        SyntheticModel failing = new SyntheticModel(2, 8) {
-            @Override
-            public float[][] mlpActivations(int[][] windows, int[] layers) {
-                if (calls() == 2) { // two batches done
-                    throw new IllegalStateException("simulated failure in the third batch");
-                }
-                return super.mlpActivations(windows, layers);
-            }
-        };
+        SyntheticModel failing = beforeBatch(2, () -> {
+            throw new IllegalStateException("simulated failure in the third batch");
+        });
         RunIdentity run = new RunIdentity("synthetic-pass-fails", "final", "generated", "run-pass-fails");
         ActivationProducer producer = new ActivationProducer(clients, java.time.Duration.ZERO);
         IllegalStateException e = assertThrows(IllegalStateException.class,
@@ -188,15 +182,8 @@ class ActivationProducerTest {
     void anInterruptedPassStopsAtItsNextBatchAndSaysFailed() throws IOException {
         // A follower cancels a pass by interrupting its thread: the pass must stop there, though no
         // Kafka call runs on that thread any more, and its run still says FAILED.
-        SyntheticModel interrupting = new SyntheticModel(2, 8) {
-            @Override
-            public float[][] mlpActivations(int[][] windows, int[] layers) {
-                if (calls() == 1) {
-                    Thread.currentThread().interrupt(); // as Future.cancel(true) does, mid-batch
-                }
-                return super.mlpActivations(windows, layers);
-            }
-        };
+        // As Future.cancel(true) does, mid-batch.
+        SyntheticModel interrupting = beforeBatch(1, () -> Thread.currentThread().interrupt());
         RunIdentity run = new RunIdentity("synthetic-interrupted-pass", "final", "generated", "run-interrupted-pass");
         ActivationProducer producer = new ActivationProducer(clients, java.time.Duration.ZERO);
         try {
@@ -352,6 +339,19 @@ class ActivationProducerTest {
     /** A pass over layers 0 and 1 of {@code model} in batches of 8, its token texts decoded by {@code tokenizer}. */
     static CorpusPass smallPass(SyntheticModel model, TextTokenizer tokenizer) {
         return new CorpusPass(model, tokenizer, new int[] {0, 1}, SamplingSettings.defaults(), TestCorpus.FINGERPRINT, 8);
+    }
+
+    /** The small pass's model, running {@code action} at the start of the batch after {@code done} batches. */
+    static SyntheticModel beforeBatch(int done, Runnable action) {
+        return new SyntheticModel(2, 8) {
+            @Override
+            public float[][] mlpActivations(int[][] windows, int[] layers) {
+                if (calls() == done) {
+                    action.run();
+                }
+                return super.mlpActivations(windows, layers);
+            }
+        };
     }
 
     /** Runs {@code pass} over 30 generated documents as {@code run}, with no snapshots: the run is STARTED, nothing emitted. */

@@ -202,12 +202,15 @@ public class ProducerBenchCommand implements Callable<Integer>, CliCommand {
     }
 
     private static double processTreeCpuSeconds() {
-        double seconds = 0;
-        for (ProcessHandle p : (Iterable<ProcessHandle>) java.util.stream.Stream.concat(java.util.stream.Stream.of(ProcessHandle.current()),
-                ProcessHandle.current().descendants())::iterator) {
-            seconds += p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
+        double seconds = cpuSeconds(ProcessHandle.current());
+        for (ProcessHandle child : ProcessHandle.current().descendants().toList()) {
+            seconds += cpuSeconds(child);
         }
         return seconds;
+    }
+
+    private static double cpuSeconds(ProcessHandle process) {
+        return process.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
     }
 
     private Gpt2Model openModel() {
