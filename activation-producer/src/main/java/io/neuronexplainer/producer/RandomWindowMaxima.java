@@ -50,6 +50,7 @@ final class RandomWindowMaxima {
         int neurons = model.neuronsPerLayer();
         int keep = Math.min(keepWindows, sample.size());
         long[] indexes = new long[sample.size()];
+        // Filled a window at a time, [window * neurons + neuron]; laid out by neuron at the end (byNeuron).
         float[][] maxima = new float[layers.length][sample.size() * neurons];
         float[][][] firstWindows = new float[layers.length][keep][];
         List<Integer> toRun = new ArrayList<>();
@@ -159,6 +160,6 @@ final class RandomWindowMaxima {
      * sample order; a view of the maxima, not a copy.
      */
     List<WindowMax> of(int layerPosition, int neuron) {
-        return new WindowMaxima(windowIndexes, maxima[layerPosition], neuron * windowIndexes.length, 1);
+        return new WindowMaxima(windowIndexes, maxima[layerPosition], neuron * windowIndexes.length);
     }
 }

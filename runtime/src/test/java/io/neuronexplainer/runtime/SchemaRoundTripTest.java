@@ -133,13 +133,13 @@ class SchemaRoundTripTest {
                         io.neuronexplainer.schemas.WindowKind.TOP,
                         new io.neuronexplainer.schemas.SharedAvroArray<>(List.of(" a", "b", "\u00e9")),
                         new io.neuronexplainer.schemas.SharedAvroArray<>(ids), values, 1f))).build();
-        // Views over arrays the producer already holds: the maxima every second float from the second.
+        // Views over arrays the producer already holds: the maxima side by side from the second float.
         NeuronActivations views = NeuronActivations.newBuilder(boxed)
                 .setScoringTopWindows(List.of(new io.neuronexplainer.schemas.ActivationWindow(4L,
                         io.neuronexplainer.schemas.WindowKind.TOP, List.of(" a", "b", "\u00e9"), ids,
                         new io.neuronexplainer.schemas.FloatArrayView(floatValues), 1f)))
                 .setRandomWindowMaxima(new io.neuronexplainer.schemas.WindowMaxima(new long[] {40, 41},
-                        new float[] {9f, 0.1f, 9f, 0.3f, 9f}, 1, 2)).build();
+                        new float[] {9f, 0.1f, 0.3f, 9f}, 1)).build();
         assertEquals(boxed.getRandomWindowMaxima(), views.getRandomWindowMaxima());
         try (var serializer = new AvroSerializer<NeuronActivations>(clients.registry(), false)) {
             byte[] fromBoxed = serializer.serialize(Topics.NEURON_ACTIVATIONS, boxed);

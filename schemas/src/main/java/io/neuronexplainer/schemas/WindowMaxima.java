@@ -5,30 +5,28 @@ import java.util.RandomAccess;
 
 /**
  * An unmodifiable {@code random_window_maxima} array read from arrays shared by a run's records: the
- * sample's window indexes, and one neuron's maxima taken every {@code stride} floats of a layer's
- * array. {@link AvroSerializer} writes it without building a {@link WindowMax} per entry: 50 records
- * with a boxed long and float each, for each of tens of thousands of neurons, were a sixth of the
- * activation producer's record building.
+ * sample's window indexes, and one neuron's maxima, side by side in a layer's array.
+ * {@link AvroSerializer} writes it without building a {@link WindowMax} per entry: 50 records with a
+ * boxed long and float each, for each of tens of thousands of neurons, were a sixth of the activation
+ * producer's record building.
  */
 public final class WindowMaxima extends AbstractList<WindowMax> implements RandomAccess {
     private final long[] windowIndexes;
     private final float[] maxima;
     private final int offset;
-    private final int stride;
 
     /**
-     * Entry {@code i} is window {@code windowIndexes[i]} with max {@code maxima[offset + i * stride]}.
+     * Entry {@code i} is window {@code windowIndexes[i]} with max {@code maxima[offset + i]}.
      * Neither array is copied: they must not change afterwards.
      */
-    public WindowMaxima(long[] windowIndexes, float[] maxima, int offset, int stride) {
-        if (windowIndexes.length > 0 && offset + (long) (windowIndexes.length - 1) * stride >= maxima.length) {
-            throw new IllegalArgumentException(windowIndexes.length + " windows at offset " + offset + ", stride "
-                    + stride + " run past " + maxima.length + " maxima");
+    public WindowMaxima(long[] windowIndexes, float[] maxima, int offset) {
+        if (offset < 0 || offset + (long) windowIndexes.length > maxima.length) {
+            throw new IllegalArgumentException(windowIndexes.length + " windows at offset " + offset + " run past "
+                    + maxima.length + " maxima");
         }
         this.windowIndexes = windowIndexes;
         this.maxima = maxima;
         this.offset = offset;
-        this.stride = stride;
     }
 
     public long windowIndex(int i) {
@@ -36,7 +34,7 @@ public final class WindowMaxima extends AbstractList<WindowMax> implements Rando
     }
 
     public float maxActivation(int i) {
-        return maxima[offset + checked(i) * stride];
+        return maxima[offset + checked(i)];
     }
 
     private int checked(int i) {

@@ -65,7 +65,11 @@ class ProducerJitDirectivesTest {
             }
         }
         assertTrue(producer >= 0, "no produce / bench producer branch in bin/neuron-explain");
-        String branch = String.join("\n", script.subList(producer, Math.min(script.size(), producer + 16)));
+        int end = producer + 1;
+        while (end < script.size() && !script.get(end).startsWith("fi") && !script.get(end).startsWith("elif")) {
+            end++;
+        }
+        String branch = String.join("\n", script.subList(producer, end));
         assertTrue(branch.contains("-XX:CompilerDirectivesFile=$ROOT/bin/producer-jit.json"), branch);
     }
 
