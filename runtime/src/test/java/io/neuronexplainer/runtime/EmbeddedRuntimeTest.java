@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -33,6 +34,12 @@ class EmbeddedRuntimeTest {
             assertTrue(clients.registry().subjects().isEmpty());
             try (Admin admin = Admin.create(clients.admin())) {
                 Topics.create(admin, 2, (short) 1, 30_000);
+                // Request threads sized to this machine, not Kafka's server defaults (8 and 3).
+                var broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+                var config = admin.describeConfigs(List.of(broker)).all().get().get(broker);
+                int cores = Runtime.getRuntime().availableProcessors();
+                assertEquals(Integer.toString(EmbeddedKafka.ioThreads(cores)), config.get("num.io.threads").value());
+                assertEquals(Integer.toString(EmbeddedKafka.networkThreads(cores)), config.get("num.network.threads").value());
             }
             try (var producer = new KafkaProducer<>(clients.producer("embedded-test-tx"), new StringSerializer(), new StringSerializer())) {
                 producer.initTransactions();
@@ -67,6 +74,16 @@ class EmbeddedRuntimeTest {
             KafkaClients clients = new KafkaClients(runtime.bootstrapServers(), runtime.registryUrl());
             assertEquals(List.of("committed"), read(clients, Topics.NEURON_EXPLANATIONS, 1, Duration.ofSeconds(30)));
         }
+    }
+
+    @Test
+    void requestThreadsFollowTheCoresWithinKafkasDefaults() {
+        assertEquals(2, EmbeddedKafka.ioThreads(1));
+        assertEquals(2, EmbeddedKafka.ioThreads(2));
+        assertEquals(8, EmbeddedKafka.ioThreads(32));
+        assertEquals(1, EmbeddedKafka.networkThreads(2));
+        assertEquals(2, EmbeddedKafka.networkThreads(4));
+        assertEquals(3, EmbeddedKafka.networkThreads(32));
     }
 
     static List<String> read(KafkaClients clients, String topic, int expected, Duration timeout) {
